@@ -1,0 +1,311 @@
+"""Configuration: the city's TOML file, plus secrets and endpoints from the environment.
+
+The TOML file (``config/bousai.toml``, or ``BOUSAI_CONFIG``) holds everything
+city-specific. Secrets never come from a file; :class:`Secret` hides its value
+from ``repr``/``str`` so that it cannot reach a log line or an error message.
+Every problem raises :class:`~bot.errors.ConfigError` naming the key and file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError, UnknownLanguageError, UnknownWardError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _data_dir(name: str) -> Path:
+    """``templates/`` or ``config/``: beside the package in a checkout, else installed."""
+    here = PROJECT_ROOT / name
+    if here.is_dir():
+        return here
+    return Path(sys.prefix) / "share" / "bousai" / name
+
+
+TEMPLATES_DIR = _data_dir("templates")
+DEFAULT_CONFIG_PATH = _data_dir("config") / "bousai.toml"
+
+
+class Secret:
+    """A secret value that never shows itself in repr, str or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ward:
+    code: str
+    jma_code: str
+    names: Mapping[str, str]
+
+    def name(self, language: str, fallback: tuple[str, ...] = ("en", "ja")) -> str:
+        for tag in (language, *fallback):
+            if tag in self.names:
+                return self.names[tag]
+        return self.code
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelSettings:
+    name: str
+    enabled: bool
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverySettings:
+    max_attempts: int = 8
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 300.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    path: str
+    city_name: str
+    city_names: Mapping[str, str]
+    city_jis_code: str
+    jma_warning_area: str
+    timezone: str
+    map_url: str
+    languages: tuple[str, ...]
+    default_language: str
+    fallback_languages: tuple[str, ...]
+    wards: tuple[Ward, ...]
+    channels: Mapping[str, ChannelSettings]
+    delivery: DeliverySettings
+    raw: Mapping[str, Any]
+
+    def ward(self, code: str) -> Ward:
+        for w in self.wards:
+            if w.code == code or w.jma_code == code:
+                return w
+        raise UnknownWardError(code, self.path)
+
+    def check_wards(self, codes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """JIS codes for ``codes`` (JIS or JMA), in config order; unknown codes raise."""
+        wanted = {self.ward(c).code for c in codes}
+        return tuple(w.code for w in self.wards if w.code in wanted)
+
+    def check_language(self, tag: str) -> str:
+        if tag not in self.languages:
+            raise UnknownLanguageError(tag, self.path)
+        return tag
+
+    @property
+    def ward_codes(self) -> tuple[str, ...]:
+        return tuple(w.code for w in self.wards)
+
+    def city_display_name(self, language: str) -> str:
+        for tag in (language, *self.fallback_languages, "ja"):
+            if tag in self.city_names:
+                return self.city_names[tag]
+        return self.city_name
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.raw.get(name, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError("must be a table", key=name, path=self.path)
+        return value
+
+
+def _get(table: Mapping[str, Any], key: str, kind: type, path: str, prefix: str = "") -> Any:
+    full = f"{prefix}{key}"
+    if key not in table:
+        raise ConfigError("missing setting", key=full, path=path)
+    value = table[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"must be {kind.__name__}, got {type(value).__name__}", key=full, path=path
+        )
+    return value
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the configuration file."""
+    p = Path(path or os.environ.get("BOUSAI_CONFIG") or DEFAULT_CONFIG_PATH)
+    spath = str(p)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path=spath) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=spath) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=spath) from None
+
+    city = _get(raw, "city", dict, spath)
+    langs = _get(raw, "languages", dict, spath)
+    enabled = tuple(_get(langs, "enabled", list, spath, "languages."))
+    if not enabled or not all(isinstance(t, str) and t for t in enabled):
+        raise ConfigError("must list at least one language tag", key="languages.enabled",
+                          path=spath)
+    default = _get(langs, "default", str, spath, "languages.")
+    if default not in enabled:
+        raise ConfigError(f"{default!r} is not in languages.enabled", key="languages.default",
+                          path=spath)
+    fallback = tuple(langs.get("fallback", ["en", "ja-easy"]))
+    for tag in fallback:
+        if tag not in enabled:
+            raise ConfigError(f"{tag!r} is not in languages.enabled", key="languages.fallback",
+                              path=spath)
+
+    ward_rows = _get(raw, "wards", list, spath)
+    if not ward_rows:
+        raise ConfigError("at least one ward is needed", key="wards", path=spath)
+    wards = []
+    seen: set[str] = set()
+    for i, row in enumerate(ward_rows):
+        prefix = f"wards[{i}]."
+        if not isinstance(row, dict):
+            raise ConfigError("must be a table", key=f"wards[{i}]", path=spath)
+        code = _get(row, "code", str, spath, prefix)
+        jma_code = _get(row, "jma_code", str, spath, prefix)
+        names = _get(row, "names", dict, spath, prefix)
+        for tag in enabled:
+            if not isinstance(names.get(tag), str) or not names[tag]:
+                raise ConfigError(f"ward {code} has no name in {tag!r}",
+                                  key=f"{prefix}names.{tag}", path=spath)
+        if code in seen or jma_code in seen:
+            raise ConfigError(f"ward code {code} appears twice", key=f"{prefix}code", path=spath)
+        seen.update({code, jma_code})
+        wards.append(Ward(code=code, jma_code=jma_code, names=dict(names)))
+
+    channels_raw = raw.get("channels", {})
+    if not isinstance(channels_raw, dict):
+        raise ConfigError("must be a table", key="channels", path=spath)
+    channels = {}
+    for name, table in channels_raw.items():
+        if name not in ("telegram", "line", "x"):
+            raise ConfigError("unknown channel (telegram, line, x)", key=f"channels.{name}",
+                              path=spath)
+        if not isinstance(table, dict):
+            raise ConfigError("must be a table", key=f"channels.{name}", path=spath)
+        enabled_flag = _get(table, "enabled", bool, spath, f"channels.{name}.")
+        channels[name] = ChannelSettings(name=name, enabled=enabled_flag, options=dict(table))
+
+    d = raw.get("delivery", {})
+    delivery = DeliverySettings(
+        max_attempts=_get(d, "max_attempts", int, spath, "delivery.") if "max_attempts" in d
+        else 8,
+        backoff_base_seconds=_get(d, "backoff_base_seconds", float, spath, "delivery.")
+        if "backoff_base_seconds" in d else 2.0,
+        backoff_max_seconds=_get(d, "backoff_max_seconds", float, spath, "delivery.")
+        if "backoff_max_seconds" in d else 300.0,
+    )
+    city_names = city.get("names", {})
+    return Config(
+        path=spath,
+        city_name=_get(city, "name", str, spath, "city."),
+        city_names=dict(city_names) if isinstance(city_names, dict) else {},
+        city_jis_code=_get(city, "jis_code", str, spath, "city."),
+        jma_warning_area=_get(city, "jma_warning_area", str, spath, "city."),
+        timezone=city.get("timezone", "Asia/Tokyo"),
+        map_url=city.get("map_url", "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}"),
+        languages=enabled,
+        default_language=default,
+        fallback_languages=fallback,
+        wards=tuple(wards),
+        channels=channels,
+        delivery=delivery,
+        raw=raw,
+    )
+
+
+# ---------------------------------------------------------------- environment
+
+_SECRET_VARS = {
+    "telegram": ("TELEGRAM_BOT_TOKEN",),
+    "line": ("LINE_CHANNEL_ACCESS_TOKEN", "LINE_CHANNEL_SECRET"),
+    "x": ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"),
+}
+
+DEFAULT_BASE_URLS = {
+    "telegram": "https://api.telegram.org",
+    "line": "https://api.line.me",
+    "x": "https://api.twitter.com",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Secrets and endpoints, from the environment only."""
+
+    database_url: str
+    secrets: Mapping[str, Secret]
+    base_urls: Mapping[str, str]
+    http_host: str
+    http_port: int
+    log_format: str
+
+    def secret(self, name: str) -> Secret:
+        return self.secrets.get(name, Secret(""))
+
+    def require_channel_secrets(self, config: Config) -> None:
+        """Every enabled channel has its secrets, or start-up stops here."""
+        for name, ch in config.channels.items():
+            if not ch.enabled:
+                continue
+            for var in _SECRET_VARS[name]:
+                if not self.secret(var):
+                    raise ConfigError(
+                        f"channel {name!r} is enabled in {config.path} but {var} is not set "
+                        "in the environment",
+                        key=f"channels.{name}.enabled",
+                    )
+
+
+def default_database_url() -> str:
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{data_home / 'bousai' / 'bousai.db'}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    secrets = {
+        var: Secret(env.get(var, "")) for vars_ in _SECRET_VARS.values() for var in vars_
+    }
+    base_urls = {
+        name: env.get(f"{name.upper()}_API_BASE_URL", default).rstrip("/")
+        for name, default in DEFAULT_BASE_URLS.items()
+    }
+    port_s = env.get("BOUSAI_HTTP_PORT", "8080")
+    try:
+        port = int(port_s)
+    except ValueError:
+        raise ConfigError(f"must be a port number, got {port_s!r}", key="BOUSAI_HTTP_PORT") \
+            from None
+    fmt = env.get("BOUSAI_LOG_FORMAT", "text")
+    if fmt not in ("text", "json"):
+        raise ConfigError("must be 'text' or 'json'", key="BOUSAI_LOG_FORMAT")
+    return Settings(
+        database_url=env.get("BOUSAI_DATABASE_URL") or default_database_url(),
+        secrets=secrets,
+        base_urls=base_urls,
+        http_host=env.get("BOUSAI_HTTP_HOST", "127.0.0.1"),
+        http_port=port,
+        log_format=fmt,
+    )

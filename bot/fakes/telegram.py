@@ -1,0 +1,294 @@
+"""A fake Telegram Bot API server (https://core.telegram.org/bots/api).
+
+Speaks the subset the service uses: getMe, getUpdates, sendMessage,
+editMessageText, setWebhook, deleteWebhook, answerCallbackQuery. Requests come
+form-encoded (as python-telegram-bot sends them) or as JSON. It enforces the
+flood limits when asked (about 30 messages/s per bot, 1/s per chat with a small
+burst) with 429 and ``retry_after``, answers 403 for chats that blocked the bot,
+401 for a wrong token, and records every message it accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.fakes.base import FakeServer
+
+
+@dataclass
+class SentMessage:
+    chat_id: str
+    text: str
+    message_id: int
+    reply_to_message_id: int | None = None
+    reply_markup: Any = None
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeTelegram(FakeServer):
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        *,
+        rate_limit: float | None = None,
+        chat_rate_limit: float | None = None,
+        chat_burst: int = 3,
+        failure_rate: float = 0.0,
+        seed: int | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self.token = token
+        self.rate_limit = rate_limit
+        self.chat_rate_limit = chat_rate_limit
+        self.chat_burst = chat_burst
+        self.failure_rate = failure_rate
+        self.random = random.Random(seed)
+        self.blocked: set[str] = set()
+        self.sent: list[SentMessage] = []
+        self.edits: list[dict[str, Any]] = []
+        self.callback_answers: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.too_many: int = 0
+        self.injected_failures: int = 0
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self._fail_queue: deque[tuple[int, str, int | None]] = deque()
+        self._msg_ids: dict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._window: deque[float] = deque()
+        self._chat_windows: dict[str, deque[float]] = defaultdict(deque)
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._update_event: asyncio.Event | None = None
+
+    # ------------------------------------------------------------ test controls
+
+    def block(self, chat_id: str | int) -> None:
+        with self.lock:
+            self.blocked.add(str(chat_id))
+
+    def fail_next(self, count: int = 1, status: int = 500, retry_after: int | None = None) -> None:
+        """The next ``count`` sends answer ``status`` (429 carries ``retry_after``)."""
+        with self.lock:
+            for _ in range(count):
+                self._fail_queue.append((status, "injected", retry_after))
+
+    def messages_to(self, chat_id: str | int) -> list[SentMessage]:
+        with self.lock:
+            return [m for m in self.sent if m.chat_id == str(chat_id)]
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update (message, callback_query ...) for getUpdates; returns its id."""
+        with self.lock:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, **update})
+        if self._loop is not None and self._update_event is not None:
+            self._loop.call_soon_threadsafe(self._update_event.set)
+        return update_id
+
+    def user_message(self, chat_id: int, text: str, *, language_code: str = "en") -> int:
+        """Queue a private text message from user ``chat_id``, as Telegram would deliver it."""
+        user = {"id": chat_id, "is_bot": False, "first_name": "User",
+                "language_code": language_code}
+        msg: dict[str, Any] = {
+            "message_id": next(self._msg_ids[str(chat_id)]),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "User"},
+            "from": user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            cmd_len = len(text.split()[0])
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": cmd_len}]
+        return self.push_update({"message": msg})
+
+    def user_taps(self, chat_id: int, data: str, *, message_id: int = 1) -> int:
+        """Queue a tap on an inline-keyboard button that carries ``data``."""
+        user = {"id": chat_id, "is_bot": False, "first_name": "User"}
+        return self.push_update({"callback_query": {
+            "id": f"cb{time.monotonic_ns()}",
+            "from": user,
+            "chat_instance": str(chat_id),
+            "data": data,
+            "message": {"message_id": message_id, "date": int(time.time()),
+                        "chat": {"id": chat_id, "type": "private"}, "text": "…"},
+        }})
+
+    # ---------------------------------------------------------------- routes
+
+    def routes(self, app: web.Application) -> None:
+        self._update_event = asyncio.Event()
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            data = await request.json()
+            return dict(data) if isinstance(data, dict) else {}
+        form = await request.post()
+        out: dict[str, Any] = {}
+        for key, value in form.items():
+            if not isinstance(value, str):
+                continue
+            if value[:1] in "{[":
+                try:
+                    out[key] = json.loads(value)
+                    continue
+                except ValueError:
+                    pass
+            out[key] = value
+        return out
+
+    @staticmethod
+    def _error(status: int, description: str, **parameters: Any) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return web.json_response(body, status=status)
+
+    @staticmethod
+    def _ok(result: Any) -> web.Response:
+        return web.json_response({"ok": True, "result": result})
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await self._params(request)
+        with self.lock:
+            self.requests.append((method, params))
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return self._error(404, "Not Found")
+        result: web.StreamResponse = await handler(params)
+        return result
+
+    async def _m_getme(self, params: dict[str, Any]) -> web.Response:
+        return self._ok({"id": int(self.token.split(":")[0]), "is_bot": True,
+                         "first_name": "Bousai", "username": "bousai_test_bot",
+                         "can_join_groups": False, "can_read_all_group_messages": False,
+                         "supports_inline_queries": False})
+
+    def _limited(self, chat_id: str) -> web.Response | None:
+        """Apply injected failures, random failures, then the flood limits."""
+        now = time.monotonic()
+        with self.lock:
+            if self._fail_queue:
+                status, desc, retry_after = self._fail_queue.popleft()
+                self.injected_failures += 1
+                if status == 429:
+                    self.too_many += 1
+                    return self._error(429, f"Too Many Requests: retry after {retry_after or 1}",
+                                       retry_after=retry_after or 1)
+                return self._error(status, f"Internal Server Error: {desc}")
+            if self.failure_rate and self.random.random() < self.failure_rate:
+                self.injected_failures += 1
+                status = self.random.choice((500, 429, 502))
+                if status == 429:
+                    self.too_many += 1
+                    return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
+                return self._error(status, "Internal Server Error")
+            if self.rate_limit is not None:
+                while self._window and now - self._window[0] >= 1.0:
+                    self._window.popleft()
+                if len(self._window) >= self.rate_limit:
+                    self.too_many += 1
+                    return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
+            if self.chat_rate_limit is not None:
+                w = self._chat_windows[chat_id]
+                while w and now - w[0] >= self.chat_burst / self.chat_rate_limit:
+                    w.popleft()
+                if len(w) >= self.chat_burst:
+                    self.too_many += 1
+                    return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
+                w.append(now)
+            if self.rate_limit is not None:
+                self._window.append(now)
+        return None
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> web.Response:
+        chat_id = str(params.get("chat_id", ""))
+        text = params.get("text", "")
+        if not chat_id or not isinstance(text, str) or not text:
+            return self._error(400, "Bad Request: message text is empty")
+        if len(text.encode("utf-16-le")) // 2 > 4096:
+            return self._error(400, "Bad Request: message is too long")
+        if chat_id in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
+        limited = self._limited(chat_id)
+        if limited is not None:
+            return limited
+        reply_to = None
+        rp = params.get("reply_parameters")
+        if isinstance(rp, dict):
+            reply_to = int(rp.get("message_id", 0)) or None
+        elif params.get("reply_to_message_id"):
+            reply_to = int(params["reply_to_message_id"])
+        with self.lock:
+            message_id = next(self._msg_ids[chat_id])
+            self.sent.append(SentMessage(chat_id=chat_id, text=text, message_id=message_id,
+                                         reply_to_message_id=reply_to,
+                                         reply_markup=params.get("reply_markup")))
+        return self._ok({
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": int(chat_id) if chat_id.lstrip("-").isdigit() else 0,
+                     "type": "private"},
+            "text": text,
+        })
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> web.Response:
+        chat_id = str(params.get("chat_id", ""))
+        if chat_id in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
+        with self.lock:
+            self.edits.append(params)
+        return self._ok({"message_id": int(params.get("message_id", 0)), "date": int(time.time()),
+                         "chat": {"id": int(chat_id) if chat_id.lstrip("-").isdigit() else 0,
+                                  "type": "private"},
+                         "text": params.get("text", "")})
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> web.Response:
+        with self.lock:
+            self.callback_answers.append(params)
+        return self._ok(True)
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> web.Response:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                ready = list(self._updates)
+            if ready or time.monotonic() >= deadline:
+                return self._ok(ready)
+            assert self._update_event is not None
+            self._update_event.clear()
+            try:
+                await asyncio.wait_for(self._update_event.wait(),
+                                       max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                pass
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> web.Response:
+        with self.lock:
+            self.webhook_url = params.get("url") or None
+            self.webhook_secret = params.get("secret_token") or None
+        return self._ok(True)
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> web.Response:
+        with self.lock:
+            self.webhook_url = None
+        return self._ok(True)
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> web.Response:
+        return self._ok(True)

@@ -1,0 +1,1 @@
+"""Chat platforms behind one small interface (see :mod:`channels.base`)."""
