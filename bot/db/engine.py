@@ -1,0 +1,82 @@
+"""Engine creation, migrations, and the check that the schema is current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from bot.errors import ConfigError, SchemaOutOfDate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str, **kw: Any) -> sa.Engine:
+    """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError("not a database URL", key="BOUSAI_DATABASE_URL") from None
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kw)
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    kw.setdefault("pool_pre_ping", True)
+    kw.setdefault("pool_size", 10)
+    return sa.create_engine(parsed, **kw)
+
+
+def _alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Apply migrations; returns (before, after) revisions."""
+    before = current_revision(engine)
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return before, current_revision(engine)
+
+
+def check_schema(engine: sa.Engine) -> None:
+    """Raise :class:`SchemaOutOfDate` unless the database is at the newest migration."""
+    try:
+        current = current_revision(engine)
+    except sa.exc.OperationalError as exc:
+        raise SchemaOutOfDate(f"cannot open the database: {exc.orig}") from None
+    head = head_revision()
+    if current != head:
+        state = "has no schema" if current is None else f"is at revision {current}"
+        raise SchemaOutOfDate(
+            f"the database {state}, the code needs {head}: run `bousai db upgrade`"
+        )

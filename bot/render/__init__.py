@@ -1,0 +1,64 @@
+"""Rendering: an alert into text for each (language, channel), fitted to the channel.
+
+Structured alerts come from vetted templates (``templates/*.po``); free text
+from operators goes through machine translation, labelled as such. Text longer
+than a channel's limit is split into numbered parts, never cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.domain import Alert
+from bot.render.catalog import Catalogs
+from bot.render.compose import Context, Translate, compose
+from bot.render.split import split_text
+from channels.base import Limits, measure
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendering:
+    language: str
+    channel: str
+    parts: tuple[str, ...]
+    lengths: tuple[int, ...]
+    limit: int
+    machine_translated: bool
+
+
+class Renderer:
+    def __init__(self, config: Config, catalogs: Catalogs,
+                 translate: Translate | None = None) -> None:
+        self.config = config
+        self.catalogs = catalogs
+        self.translate = translate
+
+    def text(self, alert: Alert, language: str) -> tuple[str, bool]:
+        ctx = Context(alert=alert, language=language, config=self.config,
+                      catalogs=self.catalogs, translate=self.translate)
+        return compose(ctx), ctx.machine_translated
+
+    def render(self, alert: Alert, language: str, channel: str, limits: Limits) -> Rendering:
+        text, mt = self.text(alert, language)
+        return self.fit(text, language, channel, limits, machine_translated=mt)
+
+    def fit(self, text: str, language: str, channel: str, limits: Limits, *,
+            machine_translated: bool) -> Rendering:
+        def m(s: str) -> int:
+            return measure(s, limits.length_unit)
+
+        parts = split_text(text, limits.text_limit, m, max_parts=None)
+        return Rendering(language=language, channel=channel, parts=tuple(parts),
+                         lengths=tuple(m(p) for p in parts), limit=limits.text_limit,
+                         machine_translated=machine_translated)
+
+
+def load_renderer(config: Config, translate: Translate | None = None) -> Renderer:
+    from bot.config import TEMPLATES_DIR
+
+    catalogs = Catalogs.load(TEMPLATES_DIR, config.languages, config.fallback_languages)
+    return Renderer(config, catalogs, translate)
+
+
+__all__ = ["Context", "Renderer", "Rendering", "load_renderer"]
