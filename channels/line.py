@@ -1,0 +1,265 @@
+"""LINE over line-bot-sdk v3 (the asynchronous Messaging API client).
+
+One :class:`OutgoingMessage` is one HTTP request: a push when it has one
+recipient, a multicast when it has several (up to 500), with one text message
+object per part (up to 5). Every request carries ``X-Line-Retry-Key``, so a
+retry of a request LINE already accepted is answered 409 and reported as
+``SendResult(duplicate=True)`` instead of reaching the users twice.
+
+How LINE's answers map to our errors (see :mod:`channels.base`)::
+
+    409 retry key already accepted       -> SendResult(duplicate=True)
+    429 "You have reached your monthly limit."
+                                         -> ChannelFatal (quota spent until next month)
+    429 other (rate limit)               -> RetryLater (Retry-After header if any)
+    5xx, timeouts, connection errors     -> RetryLater
+    401, 403                             -> ChannelFatal (token rejected, not allowed)
+    400 on a push to one user            -> RecipientError (blocked, unknown user)
+    400 otherwise                        -> ChannelFatal (a malformed request is our bug)
+
+Message ids: a push answers with one id per part (``sentMessages``); a
+multicast answers with no message ids, so its result holds the request id
+(``x-line-request-id``); a duplicate holds ``x-line-accepted-request-id``.
+
+Webhook signatures: :func:`verify_signature` checks ``x-line-signature``
+(base64 HMAC-SHA256 of the raw body, keyed with the channel secret).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from typing import ClassVar
+
+import aiohttp
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    MulticastRequest,
+    PushMessageRequest,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+from channels.base import (
+    Channel,
+    ChannelError,
+    ChannelFatal,
+    LengthUnit,
+    Limits,
+    OutgoingMessage,
+    RecipientError,
+    RetryLater,
+    SendResult,
+)
+
+DEFAULT_BASE_URL = "https://api.line.me"
+MONTHLY_LIMIT_MARKER = "monthly limit"
+# Namespace for turning a non-UUID idempotency key into a stable retry key.
+_RETRY_KEY_NAMESPACE = uuid.UUID("5b0c7d8e-2f4a-4c55-9a39-6a1f4d0b7e21")
+
+
+def retry_key(idempotency_key: str) -> str:
+    """The ``X-Line-Retry-Key`` for a message: the key itself when it is a UUID,
+    otherwise a UUID derived from it (the same key always gives the same UUID)."""
+    try:
+        return str(uuid.UUID(idempotency_key))
+    except ValueError:
+        return str(uuid.uuid5(_RETRY_KEY_NAMESPACE, idempotency_key))
+
+
+def sign(body: bytes, channel_secret: str) -> str:
+    """The ``x-line-signature`` LINE would send with ``body``."""
+    digest = hmac.new(channel_secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def verify_signature(body: bytes, signature: str | None, channel_secret: str) -> bool:
+    """True when ``signature`` is LINE's signature of ``body``; compared in constant time."""
+    if not body or not signature or not channel_secret:
+        return False
+    return hmac.compare_digest(sign(body, channel_secret).encode("ascii"),
+                               signature.encode("ascii", "replace"))
+
+
+def _error_text(exc: ApiException) -> str:
+    """LINE's error message (and details), never the request or its headers."""
+    body = exc.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not body:
+        return str(exc.reason or "")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return str(body)[:200]
+    if not isinstance(data, dict):
+        return str(body)[:200]
+    text = str(data.get("message", ""))
+    details = data.get("details") or []
+    extra = "; ".join(
+        f"{d.get('property', '')}: {d.get('message', '')}" for d in details if isinstance(d, dict)
+    )
+    return f"{text} ({extra})" if extra else text
+
+
+def _header(exc: ApiException, name: str) -> str | None:
+    headers = exc.headers
+    if headers is None:
+        return None
+    value = headers.get(name)
+    return str(value) if value is not None else None
+
+
+class LineChannel(Channel):
+    name: ClassVar[str] = "line"
+    limits: ClassVar[Limits] = Limits(
+        text_limit=5000,
+        length_unit=LengthUnit.UTF16,
+        recipients_per_request=500,
+        messages_per_request=5,
+        requests_per_second=200.0,
+    )
+
+    def __init__(
+        self,
+        access_token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        pool_size: int = 100,
+    ) -> None:
+        if not access_token:
+            raise ChannelFatal("LINE_CHANNEL_ACCESS_TOKEN is empty", channel=self.name)
+        self._access_token = access_token
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self._client: AsyncApiClient | None = None
+        self._api: AsyncMessagingApi | None = None
+
+    def __repr__(self) -> str:  # never show the token
+        return f"LineChannel(base_url={self.base_url!r})"
+
+    async def start(self) -> None:
+        """Open the SDK client (its aiohttp session needs a running event loop)."""
+        if self._client is None:
+            config = Configuration(host=self.base_url, access_token=self._access_token)
+            config.connection_pool_maxsize = self.pool_size
+            self._client = AsyncApiClient(config)
+            self._api = AsyncMessagingApi(self._client)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client, self._api = self._client, None, None
+            await client.close()
+
+    async def _messaging(self) -> AsyncMessagingApi:
+        await self.start()
+        assert self._api is not None
+        return self._api
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        if len(message.parts) > self.limits.messages_per_request:
+            raise ValueError(
+                f"line: {len(message.parts)} parts in one message, "
+                f"limit is {self.limits.messages_per_request}"
+            )
+        if not message.parts:
+            raise ValueError("line: a message needs at least one part")
+        return await super().send(message)
+
+    async def _send(self, message: OutgoingMessage) -> SendResult:
+        api = await self._messaging()
+        messages = [TextMessage(text=part, quickReply=None, quoteToken=None)
+                    for part in message.parts]
+        key = retry_key(message.idempotency_key)
+        try:
+            if len(message.recipients) == 1:
+                response = await api.push_message(
+                    PushMessageRequest(to=message.recipients[0], messages=messages,
+                                       notificationDisabled=False, customAggregationUnits=None),
+                    x_line_retry_key=key,
+                    _request_timeout=self.timeout,
+                )
+                return SendResult(message_ids=tuple(m.id for m in response.sent_messages))
+            raw = await api.multicast_with_http_info(
+                MulticastRequest(to=list(message.recipients), messages=messages,
+                                 notificationDisabled=False, customAggregationUnits=None),
+                x_line_retry_key=key,
+                _request_timeout=self.timeout,
+            )
+            request_id = raw.headers.get("x-line-request-id") if raw.headers else None
+            return SendResult(message_ids=(str(request_id),) if request_id else ())
+        except ApiException as exc:
+            if exc.status == 409:
+                accepted = _header(exc, "x-line-accepted-request-id")
+                return SendResult(message_ids=(accepted,) if accepted else (), duplicate=True)
+            raise
+
+    async def quota(self) -> tuple[int | None, int]:
+        """(monthly limit or None when unlimited, messages used this month)."""
+        api = await self._messaging()
+        try:
+            q = await api.get_message_quota(_request_timeout=self.timeout)
+            used = await api.get_message_quota_consumption(_request_timeout=self.timeout)
+        except Exception as exc:
+            raise self.map_error(exc, None) from exc
+        limit = q.value if str(getattr(q.type, "value", q.type)) == "limited" else None
+        return (int(limit) if limit is not None else None), int(used.total_usage)
+
+    def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
+        recipients = message.recipients if message is not None else ()
+        if isinstance(exc, ApiException):
+            return self._map_api_error(exc, recipients)
+        if isinstance(exc, TimeoutError | aiohttp.ClientError | ConnectionError):
+            return RetryLater(f"LINE unreachable: {type(exc).__name__}: {exc}",
+                              channel=self.name)
+        if isinstance(exc, ValueError | TypeError):
+            return ChannelFatal(f"could not build the LINE request (our bug): {exc}",
+                                channel=self.name)
+        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+
+    def _map_api_error(self, exc: ApiException, recipients: tuple[str, ...]) -> ChannelError:
+        status = int(exc.status or 0)
+        text = _error_text(exc)
+        if status == 429:
+            if MONTHLY_LIMIT_MARKER in text.lower():
+                return ChannelFatal(f"LINE monthly message quota is spent: {text}",
+                                    channel=self.name)
+            return RetryLater(f"LINE rate limit (429): {text}", channel=self.name,
+                              retry_after=_retry_after(exc))
+        if status == 401:
+            return ChannelFatal("the LINE channel access token was rejected (401)",
+                                channel=self.name)
+        if status == 403:
+            return ChannelFatal(f"LINE refused: not allowed for this channel (403): {text}",
+                                channel=self.name)
+        if status == 400:
+            if len(recipients) == 1:
+                return RecipientError(f"LINE could not deliver to this user (400): {text}",
+                                      channel=self.name, recipients=recipients)
+            return ChannelFatal(
+                f"LINE rejected the request as malformed (400): {text} -- "
+                "this is a bug in bousai-bot, not a LINE outage",
+                channel=self.name,
+            )
+        if status >= 500 or status == 408:
+            return RetryLater(f"LINE server error ({status}): {text}", channel=self.name,
+                              retry_after=_retry_after(exc))
+        return ChannelFatal(f"LINE answered {status}: {text}", channel=self.name)
+
+
+def _retry_after(exc: ApiException) -> float | None:
+    value = _header(exc, "retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
