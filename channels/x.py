@@ -1,0 +1,328 @@
+"""X (Twitter) over tweepy's asynchronous API v2 client, OAuth 1.0a user context.
+
+An X post goes to the account's own timeline, not to a person, so the only
+recipient is :data:`TIMELINE` (``"timeline"``); anything else is refused with
+``ValueError``. One channel instance is one account. A message in several parts
+becomes a thread: one ``POST /2/tweets`` per part, each part after the first
+replying to the one before, the first replying to ``message.reply_to`` when set
+(an update or cancellation goes under the original post).
+
+Base URL: tweepy writes ``https://api.twitter.com`` into its request method, so
+:class:`XApiClient` overrides that one method (the transport) and keeps the rest
+of tweepy (endpoints, OAuth signing, error classes). With the default base URL
+it sends exactly what tweepy sends. It also keeps tweepy's debug log of request
+headers out, since those carry the consumer key and access token.
+
+Errors (see :mod:`channels.base`)::
+
+    403 "...duplicate content."        -> that part is already posted (skipped)
+    429                                -> RetryLater, retry_after from x-rate-limit-reset
+                                          (or the 24-hour reset when the daily cap is hit)
+    5xx, timeouts, connection errors   -> RetryLater
+    401, other 403, 400, 404           -> ChannelFatal (credentials, permissions, our bug)
+    a failure after some parts went out -> ThreadIncomplete (a RetryLater) or
+                                           ThreadAborted (a ChannelFatal), with ``sent_ids``
+
+Nothing doubled: X has no idempotency key, so the channel remembers, per
+``idempotency_key``, the ids of parts already posted (a bounded in-memory
+table). Sending the same message again resumes after them, replying to the last
+one, and a message that already went out completely returns its ids with
+``duplicate=True``. After a restart that memory is gone; then X's own
+duplicate-content check refuses parts already posted (within 24 hours), the
+channel skips them and posts the rest, and reports ``duplicate=True`` when
+nothing new went out. Caveat: the ids of skipped parts are unknown, so the
+remaining parts reply to the last known post, and two different messages must
+not contain a byte-identical part (the renderer's parts carry the alert's time).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import OrderedDict
+from typing import Any, ClassVar
+
+import aiohttp
+from oauthlib.oauth1 import Client as OAuthClient
+from tweepy.asynchronous import AsyncClient
+from tweepy.errors import (
+    BadRequest,
+    Forbidden,
+    HTTPException,
+    NotFound,
+    TooManyRequests,
+    TwitterServerError,
+    Unauthorized,
+)
+from yarl import URL
+
+from channels.base import (
+    Channel,
+    ChannelError,
+    ChannelFatal,
+    LengthUnit,
+    Limits,
+    OutgoingMessage,
+    RetryLater,
+    SendResult,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.twitter.com"
+TIMELINE = "timeline"
+DUPLICATE_MARKER = "duplicate content"
+REPLY_GONE_MARKER = "deleted or not visible"
+_MEMORY = 4096  # how many messages' progress the channel remembers
+
+
+class ThreadIncomplete(RetryLater):
+    """Parts ``sent_ids`` of a thread went out, then a retryable failure.
+    Sending the same message again resumes after them."""
+
+    def __init__(self, message: str, *, channel: str = "", retry_after: float | None = None,
+                 sent_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message, channel=channel, retry_after=retry_after)
+        self.sent_ids = sent_ids
+
+
+class ThreadAborted(ChannelFatal):
+    """Parts ``sent_ids`` of a thread went out, then a permanent failure."""
+
+    def __init__(self, message: str, *, channel: str = "",
+                 sent_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message, channel=channel)
+        self.sent_ids = sent_ids
+
+
+class XApiClient(AsyncClient):
+    """tweepy's AsyncClient with a configurable base URL and a session it does not own."""
+
+    def __init__(self, *, base_url: str, session: aiohttp.ClientSession,
+                 **credentials: str) -> None:
+        super().__init__(return_type=dict, **credentials)
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+
+    async def request(
+        self, method: str, route: str, params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None, user_auth: bool = False,
+    ) -> aiohttp.ClientResponse:
+        # Mirrors tweepy.asynchronous.client.AsyncBaseClient.request (tweepy 4.14-4.17).
+        url = self.base_url + route
+        headers = {"User-Agent": self.user_agent}
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        query_params: dict[str, Any] | None = params
+        if user_auth:
+            oauth = OAuthClient(self.consumer_key, self.consumer_secret,
+                                self.access_token, self.access_token_secret)
+            url = str(URL(url).with_query(sorted((params or {}).items())))
+            signed_url, headers, _ = oauth.sign(url, method, headers=headers)
+            before, _, query = signed_url.partition("?")
+            target: str | URL = URL(f"{before}?{query.replace(':', '%3A')}" if query else before,
+                                    encoded=True)
+            query_params = None
+        else:
+            target = url
+            headers["Authorization"] = f"Bearer {self.bearer_token}"
+        log.debug("X API request: %s %s", method, route)
+        async with self.session.request(method, target, params=query_params, json=json,
+                                        headers=headers) as response:
+            await response.read()
+        log.debug("X API response: %s %s", response.status, response.reason)
+        if 200 <= response.status < 300:
+            return response
+        try:
+            body = await response.json(content_type=None)
+        except ValueError:
+            body = None
+        data: dict[str, Any] = body if isinstance(body, dict) else {}
+        status = response.status
+        if status == 429:
+            reset = response.headers.get("x-rate-limit-reset")
+            raise TooManyRequests(response, response_json=data,
+                                  reset_time=int(reset) if reset and reset.isdigit() else None)
+        error_class = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound}.get(
+            status, TwitterServerError if status >= 500 else HTTPException)
+        raise error_class(response, response_json=data)
+
+
+def _messages(exc: HTTPException) -> str:
+    return "; ".join(str(m) for m in exc.api_messages) or str(exc)
+
+
+def rate_limit_delay(exc: TooManyRequests, now: float | None = None) -> float | None:
+    """Seconds until X lifts the limit that was hit: the 24-hour user or app cap when
+    that one is spent, otherwise the endpoint's 15-minute window (x-rate-limit-reset)."""
+    now = time.time() if now is None else now
+    headers = getattr(exc.response, "headers", None) or {}
+    resets: list[int] = []
+    for scope in ("user", "app"):
+        if headers.get(f"x-{scope}-limit-24hour-remaining") == "0":
+            value = headers.get(f"x-{scope}-limit-24hour-reset", "")
+            if value.isdigit():
+                resets.append(int(value))
+    if not resets and exc.reset_time is not None:
+        resets.append(int(exc.reset_time))
+    if not resets:
+        return None
+    return max(0.0, max(resets) - now)
+
+
+class XChannel(Channel):
+    name: ClassVar[str] = "x"
+    limits: ClassVar[Limits] = Limits(
+        text_limit=280,
+        length_unit=LengthUnit.WEIGHTED,
+        recipients_per_request=1,
+        messages_per_request=25,
+        requests_per_second=1.0,
+        posts_per_day=100,
+    )
+
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        posts_per_day: int | None = None,
+    ) -> None:
+        if not (api_key and api_secret and access_token and access_token_secret):
+            raise ChannelFatal("X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and "
+                               "X_ACCESS_TOKEN_SECRET must all be set", channel=self.name)
+        self._credentials = {"consumer_key": api_key, "consumer_secret": api_secret,
+                             "access_token": access_token,
+                             "access_token_secret": access_token_secret}
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        if posts_per_day is not None:
+            # Instance-level override of the class's limits (mypy forbids assigning a ClassVar).
+            vars(self)["limits"] = dataclasses.replace(type(self).limits,
+                                                      posts_per_day=posts_per_day)
+        self._session: aiohttp.ClientSession | None = None
+        self._client: XApiClient | None = None
+        self._progress: OrderedDict[str, list[str | None]] = OrderedDict()
+        self._done: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    def __repr__(self) -> str:  # never show the credentials
+        return f"XChannel(base_url={self.base_url!r})"
+
+    async def start(self) -> None:
+        if self._client is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self._client = XApiClient(base_url=self.base_url, session=self._session,
+                                      **self._credentials)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            session, self._session, self._client = self._session, None, None
+            await session.close()
+
+    def posted(self, idempotency_key: str) -> tuple[str, ...]:
+        """Ids already posted for the message with this key (as far as this process knows)."""
+        if idempotency_key in self._done:
+            return self._done[idempotency_key]
+        return tuple(i for i in self._progress.get(idempotency_key, ()) if i)
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        if any(r != TIMELINE for r in message.recipients):
+            raise ValueError(f"x: the only recipient is {TIMELINE!r}, got {message.recipients!r}")
+        if not message.parts or len(message.parts) > self.limits.messages_per_request:
+            raise ValueError(f"x: a thread has 1 to {self.limits.messages_per_request} parts, "
+                             f"got {len(message.parts)}")
+        return await super().send(message)
+
+    async def _send(self, message: OutgoingMessage) -> SendResult:
+        key = message.idempotency_key
+        done = self._done.get(key)
+        if done is not None:
+            return SendResult(message_ids=done, duplicate=True)
+        await self.start()
+        # Per part so far: its post id, or None when X said it was already posted.
+        posted = self._progress.setdefault(key, [])
+        self._remember(self._progress, key)
+        new = 0
+        for index in range(len(posted), len(message.parts)):
+            known = [i for i in posted if i]
+            reply_to = known[-1] if known else message.reply_to
+            try:
+                posted.append(await self._post(message.parts[index], reply_to, first=not known))
+                new += 1
+            except Exception as exc:
+                if not _is_duplicate(exc):
+                    raise self._interrupted(exc, message, index, tuple(known)) from exc
+                posted.append(None)
+        self._progress.pop(key, None)
+        ids = tuple(i for i in posted if i)
+        self._done[key] = ids
+        self._remember(self._done, key)
+        return SendResult(message_ids=ids, duplicate=new == 0)
+
+    async def _post(self, text: str, reply_to: str | None, *, first: bool) -> str:
+        assert self._client is not None
+        try:
+            data = await self._client.create_tweet(text=text, in_reply_to_tweet_id=reply_to,
+                                                   user_auth=True)
+        except (Forbidden, BadRequest) as exc:
+            # The post we meant to answer was deleted: say it anyway, as a new post.
+            if not (first and reply_to and REPLY_GONE_MARKER in _messages(exc).lower()):
+                raise
+            log.warning("x: reply target %s is gone; posting without reply", reply_to)
+            data = await self._client.create_tweet(text=text, user_auth=True)
+        return str(data["data"]["id"])
+
+    def _interrupted(self, exc: Exception, message: OutgoingMessage, index: int,
+                     sent: tuple[str, ...]) -> ChannelError:
+        err = self.map_error(exc, message)
+        if not sent:
+            return err
+        text = (f"thread stopped at part {index + 1} of {len(message.parts)}; "
+                f"{len(sent)} part(s) already posted as {', '.join(sent)}: {err}")
+        if isinstance(err, RetryLater):
+            return ThreadIncomplete(text, channel=self.name, retry_after=err.retry_after,
+                                    sent_ids=sent)
+        return ThreadAborted(text, channel=self.name, sent_ids=sent)
+
+    @staticmethod
+    def _remember(table: OrderedDict[str, Any], key: str) -> None:
+        table.move_to_end(key)
+        while len(table) > _MEMORY:
+            table.popitem(last=False)
+
+    def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
+        if isinstance(exc, TooManyRequests):
+            return RetryLater(f"X rate limit (429): {_messages(exc)}", channel=self.name,
+                              retry_after=rate_limit_delay(exc))
+        if isinstance(exc, Unauthorized):
+            return ChannelFatal("X rejected the API credentials (401)", channel=self.name)
+        if isinstance(exc, Forbidden):
+            return ChannelFatal(f"X refused the post (403): {_messages(exc)}",
+                                channel=self.name)
+        if isinstance(exc, BadRequest | NotFound):
+            return ChannelFatal(f"X rejected the request ({_status(exc)}): {_messages(exc)} "
+                                "-- this is a bug in bousai-bot or a wrong X_API_BASE_URL",
+                                channel=self.name)
+        if isinstance(exc, TwitterServerError):
+            return RetryLater(f"X server error ({_status(exc)}): {_messages(exc)}",
+                              channel=self.name)
+        if isinstance(exc, HTTPException):
+            return ChannelFatal(f"X answered {_status(exc)}: {_messages(exc)}",
+                                channel=self.name)
+        if isinstance(exc, TimeoutError | aiohttp.ClientError | ConnectionError):
+            return RetryLater(f"X unreachable: {type(exc).__name__}: {exc}", channel=self.name)
+        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+
+
+def _status(exc: HTTPException) -> int:
+    return int(getattr(exc.response, "status", 0) or 0)
+
+
+def _is_duplicate(exc: Exception) -> bool:
+    return isinstance(exc, Forbidden) and DUPLICATE_MARKER in _messages(exc).lower()
