@@ -1,0 +1,193 @@
+"""JMA disaster-prevention XML (気象庁防災情報XML) -> :class:`~bot.domain.Alert`.
+
+:func:`parse_jma` is pure: bytes in, alerts out (one alert per report). The
+report type is recognised from ``Control/Title``:
+
+=========================================  ========  ===============================
+Control/Title                              type      module / Kind
+=========================================  ========  ===============================
+震度速報                                    VXSE51    jma_seis, EARTHQUAKE
+震源に関する情報                            VXSE52    jma_seis, EARTHQUAKE
+震源・震度に関する情報                      VXSE53    jma_seis, EARTHQUAKE
+津波警報・注意報・予報                      VTSE41    jma_tsunami, TSUNAMI
+津波情報                                    VTSE51    jma_tsunami, TSUNAMI
+気象特別警報・警報・注意報, 気象警報・注意報,  VPWW53/54 jma_mete, WEATHER_WARNING
+気象警報・注意報（Ｈ２７）
+土砂災害警戒情報                            VXWW50    jma_mete, LANDSLIDE
+記録的短時間大雨情報                        VPOA50    jma_mete, HEAVY_RAIN
+噴火警報・予報                              VFVO50    jma_volc, VOLCANO
+噴火速報                                    VFVO56    jma_volc, VOLCANO
+=========================================  ========  ===============================
+
+Anything else (緊急地震速報 VXSE43/44/45, 長周期地震動, 沖合の津波観測, ...) raises
+:class:`~bot.errors.IngestError` with "unsupported JMA document type".
+
+Identity and references
+-----------------------
+* ``source`` is ``"jma"``.
+* ``source_id`` = ``f"{EventID}:{InfoKind}:{Serial}:{InfoType}"``; when Serial is
+  empty (震度速報, 津波, 気象警報) the ReportDateTime (``YYYYMMDDTHHMMSS``, JST)
+  stands in. Same EventID+InfoKind+Serial+InfoType = the same document.
+* Weather warnings have no EventID: the Head/Title (e.g. ``熊本県気象警報・注意報``),
+  which names the series each report supersedes, is used instead.
+* ``params["event_key"]`` = ``f"jma:{InfoKind}:{EventID}"``, e.g.
+  ``jma:地震情報:20160416012505``. It is the same for every report of one event and
+  report kind; InfoType 訂正 -> ``MsgType.UPDATE`` and 取消 -> ``MsgType.CANCEL``
+  carry ``references = event_key``, i.e. they refer to the latest alert whose
+  ``params["event_key"]`` is equal. 発表 -> ``MsgType.ALERT``.
+* ``issued`` = Head/ReportDateTime (JST); ``expires`` = Head/ValidDateTime if any.
+* ``test`` is True unless Control/Status is 通常 (訓練 = drill, 試験 = test).
+* ``headline_ja`` = Head/Headline/Text (Head/Title when empty); ``body_ja`` a short
+  Japanese summary built from the Body.
+* A cancellation has no Body: it is marked ``in_jurisdiction=True`` so that policy
+  lets the store follow the original (see :mod:`bot.policy`).
+
+params (every kind)
+-------------------
+``event_key``, ``info_kind`` (see below), ``jma_info_kind`` (Head/InfoKind),
+``jma_title`` (Head/Title), ``jma_status`` (Control/Status), ``publishing_office``.
+
+earthquake (``info_kind`` "intensity" | "epicenter" | "epicenter_intensity")
+    ``origin_time`` ISO 8601 +09:00 (Earthquake/OriginTime; for 震度速報 the
+    Head/TargetDateTime), ``epicenter_code`` (震央地名 code, e.g. "741"),
+    ``epicenter_name_ja``, ``lat``/``lon`` (float or None), ``magnitude`` (str such
+    as "7.3", None when JMA gives NaN: Ｍ不明 / Ｍ８を超える巨大地震),
+    ``magnitude_ja`` (JMA's description, e.g. "Ｍ７．３"), ``depth_km`` (int or
+    None; 0 = ごく浅い), ``max_intensity`` (overall, "1".."4","5-","5+","6-","6+","7"),
+    ``ward_intensity`` {JIS ward code: intensity} for wards that appear (JMA city
+    codes 4310100..4310500 -> 43101..43105 through ``[[wards]] jma_code``),
+    ``city_intensity`` (highest of the wards and of the city's pre-2012 code
+    4320100), ``area_intensity`` {seismic area code: intensity} for the
+    jurisdiction's 細分区域 (熊本県熊本 741), ``local_max_intensity``
+    (``city_intensity``, else the highest ``area_intensity``, else None),
+    ``pref_intensity`` (the prefecture's MaxInt or None), ``tsunami`` and
+    ``tsunami_comment_ja`` (Comments/ForecastComment). ``tsunami`` mapping:
+    0211 -> "warning"; 0212/0213/0214/0227 -> "slight"; 0215/0230 (and the old
+    0203) -> "none"; 0216/0221-0226/0228 -> "possible"; 0229 -> "unknown"; no
+    comment or an unknown code -> guessed from the text, else "unknown".
+    In jurisdiction when a ward, the city, a configured seismic area or a
+    configured epicenter appears. Severity from ``local_max_intensity`` (else
+    ``max_intensity``): 6-+ EXTREME, 5-/5+ SEVERE, 4 MODERATE, else MINOR;
+    urgency IMMEDIATE from SEVERE up, else PAST.
+
+tsunami (``info_kind`` "warning" for VTSE41, "information" for VTSE51)
+    ``areas``: the jurisdiction's 津波予報区 (config order) as dicts with ``code``,
+    ``name_ja``, ``kind`` ("major_warning" 52/53, "warning" 51, "advisory" 62,
+    "forecast" 71, "lifted" 50/60/72/73, "none" 00), ``kind_code``, ``kind_name_ja``,
+    ``last_kind`` (same vocabulary or None), ``first_arrival`` (ISO or None),
+    ``arrival_condition_ja`` (第１波の到達を確認, 津波到達中と推測, ... or None),
+    ``height_m`` (str or None), ``height_ja`` (e.g. "３ｍ", "巨大" or None);
+    ``all_areas_count`` (every area in the report), ``local_kind`` and
+    ``highest_kind`` (highest kind among local / all areas), ``observations``
+    (VTSE51 stations in local areas: ``area_code``, ``station_code``,
+    ``station_name_ja``, ``first_arrival``, ``initial_ja``, ``max_height_m``,
+    ``max_height_ja``, ``condition_ja``), ``comment_ja``, ``text_ja`` and the
+    earthquake fields above (``origin_time`` ... ``depth_km``) when given.
+    ``Alert.areas`` = local area codes. In jurisdiction when a local area has a
+    kind other than "none". Severity: major EXTREME, warning SEVERE, advisory
+    MODERATE, else MINOR.
+
+weather_warning (``info_kind`` "warning")
+    ``area_code`` (4310000), ``area_name_ja``, ``warnings`` = list of {``code``,
+    ``name_ja``, ``level`` ("emergency" 特別警報 32-38 | "warning" 警報 02-08 |
+    "advisory" 注意報 10-27), ``status``, ``status_ja`` (JMA's text),
+    ``previous_level``} for the city's area only. ``status``: 発表 -> "issued",
+    継続 -> "continued", 解除 -> "lifted", 特別警報から警報 / 特別警報から注意報 /
+    警報から注意報 -> "downgraded" (``previous_level`` = the level before; ``level``
+    is the kind's own level), "X から Y" to a higher level -> "upgraded".
+    発表警報・注意報はなし is no entry. ``changed`` is True when the city item's
+    ChangeStatus says the kinds changed (警報・注意報種別に変化有);
+    ``change_status_ja``. In jurisdiction when the city's item lists at least one
+    warning; then ``wards`` = every ward. Severity from the highest level still in
+    force: emergency EXTREME, warning SEVERE, advisory MINOR; all lifted MINOR.
+
+landslide (``info_kind`` "landslide")
+    ``status`` ("issued" | "continued" | "lifted" | "none"), ``municipality_codes``
+    and ``municipality_names_ja`` (the city's entries), ``target_area_ja``,
+    ``all_municipalities_count``, ``changed`` (status is not "continued"),
+    ``text_ja`` (headline). SEVERE while issued/continued, MINOR when lifted.
+
+volcano (``info_kind`` "warning" for VFVO50, "flash" for VFVO56)
+    ``volcano_code`` (e.g. "503" 阿蘇山), ``volcano_name_ja``, ``level`` (int 1-5 or
+    None), ``level_name_ja``, ``previous_level``, ``warning_code``,
+    ``warning_name_ja`` (噴火警報 / 火口周辺警報 / 噴火予報：警報解除 ...; for a flash
+    the 噴火速報 kind, e.g. 62 噴火したもよう), ``flash`` (True for VFVO56),
+    ``status`` ("raised" 引上げ | "lowered" 引下げ | "continued" | "issued" |
+    "lifted"), ``event_time`` (ISO or None), ``municipality_codes``, ``text_ja``.
+    In jurisdiction for a configured volcano or when the city is a target
+    municipality. Severity: level 4-5 EXTREME, 3 SEVERE, 2 MODERATE, 1 MINOR; no
+    level: flash or 噴火警報 SEVERE, 火口周辺警報 MODERATE; lifted MINOR.
+
+heavy_rain (``info_kind`` "heavy_rain")
+    ``area_names_ja`` (every area/station name in the report), ``amounts`` =
+    list of {``area_name_ja``, ``code``, ``time``, ``amount_mm`` (float or None),
+    ``amount_ja`` (e.g. 約１２０ミリ), ``type_ja``}, ``text_ja`` (headline). In
+    jurisdiction when a city/ward code or the city's name appears; ``wards`` are
+    the wards named (熊本市北区付近 -> 43105), else every ward. SEVERE/IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.domain import Alert
+from bot.errors import IngestError
+from bot.ingest.jma_common import SOURCE, Head, read_head
+from bot.ingest.jma_mete import parse_heavy_rain, parse_landslide, parse_weather
+from bot.ingest.jma_seis import parse_earthquake
+from bot.ingest.jma_tsunami import parse_tsunami
+from bot.ingest.jma_volc import parse_volcano
+from bot.ingest.jurisdiction import Jurisdiction
+from bot.ingest.xmlsafe import local, namespace, parse_xml
+
+JMX_NAMESPACE = "http://xml.kishou.go.jp/jmaxml1/"
+
+Parser = Callable[[Head, Jurisdiction], list[Alert]]
+
+
+def _route(title: str) -> Parser | None:
+    """Report parser for a Control/Title (sample titles may end in a stray 'a')."""
+    t = title.strip()
+    exact: dict[str, Parser] = {
+        "震度速報": lambda h, j: parse_earthquake(h, "intensity", j),
+        "震源に関する情報": lambda h, j: parse_earthquake(h, "epicenter", j),
+        "震源・震度に関する情報": lambda h, j: parse_earthquake(h, "epicenter_intensity", j),
+        "気象特別警報・警報・注意報": lambda h, j: parse_weather(h, "warning", j),
+        "気象警報・注意報": lambda h, j: parse_weather(h, "warning", j),
+        "気象警報・注意報（Ｈ２７）": lambda h, j: parse_weather(h, "warning", j),
+        "土砂災害警戒情報": lambda h, j: parse_landslide(h, "landslide", j),
+        "記録的短時間大雨情報": lambda h, j: parse_heavy_rain(h, "heavy_rain", j),
+        "噴火警報・予報": lambda h, j: parse_volcano(h, "warning", j, flash=False),
+        "噴火速報": lambda h, j: parse_volcano(h, "flash", j, flash=True),
+    }
+    if t in exact:
+        return exact[t]
+    if t.startswith("津波警報・注意報・予報"):
+        return lambda h, j: parse_tsunami(h, "warning", j)
+    if t.startswith("津波情報"):
+        return lambda h, j: parse_tsunami(h, "information", j)
+    return None
+
+
+def parse_jma(data: bytes, jurisdiction: Jurisdiction) -> list[Alert]:
+    """Parse one JMA report. Raises IngestError (HostileDocument) with a reason."""
+    root = parse_xml(data, source=SOURCE)
+    if local(root.tag) != "Report" or namespace(root) != JMX_NAMESPACE:
+        raise IngestError(
+            f"not a JMA report: root element is {root.tag!r}, expected "
+            f"{{{JMX_NAMESPACE}}}Report", source=SOURCE)
+    head = read_head(root)
+    parser = _route(head.control_title)
+    if parser is None:
+        raise IngestError(
+            f"unsupported JMA document type {head.control_title!r} "
+            f"(InfoKind {head.info_kind!r}); supported: earthquake, tsunami, weather warning, "
+            "landslide, volcano and heavy-rain reports", source=SOURCE)
+    try:
+        return parser(head, jurisdiction)
+    except IngestError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise IngestError(
+            f"cannot read {head.control_title!r} report: {type(exc).__name__}: {exc}",
+            source=SOURCE) from None

@@ -1,0 +1,205 @@
+"""The city's jurisdiction, in the code systems of every source.
+
+Built once from the configuration (``[city]``, ``[[wards]]`` and
+``[jurisdiction]`` in ``config/bousai.toml``) and handed to the parsers, which
+use it to set ``Alert.in_jurisdiction`` and ``Alert.wards``:
+
+========================  ==========================================================
+``city_jis_code``         JIS municipality code of the city (``[city] jis_code``)
+``warning_area``          JMA 気象警報・注意報 area of the city (``[city] jma_warning_area``)
+``wards``                 :class:`WardRef` per ward: JIS code, JMA earthquake city code,
+                          Japanese name, reference point and radius for CAP geometry
+``pref_code``             地震情報／都道府県等 code of the prefecture
+``seismic_areas``         地震情報／細分区域 codes that contain the city
+``epicenter_codes``       震央地名 codes counted as local
+``municipality_codes``    市町村等 codes of the city (土砂災害警戒情報, 火山, 大雨)
+``legacy_city_codes``     codes the city had before its wards existed (old reports)
+``tsunami_areas``         津波予報区 codes of the city's coasts
+``volcano_codes``         火山名 codes the city watches
+``cap_geocode_names``     CAP ``<geocode><valueName>`` values that are understood
+``cap_city_geocodes``     CAP geocode values that mean the whole city
+========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Config
+from bot.errors import ConfigError
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WardRef:
+    code: str  # JIS, e.g. "43101"
+    jma_code: str  # JMA earthquake "city" code, e.g. "4310100"
+    name_ja: str  # "中央区"
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Jurisdiction:
+    city_jis_code: str
+    city_name_ja: str
+    warning_area: str
+    wards: tuple[WardRef, ...]
+    pref_code: str = ""
+    seismic_areas: frozenset[str] = frozenset()
+    epicenter_codes: frozenset[str] = frozenset()
+    municipality_codes: frozenset[str] = frozenset()
+    legacy_city_codes: frozenset[str] = frozenset()
+    tsunami_areas: tuple[str, ...] = ()
+    volcano_codes: frozenset[str] = frozenset()
+    cap_geocode_names: frozenset[str] = frozenset()
+    cap_city_geocodes: frozenset[str] = frozenset()
+
+    # ------------------------------------------------------------ construction
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Jurisdiction:
+        section = cfg.section("jurisdiction")
+        points = section.get("ward_points", {})
+        if not isinstance(points, Mapping):
+            raise ConfigError("must be a table", key="jurisdiction.ward_points", path=cfg.path)
+        wards = []
+        for w in cfg.wards:
+            lat = lon = None
+            radius = 0.0
+            if w.code in points:
+                lat, lon, radius = _point(points[w.code], f"jurisdiction.ward_points.{w.code}",
+                                          cfg.path)
+            wards.append(WardRef(code=w.code, jma_code=w.jma_code,
+                                 name_ja=w.names.get("ja", w.code), lat=lat, lon=lon,
+                                 radius_km=radius))
+        for code in points:
+            if code not in {w.code for w in wards}:
+                raise ConfigError(f"{code!r} is not a ward code of [[wards]]",
+                                  key=f"jurisdiction.ward_points.{code}", path=cfg.path)
+
+        def codes(key: str) -> tuple[str, ...]:
+            value = section.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError("must be a list of non-empty strings",
+                                  key=f"jurisdiction.{key}", path=cfg.path)
+            return tuple(value)
+
+        pref = section.get("pref_code", "")
+        if not isinstance(pref, str):
+            raise ConfigError("must be a string", key="jurisdiction.pref_code", path=cfg.path)
+        city_names = cfg.city_names
+        return cls(
+            city_jis_code=cfg.city_jis_code,
+            city_name_ja=city_names.get("ja", cfg.city_name) if city_names else cfg.city_name,
+            warning_area=cfg.jma_warning_area,
+            wards=tuple(wards),
+            pref_code=pref,
+            seismic_areas=frozenset(codes("seismic_areas")),
+            epicenter_codes=frozenset(codes("epicenter_codes")),
+            municipality_codes=frozenset((*codes("municipality_codes"), cfg.jma_warning_area)),
+            legacy_city_codes=frozenset(codes("legacy_city_codes")),
+            tsunami_areas=codes("tsunami_areas"),
+            volcano_codes=frozenset(codes("volcano_codes")),
+            cap_geocode_names=frozenset(n.casefold() for n in codes("cap_geocode_names")),
+            cap_city_geocodes=frozenset((*codes("cap_city_geocodes"), cfg.city_jis_code)),
+        )
+
+    # ------------------------------------------------------------------ lookups
+
+    @property
+    def ward_codes(self) -> tuple[str, ...]:
+        return tuple(w.code for w in self.wards)
+
+    def ward_by_jma(self, jma_code: str) -> WardRef | None:
+        return next((w for w in self.wards if w.jma_code == jma_code), None)
+
+    def is_city_code(self, code: str) -> bool:
+        """Is ``code`` one of the codes JMA uses for the city as a whole?"""
+        return code in self.municipality_codes or code in self.legacy_city_codes
+
+    def wards_named_in(self, text: str) -> tuple[str, ...]:
+        """JIS codes of the wards whose name (e.g. 熊本市北区 or 北区) appears in ``text``."""
+        found = []
+        for w in self.wards:
+            if f"{self.city_name_ja}{w.name_ja}" in text or (
+                w.name_ja and w.name_ja in text and self.city_name_ja in text
+            ):
+                found.append(w.code)
+        return tuple(found)
+
+    def ordered(self, codes: Iterable[str]) -> tuple[str, ...]:
+        wanted = set(codes)
+        return tuple(w.code for w in self.wards if w.code in wanted)
+
+    # ------------------------------------------------------------ CAP geometry
+
+    def wards_for_geocode(self, value_name: str, value: str) -> tuple[str, ...]:
+        if value_name.strip().casefold() not in self.cap_geocode_names:
+            return ()
+        value = value.strip()
+        if value in self.cap_city_geocodes:
+            return self.ward_codes
+        return tuple(w.code for w in self.wards if value in (w.code, w.jma_code))
+
+    def wards_for_polygon(self, points: Sequence[tuple[float, float]]) -> tuple[str, ...]:
+        found = []
+        for w in self.wards:
+            if w.lat is None or w.lon is None:
+                continue
+            if point_in_polygon(w.lat, w.lon, points) or any(
+                distance_km(w.lat, w.lon, lat, lon) <= w.radius_km for lat, lon in points
+            ):
+                found.append(w.code)
+        return tuple(found)
+
+    def wards_for_circle(self, lat: float, lon: float, radius_km: float) -> tuple[str, ...]:
+        return tuple(
+            w.code for w in self.wards
+            if w.lat is not None and w.lon is not None
+            and distance_km(w.lat, w.lon, lat, lon) <= radius_km + w.radius_km
+        )
+
+
+def _point(value: Any, key: str, path: str) -> tuple[float, float, float]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("must be a table with lat, lon and radius_km", key=key, path=path)
+    out = []
+    for name, lo, hi in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0), ("radius_km", 0.0, 500.0)):
+        v = value.get(name, 0.0 if name == "radius_km" else None)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+            raise ConfigError(f"must be a number between {lo} and {hi}", key=f"{key}.{name}",
+                              path=path)
+        out.append(float(v))
+    return out[0], out[1], out[2]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def point_in_polygon(lat: float, lon: float, points: Sequence[tuple[float, float]]) -> bool:
+    """Ray casting on (lat, lon) pairs; fine at city scale, away from the antimeridian."""
+    inside = False
+    n = len(points)
+    if n < 3:
+        return False
+    j = n - 1
+    for i in range(n):
+        yi, xi = points[i]
+        yj, xj = points[j]
+        if (yi > lat) != (yj > lat):
+            x_cross = xi + (lat - yi) * (xj - xi) / (yj - yi)
+            if lon < x_cross:
+                inside = not inside
+        j = i
+    return inside
