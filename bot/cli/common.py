@@ -1,0 +1,96 @@
+"""What every command shares: building the service, operator identity, errors, JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from bot.errors import BousaiError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn our errors into one clear line on stderr and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except BousaiError as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper
+
+
+def operator_name(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    env = os.environ.get("BOUSAI_OPERATOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database in some containers
+        return "unknown"
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "value") and not isinstance(value, int | str):
+        return value.value
+    return value
+
+
+def echo_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False) + "\n")
+
+
+def parse_since(value: str | None) -> dt.datetime | None:
+    """ISO 8601 time, or a duration back from now: 30m, 6h, 2d."""
+    if not value:
+        return None
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if value[-1:] in units and value[:-1].isdigit():
+        return dt.datetime.now(dt.UTC) - dt.timedelta(seconds=int(value[:-1]) * units[value[-1]])
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--since {value!r}: use an ISO time (2026-11-28T09:00+09:00) or 30m/6h/2d") \
+            from None
+    if parsed.tzinfo is None:
+        from bot.render.timefmt import JST
+
+        parsed = parsed.replace(tzinfo=JST)
+    return parsed
+
+
+@contextmanager
+def service_context(check: bool = True) -> Iterator[Any]:
+    from bot.runtime import build_service
+
+    svc = build_service(check=check)
+    try:
+        yield svc
+    finally:
+        svc.engine.dispose()

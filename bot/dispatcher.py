@@ -1,0 +1,418 @@
+"""The dispatcher: sends due delivery rows, most urgent first, at each platform's pace.
+
+For each channel one sender loop, active only while this worker holds the
+channel's lease, claims a small batch of due rows (``FOR UPDATE SKIP LOCKED``
+on PostgreSQL), marks them in flight in the same statement, sends each through
+the channel paced by its :class:`~bot.pacing.Pacer`, and records outcomes in
+batches right after the calls return. A worker that takes a channel's lease
+over puts the rows its predecessor left in flight back in the queue: at most
+those can reach someone twice, never the queue.
+
+Outcomes:
+    sent                      → ``sent`` with the platform's message id
+    RetryLater(retry_after)   → back to ``pending`` after the delay (or backoff
+                                with jitter); the channel pauses for the delay
+    RecipientError            → ``failed``; the recipients are deactivated
+    ChannelFatal              → row back to ``pending``; the channel stops and
+                                the error is reported; other channels go on
+    too many attempts         → ``failed``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.config import DeliverySettings
+from bot.db.schema import alerts, deliveries, renderings, utcnow
+from bot.domain import AlertStatus, DeliveryStatus
+from bot.leases import try_acquire
+from bot.pacing import Pacer
+from bot.store import subscribers as subs_store
+from channels.base import (
+    Channel,
+    ChannelError,
+    ChannelFatal,
+    OutgoingMessage,
+    RecipientError,
+    RetryLater,
+    SendResult,
+)
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL = 6.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Claimed:
+    id: int
+    alert_id: int
+    language: str
+    recipients: tuple[str, ...]
+    reply_to: str | None
+    idempotency_key: str
+    attempts: int
+    priority: int
+
+
+@dataclass
+class ChannelState:
+    channel: Channel
+    pacer: Pacer
+    fatal: str | None = None
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    owns_lease: bool = False
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        channels: Mapping[str, Channel],
+        *,
+        delivery: DeliverySettings | None = None,
+        worker: str | None = None,
+        lease_ttl: float = LEASE_TTL,
+        poll_interval: float = 0.2,
+        concurrency: int = 64,
+    ) -> None:
+        self.engine = engine
+        self.delivery = delivery or DeliverySettings()
+        self.worker = worker or worker_name()
+        self.lease_ttl = lease_ttl
+        self.poll_interval = poll_interval
+        self.concurrency = concurrency
+        self.states = {
+            name: ChannelState(channel=ch, pacer=Pacer(ch.limits.requests_per_second))
+            for name, ch in channels.items()
+        }
+        self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.pg = engine.dialect.name == "postgresql"
+
+    # ------------------------------------------------------------------ public
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look for work now (a new alert was accepted)."""
+        self._wake.set()
+
+    async def run(self, *, until_idle: bool = False, idle_horizon: float = 60.0) -> bool:
+        """Send until stopped (or, with ``until_idle``, until no due work is left).
+        Returns False if a channel stopped on a fatal error."""
+        loops = [asyncio.create_task(self._channel_loop(name, until_idle, idle_horizon))
+                 for name in self.states]
+        housekeeping = asyncio.create_task(self._housekeeping())
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+            self._finish_alerts()
+            for name, st in self.states.items():
+                if st.owns_lease:
+                    self._release_lease(name)
+        return all(st.fatal is None for st in self.states.values())
+
+    # ---------------------------------------------------------------- leasing
+
+    def _lease(self, name: str) -> bool:
+        with self.engine.begin() as conn:
+            got = try_acquire(conn, f"channel:{name}", self.worker, self.lease_ttl)
+            st = self.states[name]
+            if got and not st.owns_lease:
+                # Taking over: whatever was in flight under the last owner goes back.
+                n = conn.execute(
+                    sa.update(deliveries)
+                    .where(deliveries.c.channel == name,
+                           deliveries.c.status == DeliveryStatus.IN_FLIGHT.value)
+                    .values(status=DeliveryStatus.PENDING.value, claimed_by=None,
+                            updated_at=utcnow())
+                ).rowcount
+                if n:
+                    log.warning("channel %s: %d deliveries were in flight under the previous "
+                                "owner; queued again", name, n)
+                log.info("channel %s: lease taken by %s", name, self.worker)
+            st.owns_lease = got
+            return got
+
+    def _release_lease(self, name: str) -> None:
+        from bot.leases import release
+
+        with self.engine.begin() as conn:
+            release(conn, f"channel:{name}", self.worker)
+        self.states[name].owns_lease = False
+
+    # ------------------------------------------------------------------ loops
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(self._expire_and_finish)
+
+    def _expire_and_finish(self) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            expired = sa.select(alerts.c.id).where(alerts.c.expires.is_not(None),
+                                                   alerts.c.expires < now)
+            n = conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.status == DeliveryStatus.PENDING.value,
+                       deliveries.c.alert_id.in_(expired))
+                .values(status=DeliveryStatus.EXPIRED.value, updated_at=now,
+                        last_error="alert expired before it could be sent")
+            ).rowcount
+            if n:
+                log.warning("%d deliveries expired unsent", n)
+        self._finish_alerts()
+
+    def _finish_alerts(self) -> None:
+        open_rows = sa.select(deliveries.c.id).where(
+            deliveries.c.alert_id == alerts.c.id,
+            deliveries.c.status.in_([DeliveryStatus.PENDING.value,
+                                     DeliveryStatus.IN_FLIGHT.value]))
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(alerts)
+                .where(alerts.c.status == AlertStatus.QUEUED.value, ~sa.exists(open_rows),
+                       sa.or_(alerts.c.send_at.is_(None), alerts.c.send_at <= utcnow()))
+                .values(status=AlertStatus.SENT.value, updated_at=utcnow())
+            )
+
+    async def _channel_loop(self, name: str, until_idle: bool, horizon: float) -> None:
+        st = self.states[name]
+        batch = max(1, min(500, int((st.channel.limits.requests_per_second or 100) * 0.5)))
+        batch = min(batch, self.concurrency * 2)
+        last_lease = 0.0
+        sem = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        while not self._stop.is_set() and st.fatal is None:
+            if time.monotonic() - last_lease > self.lease_ttl / 3:
+                owned = await asyncio.to_thread(self._lease, name)
+                last_lease = time.monotonic()
+                if not owned:
+                    if until_idle and not await asyncio.to_thread(self._has_work, name, horizon):
+                        return
+                    await self._sleep(self.lease_ttl / 3)
+                    continue
+            claimed = await asyncio.to_thread(self._claim, name, batch)
+            if not claimed:
+                await asyncio.to_thread(self._flush, name)
+                if tasks:
+                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                if until_idle and not await asyncio.to_thread(self._has_work, name, horizon):
+                    break
+                await self._sleep(self.poll_interval)
+                continue
+            for row in claimed:
+                if st.fatal is not None or self._stop.is_set():
+                    break
+                await sem.acquire()
+                await st.pacer.acquire()
+                task = asyncio.create_task(self._send_one(name, row))
+                tasks.add(task)
+                task.add_done_callback(lambda t: (tasks.discard(t), sem.release()))
+                if len(st.outcomes) >= 100:
+                    await asyncio.to_thread(self._flush, name)
+            await asyncio.to_thread(self._flush, name)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(self._flush, name)
+        if st.fatal is not None:
+            # Give the unsent claimed rows back to the queue.
+            await asyncio.to_thread(self._unclaim, name)
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    # ------------------------------------------------------------- db: claims
+
+    def _has_work(self, name: str, horizon: float) -> bool:
+        soon = utcnow() + dt.timedelta(seconds=horizon)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(deliveries.c.id).where(
+                    deliveries.c.channel == name,
+                    sa.or_(
+                        sa.and_(deliveries.c.status == DeliveryStatus.PENDING.value,
+                                deliveries.c.next_attempt_at <= soon),
+                        deliveries.c.status == DeliveryStatus.IN_FLIGHT.value,
+                    )).limit(1)
+            ).first()
+        return row is not None
+
+    def _claim(self, name: str, limit: int) -> list[Claimed]:
+        now = utcnow()
+        d = deliveries
+        inner = (
+            sa.select(d.c.id)
+            .where(d.c.channel == name, d.c.status == DeliveryStatus.PENDING.value,
+                   d.c.next_attempt_at <= now)
+            .order_by(d.c.priority.desc(), d.c.id)
+            .limit(limit)
+        )
+        if self.pg:
+            inner = inner.with_for_update(skip_locked=True)
+        stmt = (
+            sa.update(d)
+            .where(d.c.id.in_(inner.scalar_subquery()))
+            .values(status=DeliveryStatus.IN_FLIGHT.value, claimed_by=self.worker,
+                    attempts=d.c.attempts + 1, updated_at=now)
+            .returning(d.c.id, d.c.alert_id, d.c.language, d.c.recipients, d.c.reply_to,
+                       d.c.idempotency_key, d.c.attempts, d.c.priority)
+        )
+        with self.engine.begin() as conn:
+            rows = list(conn.execute(stmt))
+        claimed = [Claimed(id=r.id, alert_id=r.alert_id, language=r.language,
+                           recipients=tuple(r.recipients), reply_to=r.reply_to,
+                           idempotency_key=r.idempotency_key, attempts=r.attempts,
+                           priority=r.priority) for r in rows]
+        claimed.sort(key=lambda c: (-c.priority, c.id))
+        missing = {(c.alert_id, c.language) for c in claimed
+                   if (c.alert_id, c.language, name) not in self._parts}
+        if missing:
+            self._load_parts(name, missing)
+        return claimed
+
+    def _load_parts(self, name: str, keys: set[tuple[int, str]]) -> None:
+        alert_ids = {a for a, _ in keys}
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(renderings.c.alert_id, renderings.c.language,
+                                            renderings.c.parts).where(
+                    renderings.c.channel == name, renderings.c.alert_id.in_(alert_ids))):
+                self._parts[(r.alert_id, r.language, name)] = tuple(r.parts)
+        if len(self._parts) > 10_000:
+            self._parts.clear()
+
+    def _unclaim(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(deliveries).where(
+                deliveries.c.channel == name, deliveries.c.claimed_by == self.worker,
+                deliveries.c.status == DeliveryStatus.IN_FLIGHT.value).values(
+                status=DeliveryStatus.PENDING.value, claimed_by=None, updated_at=utcnow()))
+
+    # ----------------------------------------------------------------- sending
+
+    async def _send_one(self, name: str, row: Claimed) -> None:
+        st = self.states[name]
+        parts = self._parts.get((row.alert_id, row.language, name))
+        if not parts:
+            st.outcomes.append(self._failed(row, "no rendering for this language and channel"))
+            return
+        msg = OutgoingMessage(recipients=row.recipients, parts=parts,
+                              idempotency_key=row.idempotency_key, reply_to=row.reply_to)
+        try:
+            result = await st.channel.send(msg)
+        except RetryLater as exc:
+            if exc.retry_after:
+                st.pacer.pause(exc.retry_after)
+            st.outcomes.append(self._retry(row, exc))
+            st.retried += 1
+        except RecipientError as exc:
+            st.outcomes.append(self._failed(row, str(exc), deactivate=exc.recipients
+                                            or row.recipients))
+            st.failed += 1
+        except ChannelFatal as exc:
+            if st.fatal is None:
+                log.error("channel %s stopped: %s (the other channels go on)", name, exc)
+            st.fatal = str(exc)
+            st.outcomes.append({"id": row.id, "status": DeliveryStatus.PENDING.value,
+                                "next_attempt_at": utcnow(), "last_error": f"channel stopped: "
+                                f"{exc}", "attempts": row.attempts - 1})
+        except ChannelError as exc:  # pragma: no cover - the three kinds cover all
+            st.outcomes.append(self._retry(row, RetryLater(str(exc))))
+        else:
+            st.outcomes.append(self._sent(row, result))
+            st.sent += 1
+
+    def _sent(self, row: Claimed, result: SendResult) -> dict[str, Any]:
+        log.debug("delivery %d sent", row.id, extra={"delivery_id": row.id,
+                                                     "alert_id": row.alert_id})
+        return {"id": row.id, "status": DeliveryStatus.SENT.value,
+                "provider_message_id": result.provider_message_id,
+                "message_ids": list(result.message_ids), "sent_at": utcnow(),
+                "last_error": "duplicate: already accepted by the platform"
+                if result.duplicate else None}
+
+    def _failed(self, row: Claimed, error: str,
+                deactivate: tuple[str, ...] = ()) -> dict[str, Any]:
+        log.warning("delivery %d failed: %s", row.id, error,
+                    extra={"delivery_id": row.id, "alert_id": row.alert_id})
+        return {"id": row.id, "status": DeliveryStatus.FAILED.value, "last_error": error,
+                "deactivate": deactivate}
+
+    def _retry(self, row: Claimed, exc: RetryLater) -> dict[str, Any]:
+        if row.attempts >= self.delivery.max_attempts:
+            return self._failed(row, f"gave up after {row.attempts} attempts: {exc}")
+        backoff = min(self.delivery.backoff_max_seconds,
+                      self.delivery.backoff_base_seconds * 2 ** (row.attempts - 1))
+        delay = max(exc.retry_after or 0.0, backoff * random.uniform(0.5, 1.0))
+        return {"id": row.id, "status": DeliveryStatus.PENDING.value,
+                "next_attempt_at": utcnow() + dt.timedelta(seconds=delay),
+                "last_error": str(exc)}
+
+    def _flush(self, name: str) -> None:
+        st = self.states[name]
+        if not st.outcomes:
+            return
+        outcomes, st.outcomes = st.outcomes, []
+        now = utcnow()
+        groups: dict[str, list[dict[str, Any]]] = {}
+        deactivate: list[str] = []
+        for o in outcomes:
+            deactivate.extend(o.pop("deactivate", ()))
+            o.setdefault("attempts", None)
+            groups.setdefault(o["status"], []).append(o)
+        d = deliveries
+        with self.engine.begin() as conn:
+            for status, rows in groups.items():
+                values: dict[str, Any] = {"status": status, "claimed_by": None, "updated_at": now,
+                                          "last_error": sa.bindparam("b_last_error")}
+                keys = ["last_error"]
+                if status == DeliveryStatus.SENT.value:
+                    values |= {"provider_message_id": sa.bindparam("b_provider_message_id"),
+                               "message_ids": sa.bindparam("b_message_ids"),
+                               "sent_at": sa.bindparam("b_sent_at")}
+                    keys += ["provider_message_id", "message_ids", "sent_at"]
+                if status == DeliveryStatus.PENDING.value:
+                    values["next_attempt_at"] = sa.bindparam("b_next_attempt_at")
+                    keys.append("next_attempt_at")
+                    if any(r["attempts"] is not None for r in rows):
+                        values["attempts"] = sa.func.coalesce(sa.bindparam("b_attempts"),
+                                                              d.c.attempts)
+                        keys.append("attempts")
+                stmt = sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(**values)
+                conn.execute(stmt, [{"b_id": r["id"], **{f"b_{k}": r.get(k) for k in keys}}
+                                    for r in rows])
+            if deactivate:
+                n = subs_store.set_active(conn, name, deactivate, False)
+                if n:
+                    log.warning("channel %s: %d subscribers deactivated (blocked or gone)",
+                                name, n)

@@ -1,0 +1,203 @@
+"""Fan-out: from an accepted alert to renderings and delivery rows, in one transaction.
+
+One delivery row per unit of sending: one Telegram message per chat, one LINE
+multicast per at most 500 users of one language, one X post (or thread) per
+language. Per-chat rows are written with a single ``INSERT … SELECT`` so the
+subscribers never pass through Python; LINE batches stream through in id order.
+Memory does not grow with the number of subscribers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.db.schema import deliveries, renderings, subscriber_wards, subscribers, utcnow
+from bot.domain import Alert, DeliveryStatus
+from bot.render import Renderer, Rendering
+from channels.base import Limits
+
+PER_RECIPIENT = "per_recipient"
+BATCHED = "batched"
+BROADCAST = "broadcast"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelPlan:
+    """How a channel receives alerts: its limits, and how recipients are grouped."""
+
+    name: str
+    limits: Limits
+    mode: str  # PER_RECIPIENT | BATCHED | BROADCAST
+    broadcast_languages: tuple[str, ...] = ()  # BROADCAST: one post per language
+
+
+def _subscriber_filter(alert: Alert, channel: str) -> list[sa.ColumnElement[bool]]:
+    s = subscribers
+    conds: list[sa.ColumnElement[bool]] = [
+        s.c.channel == channel,
+        s.c.active.is_(True),
+        s.c.kinds_mask.op("&")(alert.kind.bit) != 0,
+        s.c.min_severity <= int(alert.severity),
+    ]
+    if alert.test:
+        conds.append(s.c.test.is_(True))
+    if alert.wards:
+        conds.append(sa.exists().where(
+            subscriber_wards.c.subscriber_id == s.c.id,
+            subscriber_wards.c.ward.in_(list(alert.wards)),
+        ))
+    return conds
+
+
+def render_all(
+    conn: sa.Connection, alert: Alert, alert_id: int, renderer: Renderer,
+    channels: Mapping[str, ChannelPlan], languages: tuple[str, ...],
+) -> dict[tuple[str, str], Rendering]:
+    out: dict[tuple[str, str], Rendering] = {}
+    rows = []
+    for language in languages:
+        text, mt = renderer.text(alert, language)
+        for name, plan in channels.items():
+            r = renderer.fit(text, language, name, plan.limits, machine_translated=mt)
+            out[(language, name)] = r
+            rows.append({"alert_id": alert_id, "language": language, "channel": name,
+                         "parts": list(r.parts), "machine_translated": mt,
+                         "created_at": utcnow()})
+    conn.execute(sa.delete(renderings).where(renderings.c.alert_id == alert_id))
+    if rows:
+        conn.execute(sa.insert(renderings), rows)
+    return out
+
+
+def _json_array(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    if conn.dialect.name == "postgresql":
+        return sa.func.json_build_array(column)
+    return sa.func.json_array(column)
+
+
+def write_deliveries(
+    conn: sa.Connection, alert: Alert, alert_id: int, channels: Mapping[str, ChannelPlan], *,
+    reply_to: Mapping[tuple[str, str], str] | None = None, batch_size: int = 5000,
+) -> dict[str, int]:
+    """Write the delivery rows for ``alert``; returns rows written per channel."""
+    now = utcnow()
+    due = alert.send_at if alert.send_at and alert.send_at > now else now
+    counts: dict[str, int] = {}
+    for name, plan in channels.items():
+        if plan.mode == PER_RECIPIENT and reply_to is None:
+            counts[name] = _per_recipient_insert(conn, alert, alert_id, name, due, now)
+        elif plan.mode in (PER_RECIPIENT, BATCHED):
+            counts[name] = _batched(conn, alert, alert_id, plan, due, now, reply_to or {},
+                                    batch_size)
+        else:
+            counts[name] = _broadcast(conn, alert, alert_id, plan, due, now, reply_to)
+    return counts
+
+
+def _per_recipient_insert(conn: sa.Connection, alert: Alert, alert_id: int, channel: str,
+                          due: dt.datetime, now: dt.datetime) -> int:
+    s = subscribers
+    key = sa.literal(f"{alert_id}-{channel[:2]}-") + sa.cast(s.c.id, sa.String)
+    select = sa.select(
+        sa.literal(alert_id), sa.literal(channel), s.c.language,
+        _json_array(conn, s.c.user_id), sa.literal(1),
+        sa.literal(DeliveryStatus.PENDING.value), sa.literal(alert.priority), sa.literal(0),
+        sa.literal(due, deliveries.c.next_attempt_at.type), key,
+        sa.literal(now, deliveries.c.created_at.type),
+        sa.literal(now, deliveries.c.updated_at.type),
+    ).where(*_subscriber_filter(alert, channel))
+    cols = ["alert_id", "channel", "language", "recipients", "recipient_count", "status",
+            "priority", "attempts", "next_attempt_at", "idempotency_key", "created_at",
+            "updated_at"]
+    result = conn.execute(sa.insert(deliveries).from_select(cols, select))
+    return int(result.rowcount or 0)
+
+
+def _batched(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan,
+             due: dt.datetime, now: dt.datetime, reply_to: Mapping[tuple[str, str], str],
+             batch_size: int) -> int:
+    """Stream matching subscribers in (language, id) order into groups of at most
+    ``recipients_per_request``. With ``reply_to`` (follow-ups), only recipients
+    that the original reached are included, each row replying to its message."""
+    s = subscribers
+    per = plan.limits.recipients_per_request
+    query = (sa.select(s.c.language, s.c.user_id).where(*_subscriber_filter(alert, plan.name))
+             .order_by(s.c.language, s.c.id))
+    pending: list[dict[str, Any]] = []
+    written = 0
+    group: list[str] = []
+    group_lang: str | None = None
+
+    def flush_group() -> None:
+        nonlocal group
+        if group and group_lang is not None:
+            pending.append({
+                "alert_id": alert_id, "channel": plan.name, "language": group_lang,
+                "recipients": group, "recipient_count": len(group),
+                "status": DeliveryStatus.PENDING.value, "priority": alert.priority,
+                "attempts": 0, "next_attempt_at": due,
+                "idempotency_key": str(uuid.uuid4()), "created_at": now, "updated_at": now,
+                "reply_to": reply_to.get((plan.name, group[0])) if per == 1 else None,
+            })
+        group = []
+
+    for row in conn.execution_options(yield_per=batch_size).execute(query):
+        if reply_to and per == 1 and (plan.name, row.user_id) not in reply_to:
+            continue
+        if row.language != group_lang or len(group) >= per:
+            flush_group()
+            group_lang = row.language
+        group.append(row.user_id)
+        if len(pending) >= batch_size // max(per, 1) + 1:
+            conn.execute(sa.insert(deliveries), pending)
+            written += len(pending)
+            pending.clear()
+    flush_group()
+    if pending:
+        conn.execute(sa.insert(deliveries), pending)
+        written += len(pending)
+    return written
+
+
+def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan,
+               due: dt.datetime, now: dt.datetime,
+               reply_to: Mapping[tuple[str, str], str] | None) -> int:
+    if alert.test:
+        return 0  # public posts never carry drills
+    rows = []
+    for language in plan.broadcast_languages:
+        target = None
+        if reply_to is not None:
+            target = reply_to.get((plan.name, language))
+            if target is None:
+                continue
+        rows.append({
+            "alert_id": alert_id, "channel": plan.name, "language": language,
+            "recipients": ["timeline"], "recipient_count": 1,
+            "status": DeliveryStatus.PENDING.value, "priority": alert.priority, "attempts": 0,
+            "next_attempt_at": due, "idempotency_key": str(uuid.uuid4()), "created_at": now,
+            "updated_at": now, "reply_to": target,
+        })
+    if rows:
+        conn.execute(sa.insert(deliveries), rows)
+    return len(rows)
+
+
+def plan_counts(conn: sa.Connection, alert: Alert,
+                channels: Mapping[str, ChannelPlan]) -> dict[str, dict[str, int]]:
+    """Matching recipients per channel and language, before anything is written."""
+    out: dict[str, dict[str, int]] = {}
+    for name, plan in channels.items():
+        if plan.mode == BROADCAST:
+            out[name] = {} if alert.test else {lang: 1 for lang in plan.broadcast_languages}
+            continue
+        rows = conn.execute(sa.select(subscribers.c.language, sa.func.count()).where(
+            *_subscriber_filter(alert, name)).group_by(subscribers.c.language))
+        out[name] = {r[0]: int(r[1]) for r in rows}
+    return out

@@ -1,0 +1,79 @@
+"""Logging: one line per event, readable by default, JSON with BOUSAI_LOG_FORMAT=json.
+
+Alert and delivery ids travel as ``extra={"alert_id": …, "delivery_id": …}``.
+A filter masks every configured secret, wherever it would appear.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+_IDS = ("alert_id", "delivery_id", "channel", "feed")
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            redacted = message
+            for s in self.secrets:
+                redacted = redacted.replace(s, "***")
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        ids = " ".join(f"{k}={getattr(record, k)}" for k in _IDS if hasattr(record, k))
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
+        line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        if ids:
+            line += f" [{ids}]"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        obj: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + "Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for k in _IDS:
+            if hasattr(record, k):
+                obj[k] = getattr(record, k)
+        if record.exc_info:
+            obj["exc"] = self.formatException(record.exc_info)
+        return json.dumps(obj, ensure_ascii=False)
+
+
+def setup_logging(fmt: str = "text", level: int = logging.INFO,
+                  secrets: Iterable[str] = ()) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_bousai", False):
+            root.removeHandler(h)
+    handler._bousai = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # SDK loggers are chatty at INFO and may print request URLs, which for
+    # Telegram contain the bot token.
+    for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access",
+                 "linebot", "tweepy", "urllib3", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)

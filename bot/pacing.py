@@ -1,0 +1,42 @@
+"""Pacing: keep each channel under its platform's published rate.
+
+A :class:`Pacer` spaces requests evenly at ``rate`` per second (a token bucket
+with a capacity of one), so that no sliding one-second window ever holds more
+than the platform allows. :meth:`Pacer.pause` holds every sender back when the
+platform answers 429 with a delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class Pacer:
+    def __init__(self, rate: float | None, *, margin: float = 0.97) -> None:
+        """``rate`` per second, scaled by ``margin`` to absorb network jitter;
+        ``None`` means no limit."""
+        self.interval = 0.0 if not rate else 1.0 / (rate * margin)
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.interval == 0 else 1.0 / self.interval
+
+    async def acquire(self) -> None:
+        if self.interval == 0 and self._paused_until == 0:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next, self._paused_until)
+            self._next = start + self.interval
+        delay = start - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        if until > self._paused_until:
+            self._paused_until = until

@@ -1,0 +1,69 @@
+"""Build the running service from configuration and environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+from bot.config import Config, Settings, load_config, load_settings
+from bot.db import check_schema, make_engine
+from bot.logs import setup_logging
+from bot.render import load_renderer
+from bot.service import Service, channel_plans
+from channels.base import Channel
+
+
+def build_channels(config: Config, settings: Settings) -> dict[str, Channel]:
+    """The enabled channels, over their SDKs, pointed at their configured base URLs."""
+    out: dict[str, Channel] = {}
+    for name, ch in config.channels.items():
+        if not ch.enabled:
+            continue
+        if name == "telegram":
+            from channels.telegram import TelegramChannel
+
+            rate = ch.options.get("messages_per_second")
+            if ch.options.get("paid_broadcast"):
+                rate = ch.options.get("paid_broadcast_rate", 1000)
+            out[name] = TelegramChannel(settings.secret("TELEGRAM_BOT_TOKEN").get(),
+                                        base_url=settings.base_urls["telegram"],
+                                        messages_per_second=rate)
+        elif name == "line":
+            from channels.line import LineChannel
+
+            out[name] = LineChannel(settings.secret("LINE_CHANNEL_ACCESS_TOKEN").get(),
+                                    base_url=settings.base_urls["line"])
+        elif name == "x":
+            from channels.x import XChannel
+
+            out[name] = XChannel(
+                api_key=settings.secret("X_API_KEY").get(),
+                api_secret=settings.secret("X_API_SECRET").get(),
+                access_token=settings.secret("X_ACCESS_TOKEN").get(),
+                access_token_secret=settings.secret("X_ACCESS_TOKEN_SECRET").get(),
+                base_url=settings.base_urls["x"],
+            )
+    return out
+
+
+def build_service(
+    config: Config | None = None,
+    settings: Settings | None = None,
+    engine: sa.Engine | None = None,
+    *,
+    check: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Service:
+    config = config or load_config()
+    settings = settings or load_settings(environ)
+    setup_logging(settings.log_format, secrets=[s.get() for s in settings.secrets.values()])
+    engine = engine or make_engine(settings.database_url)
+    if check:
+        check_schema(engine)
+    from bot.translate_wiring import translator_for
+
+    renderer = load_renderer(config, translator_for(config, settings, engine))
+    plans = channel_plans(config)
+    return Service(config=config, settings=settings, engine=engine, renderer=renderer,
+                   plans=plans)

@@ -1,0 +1,179 @@
+"""The service: one place that holds configuration, database, renderer and channels,
+and carries alerts through their life (issue, approve, accept, update, cancel)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.config import Config, Settings
+from bot.db.schema import alerts, deliveries, utcnow
+from bot.domain import Alert, AlertStatus, DeliveryStatus, MsgType
+from bot.errors import OperatorError
+from bot.fanout import BATCHED, BROADCAST, PER_RECIPIENT, ChannelPlan, plan_counts, \
+    render_all, write_deliveries
+from bot.render import Renderer
+from bot.store import alerts as alert_store
+from channels.base import LengthUnit, Limits
+
+log = logging.getLogger(__name__)
+
+# The limits each platform publishes; the channel classes declare the same.
+DEFAULT_LIMITS = {
+    "telegram": Limits(text_limit=4096, length_unit=LengthUnit.UTF16, recipients_per_request=1,
+                       messages_per_request=1, requests_per_second=30.0,
+                       per_recipient_per_second=1.0),
+    "line": Limits(text_limit=5000, length_unit=LengthUnit.UTF16, recipients_per_request=500,
+                   messages_per_request=5, requests_per_second=200.0),
+    "x": Limits(text_limit=280, length_unit=LengthUnit.WEIGHTED, recipients_per_request=1,
+                messages_per_request=25, requests_per_second=1.0, posts_per_day=100),
+}
+MODES = {"telegram": PER_RECIPIENT, "line": BATCHED, "x": BROADCAST}
+
+
+def channel_plans(config: Config, limits: Mapping[str, Limits] | None = None
+                  ) -> dict[str, ChannelPlan]:
+    plans = {}
+    for name, ch in config.channels.items():
+        if not ch.enabled:
+            continue
+        lim = (limits or {}).get(name) or DEFAULT_LIMITS[name]
+        langs = tuple(ch.options.get("languages", config.languages)) if name == "x" else ()
+        plans[name] = ChannelPlan(name=name, limits=lim, mode=MODES[name],
+                                  broadcast_languages=langs)
+    return plans
+
+
+@dataclass
+class Service:
+    config: Config
+    settings: Settings
+    engine: sa.Engine
+    renderer: Renderer
+    plans: dict[str, ChannelPlan] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ issuing
+
+    def submit(self, alert: Alert, *, operator: str, action: str,
+               require_approval: bool = False, rule: str | None = None) -> int:
+        """Store an alert. ``action``: "auto" (accept now), "hold" (wait for an
+        operator), "ignore" (record only). Returns the alert id."""
+        with self.engine.begin() as conn:
+            if action == "ignore":
+                status = AlertStatus.IGNORED
+            elif action == "hold":
+                status = AlertStatus.HELD
+            elif require_approval:
+                status = AlertStatus.PENDING_APPROVAL
+            else:
+                status = AlertStatus.QUEUED
+            ref_id = self._resolve_reference(conn, alert)
+            alert_id = alert_store.insert_alert(
+                conn, alert, status=status.value, created_by=operator, policy_action=action,
+                policy_rule=rule, ref_alert_id=ref_id)
+            alert_store.audit(conn, operator, "issue", alert_id=alert_id, kind=alert.kind.value,
+                              msg_type=alert.msg_type.value, status=status.value,
+                              wards=list(alert.wards), test=alert.test, rule=rule)
+            if status is AlertStatus.QUEUED:
+                self._accept(conn, alert_id)
+        return alert_id
+
+    def _resolve_reference(self, conn: sa.Connection, alert: Alert) -> int | None:
+        if alert.msg_type is MsgType.ALERT or not alert.references:
+            return None
+        row = conn.execute(sa.select(alerts.c.id).where(
+            sa.or_(alerts.c.source_id == alert.references,
+                   alerts.c.params["event_key"].as_string() == alert.references),
+            alerts.c.msg_type == MsgType.ALERT.value,
+        ).order_by(alerts.c.id.desc()).limit(1)).first()
+        return int(row.id) if row else None
+
+    def _accept(self, conn: sa.Connection, alert_id: int) -> dict[str, int]:
+        """Render and write delivery rows: the alert is now safe whatever happens."""
+        row = alert_store.get_row(conn, alert_id, lock=True)
+        alert = alert_store.row_to_alert(row)
+        render_all(conn, alert, alert_id, self.renderer, self.plans, self.config.languages)
+        reply_to = None
+        if alert.msg_type is not MsgType.ALERT and row.ref_alert_id is not None:
+            reply_to = self._stop_original(conn, int(row.ref_alert_id), alert_id)
+        counts = write_deliveries(conn, alert, alert_id, self.plans, reply_to=reply_to)
+        alert_store.set_status(conn, alert_id, AlertStatus.QUEUED)
+        log.info("alert %d accepted: %s", alert_id,
+                 ", ".join(f"{k} {v}" for k, v in counts.items()) or "no channels",
+                 extra={"alert_id": alert_id})
+        return counts
+
+    def _stop_original(self, conn: sa.Connection, original_id: int,
+                       follow_up_id: int) -> dict[tuple[str, str], str]:
+        """Stop the original's pending rows; return where it went out, for follow-ups:
+        (channel, user id) → message id for per-chat channels, (channel, language)
+        → post id for broadcast channels."""
+        n = conn.execute(sa.update(deliveries).where(
+            deliveries.c.alert_id == original_id,
+            deliveries.c.status == DeliveryStatus.PENDING.value).values(
+            status=DeliveryStatus.CANCELLED.value, updated_at=utcnow(),
+            last_error=f"superseded by alert {follow_up_id}")).rowcount
+        if n:
+            log.info("alert %d: %d pending deliveries stopped by alert %d", original_id, n,
+                     follow_up_id, extra={"alert_id": original_id})
+        out: dict[tuple[str, str], str] = {}
+        for r in conn.execute(sa.select(deliveries.c.channel, deliveries.c.language,
+                                        deliveries.c.recipients,
+                                        deliveries.c.provider_message_id).where(
+                deliveries.c.alert_id == original_id,
+                deliveries.c.status.in_([DeliveryStatus.SENT.value,
+                                         DeliveryStatus.IN_FLIGHT.value]))):
+            plan = self.plans.get(r.channel)
+            if plan is None:
+                continue
+            if plan.mode == BROADCAST:
+                out[(r.channel, r.language)] = r.provider_message_id or ""
+            else:
+                for user in r.recipients:
+                    out[(r.channel, user)] = r.provider_message_id or ""
+        return out
+
+    # ------------------------------------------------------------ operators
+
+    def approve(self, alert_id: int, operator: str) -> None:
+        with self.engine.begin() as conn:
+            row = alert_store.get_row(conn, alert_id, lock=True)
+            if row.status not in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
+                raise OperatorError(f"alert {alert_id} is {row.status}; only alerts waiting "
+                                    "for approval can be approved")
+            if row.status == AlertStatus.PENDING_APPROVAL.value and row.created_by == operator:
+                raise OperatorError(f"alert {alert_id} was issued by {operator}; a different "
+                                    "operator must approve it (two-person rule)")
+            alert_store.set_status(conn, alert_id, AlertStatus.QUEUED, approved_by=operator)
+            alert_store.audit(conn, operator, "approve", alert_id=alert_id)
+            self._accept(conn, alert_id)
+
+    def reject(self, alert_id: int, operator: str, reason: str) -> None:
+        with self.engine.begin() as conn:
+            row = alert_store.get_row(conn, alert_id, lock=True)
+            if row.status not in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
+                raise OperatorError(f"alert {alert_id} is {row.status}; only alerts waiting "
+                                    "for approval can be rejected")
+            alert_store.set_status(conn, alert_id, AlertStatus.REJECTED, reason=reason)
+            alert_store.audit(conn, operator, "reject", alert_id=alert_id, reason=reason)
+
+    def progress(self, alert_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(
+                deliveries.c.channel, deliveries.c.language, deliveries.c.status,
+                sa.func.count(), sa.func.sum(deliveries.c.recipient_count)).where(
+                deliveries.c.alert_id == alert_id).group_by(
+                deliveries.c.channel, deliveries.c.language, deliveries.c.status))
+            out: dict[str, Any] = {}
+            for ch, lang, status, n, recips in rows:
+                out.setdefault(ch, {}).setdefault(lang, {})[status] = {
+                    "rows": int(n), "recipients": int(recips or 0)}
+            return out
+
+    def plan(self, alert: Alert) -> dict[str, dict[str, int]]:
+        with self.engine.connect() as conn:
+            return plan_counts(conn, alert, self.plans)

@@ -1,0 +1,2 @@
+"""Reading and writing the domain objects. Functions take a Connection so that
+callers choose the transaction (``with engine.begin() as conn``)."""

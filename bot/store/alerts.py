@@ -1,0 +1,144 @@
+"""Alerts and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.db.schema import alerts, audit_log, utcnow
+from bot.domain import Alert, AlertStatus
+from bot.errors import AlertNotFound
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def alert_values(alert: Alert) -> dict[str, Any]:
+    return {
+        "source": alert.source,
+        "source_id": alert.source_id,
+        "kind": alert.kind.value,
+        "msg_type": alert.msg_type.value,
+        "references": alert.references,
+        "severity": int(alert.severity),
+        "urgency": int(alert.urgency),
+        "priority": alert.priority,
+        "wards": list(alert.wards),
+        "areas": list(alert.areas),
+        "headline_ja": alert.headline_ja,
+        "body_ja": alert.body_ja,
+        "texts": dict(alert.texts),
+        "params": _jsonable(dict(alert.params)),
+        "issued": alert.issued,
+        "expires": alert.expires,
+        "send_at": alert.send_at,
+        "status": alert.status.value,
+        "test": alert.test,
+        "in_jurisdiction": alert.in_jurisdiction,
+    }
+
+
+def row_to_alert(row: sa.Row[Any] | Mapping[str, Any]) -> Alert:
+    m = row._mapping if isinstance(row, sa.Row) else row
+    return Alert(
+        id=m["id"],
+        source=m["source"],
+        source_id=m["source_id"],
+        kind=m["kind"],
+        msg_type=m["msg_type"],
+        references=m["references"],
+        severity=m["severity"],
+        urgency=m["urgency"],
+        wards=tuple(m["wards"]),
+        areas=tuple(m["areas"]),
+        headline_ja=m["headline_ja"],
+        body_ja=m["body_ja"],
+        texts=m["texts"],
+        params=m["params"],
+        issued=m["issued"],
+        expires=m["expires"],
+        send_at=m["send_at"],
+        status=m["status"],
+        test=m["test"],
+        in_jurisdiction=m["in_jurisdiction"],
+    )
+
+
+def insert_alert(conn: sa.Connection, alert: Alert, **extra: Any) -> int:
+    values = alert_values(alert) | extra
+    now = utcnow()
+    values.setdefault("created_at", now)
+    values["updated_at"] = now
+    result = conn.execute(sa.insert(alerts).values(**values).returning(alerts.c.id))
+    return int(result.scalar_one())
+
+
+def find_by_source(conn: sa.Connection, source: str, source_id: str) -> sa.Row[Any] | None:
+    return conn.execute(
+        sa.select(alerts).where(alerts.c.source == source, alerts.c.source_id == source_id)
+    ).first()
+
+
+def get_row(conn: sa.Connection, alert_id: int, *, lock: bool = False) -> sa.Row[Any]:
+    query = sa.select(alerts).where(alerts.c.id == alert_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise AlertNotFound(alert_id)
+    return row
+
+
+def get_alert(conn: sa.Connection, alert_id: int) -> Alert:
+    return row_to_alert(get_row(conn, alert_id))
+
+
+def set_status(
+    conn: sa.Connection, alert_id: int, status: AlertStatus, *, reason: str | None = None,
+    **extra: Any,
+) -> None:
+    values: dict[str, Any] = {"status": status.value, "updated_at": utcnow(), **extra}
+    if reason is not None:
+        values["status_reason"] = reason
+    conn.execute(sa.update(alerts).where(alerts.c.id == alert_id).values(**values))
+
+
+def list_rows(
+    conn: sa.Connection, *, status: Sequence[str] | None = None, since: dt.datetime | None = None,
+    limit: int = 200,
+) -> list[sa.Row[Any]]:
+    query = sa.select(alerts).order_by(alerts.c.id.desc()).limit(limit)
+    if status:
+        query = query.where(alerts.c.status.in_(list(status)))
+    if since is not None:
+        query = query.where(alerts.c.created_at >= since)
+    return list(conn.execute(query))
+
+
+def audit(
+    conn: sa.Connection, operator: str, action: str, *, alert_id: int | None = None,
+    **details: Any,
+) -> None:
+    conn.execute(
+        sa.insert(audit_log).values(
+            at=utcnow(), operator=operator, action=action, alert_id=alert_id,
+            details=_jsonable(details),
+        )
+    )
+
+
+def audit_rows(conn: sa.Connection, *, since: dt.datetime | None = None) -> list[sa.Row[Any]]:
+    query = sa.select(audit_log).order_by(audit_log.c.id)
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    return list(conn.execute(query))
