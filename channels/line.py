@@ -14,7 +14,9 @@ How LINE's answers map to our errors (see :mod:`channels.base`)::
     429 other (rate limit)               -> RetryLater (Retry-After header if any)
     5xx, timeouts, connection errors     -> RetryLater
     401, 403                             -> ChannelFatal (token rejected, not allowed)
-    400 on a push to one user            -> RecipientError (blocked, unknown user)
+    400 on a push to one user about that user
+        ("Failed to send messages", invalid 'to')
+                                         -> RecipientError (blocked, unknown user)
     400 otherwise                        -> ChannelFatal (a malformed request is our bug)
 
 Message ids: a push answers with one id per part (``sentMessages``); a
@@ -59,6 +61,7 @@ from channels.base import (
 
 DEFAULT_BASE_URL = "https://api.line.me"
 MONTHLY_LIMIT_MARKER = "monthly limit"
+_RECIPIENT_MARKERS = ("failed to send messages", "'to'")
 # Namespace for turning a non-UUID idempotency key into a stable retry key.
 _RETRY_KEY_NAMESPACE = uuid.UUID("5b0c7d8e-2f4a-4c55-9a39-6a1f4d0b7e21")
 
@@ -240,7 +243,7 @@ class LineChannel(Channel):
             return ChannelFatal(f"LINE refused: not allowed for this channel (403): {text}",
                                 channel=self.name)
         if status == 400:
-            if len(recipients) == 1:
+            if len(recipients) == 1 and _about_recipient(text):
                 return RecipientError(f"LINE could not deliver to this user (400): {text}",
                                       channel=self.name, recipients=recipients)
             return ChannelFatal(
@@ -252,6 +255,14 @@ class LineChannel(Channel):
             return RetryLater(f"LINE server error ({status}): {text}", channel=self.name,
                               retry_after=_retry_after(exc))
         return ChannelFatal(f"LINE answered {status}: {text}", channel=self.name)
+
+
+def _about_recipient(text: str) -> bool:
+    """A 400 that blames the user, not the request: LINE answers a push to a user who
+    blocked the account (or never added it) with "Failed to send messages", and a push
+    to an id that does not exist with an invalid 'to' property."""
+    lowered = text.lower()
+    return any(marker in lowered for marker in _RECIPIENT_MARKERS)
 
 
 def _retry_after(exc: ApiException) -> float | None:

@@ -7,7 +7,9 @@ parse mode, so that operator text can never inject markup.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 import warnings
 from typing import ClassVar
 
@@ -35,6 +37,12 @@ from channels.base import (
     RetryLater,
     SendResult,
 )
+
+# Opt in to python-telegram-bot's timedelta durations (its next major version's default).
+# Without it PTB warns while *building* RetryAfter, and where warnings are errors (our
+# tests) the 429 surfaces as that warning and loses retry_after. retry_after_seconds()
+# handles both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 _GONE_MARKERS = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid")
 
@@ -80,15 +88,10 @@ class TelegramChannel(Channel):
         self.bot = Bot(token, base_url=f"{base_url.rstrip('/')}/bot", request=request,
                        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40))
         if messages_per_second is not None:
-            # Instance-level override (e.g. paid broadcast at 1000/s).
-            self.limits = Limits(
-                text_limit=4096,
-                length_unit=LengthUnit.UTF16,
-                recipients_per_request=1,
-                messages_per_request=1,
-                requests_per_second=float(messages_per_second),
-                per_recipient_per_second=1.0,
-            )
+            # Instance-level override (e.g. paid broadcast at 1000/s); through vars()
+            # because mypy forbids assigning the ClassVar on an instance.
+            vars(self)["limits"] = dataclasses.replace(
+                type(self).limits, requests_per_second=float(messages_per_second))
         self._started = False
 
     async def start(self) -> None:
@@ -96,13 +99,16 @@ class TelegramChannel(Channel):
             try:
                 await self.bot.initialize()
             except TelegramError as exc:
+                if isinstance(exc, InvalidToken):
+                    # PTB's message quotes the token; do not chain it into our traceback.
+                    raise self.map_error(exc, None) from None
                 raise self.map_error(exc, None) from exc
             self._started = True
 
     async def close(self) -> None:
-        if self._started:
-            await self.bot.shutdown()
-            self._started = False
+        # Also after a failed start: initialize() opens the HTTP clients before getMe.
+        await self.bot.shutdown()
+        self._started = False
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
         if not self._started:

@@ -90,10 +90,13 @@ class FakeX(FakeServer):
 
     # ------------------------------------------------------------ test controls
 
-    def fail_next(self, count: int = 1, status: int = 503, *, reset_in: int = 60) -> None:
-        """The next ``count`` posts answer ``status``; a 429 says the window resets
-        ``reset_in`` seconds from now (``x-rate-limit-reset``)."""
+    def fail_next(self, count: int = 1, status: int = 503, *, reset_in: int = 60,
+                  after: int = 0) -> None:
+        """After ``after`` more posts go through, the next ``count`` answer ``status``;
+        a 429 says the window resets ``reset_in`` seconds from now (``x-rate-limit-reset``)."""
         with self.lock:
+            for _ in range(after):
+                self._fail_queue.append((0, 0.0, None))
             for _ in range(count):
                 self._fail_queue.append((status, 0.0, reset_in))
 
@@ -239,6 +242,7 @@ class FakeX(FakeServer):
             status, delay, reset_in = self._fail_queue.popleft()
         if delay:
             await asyncio.sleep(delay)
+        if not status:
             return None
         if status == 429:
             with self.lock:

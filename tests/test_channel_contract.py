@@ -1,0 +1,242 @@
+"""One contract for every channel: Telegram, LINE and X, each through its real SDK
+client pointed at its fake server. A test here states what any channel must do;
+the harness says how each platform is set up and where its fake records sends."""
+
+from __future__ import annotations
+
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bot.fakes.line import FakeLine, user_id
+from bot.fakes.telegram import FakeTelegram
+from bot.fakes.x import FakeX
+from channels.base import (
+    Channel,
+    ChannelError,
+    ChannelFatal,
+    LengthUnit,
+    OutgoingMessage,
+    RecipientError,
+    RetryLater,
+    measure,
+    utf16_length,
+    weighted_length,
+)
+from channels.line import LineChannel
+from channels.telegram import TelegramChannel
+from channels.x import TIMELINE, XChannel
+
+TG_TOKEN = "123456:TEST-TOKEN"
+LINE_TOKEN = "line-test-token"
+X_CREDS = ("x-consumer-key", "x-consumer-secret", "1-x-access-token", "x-access-token-secret")
+
+
+@dataclass
+class Harness:
+    """How to drive one platform's channel and read its fake."""
+
+    name: str
+    fake: Any
+    channel: Channel
+    recipient: str
+    secrets: tuple[str, ...]
+    opened: list[Channel] = field(default_factory=list)
+
+    def message(self, *parts: str, recipient: str | None = None) -> OutgoingMessage:
+        return OutgoingMessage(recipients=(recipient or self.recipient,), parts=parts,
+                               idempotency_key=str(uuid.uuid4()))
+
+    def delivered(self) -> list[str]:
+        """Texts the fake accepted for our recipient, in order."""
+        if self.name == "telegram":
+            return [m.text for m in self.fake.messages_to(self.recipient)]
+        if self.name == "line":
+            return list(self.fake.messages_to(self.recipient))
+        return [p.text for p in self.fake.posts]
+
+    def inject_rate_limit(self, seconds: int) -> None:
+        """The platform's next answer is a 429 asking us to wait ``seconds``."""
+        if self.name == "telegram":
+            self.fake.fail_next(1, 429, retry_after=seconds)
+        elif self.name == "line":
+            self.fake.fail_next(1, 429, retry_after=seconds)
+        else:
+            self.fake.fail_next(1, 429, reset_in=seconds)
+
+    def block_recipient(self) -> None:
+        self.fake.block(self.recipient)
+
+    def wrong_credentials(self) -> Channel:
+        """The same channel with a token/secret the platform does not accept."""
+        if self.name == "telegram":
+            ch: Channel = TelegramChannel("654321:WRONG-TOKEN", base_url=self.fake.url)
+        elif self.name == "line":
+            ch = LineChannel("wrong-line-token", base_url=self.fake.url)
+        else:
+            ch = XChannel(X_CREDS[0], "wrong-consumer-secret", X_CREDS[2], X_CREDS[3],
+                          base_url=self.fake.url)
+        self.opened.append(ch)
+        return ch
+
+
+@pytest.fixture(params=["telegram", "line", "x"])
+def fake(request: pytest.FixtureRequest) -> Iterator[Any]:
+    server: Any
+    if request.param == "telegram":
+        server = FakeTelegram(TG_TOKEN)
+    elif request.param == "line":
+        server = FakeLine(LINE_TOKEN)
+    else:
+        server = FakeX(*X_CREDS)
+    with server:
+        yield server
+
+
+@pytest.fixture
+async def harness(fake: Any) -> AsyncIterator[Harness]:
+    h: Harness
+    if isinstance(fake, FakeTelegram):
+        h = Harness("telegram", fake, TelegramChannel(TG_TOKEN, base_url=fake.url, timeout=5),
+                    "1001", (TG_TOKEN, "654321:WRONG-TOKEN"))
+    elif isinstance(fake, FakeLine):
+        h = Harness("line", fake, LineChannel(LINE_TOKEN, base_url=fake.url, timeout=5),
+                    user_id(1), (LINE_TOKEN, "wrong-line-token"))
+    else:
+        h = Harness("x", fake, XChannel(*X_CREDS, base_url=fake.url, timeout=5), TIMELINE,
+                    (*X_CREDS, "wrong-consumer-secret"))
+    await h.channel.start()
+    try:
+        yield h
+    finally:
+        for ch in (h.channel, *h.opened):
+            await ch.close()
+
+
+def assert_no_secret(err: BaseException, secrets: tuple[str, ...]) -> None:
+    """Neither the error nor anything chained to it (as a log would print it) names a secret."""
+    rendered = "".join(traceback.format_exception(err))
+    for secret in secrets:
+        assert secret not in rendered
+
+
+# ------------------------------------------------------------------ sending
+
+
+async def test_single_part_is_recorded_exactly(harness: Harness) -> None:
+    result = await harness.channel.send(harness.message("津波警報 Tsunami warning"))
+    assert harness.delivered() == ["津波警報 Tsunami warning"]
+    assert result.provider_message_id
+    assert result.duplicate is False
+
+
+async def test_multi_part_is_recorded_in_order(harness: Harness) -> None:
+    parts = ("(1/3) 熊本地方で震度6弱", "(2/3) 避難所: 熊本市役所", "(3/3) https://example.jp/bousai")
+    result = await harness.channel.send(harness.message(*parts))
+    assert harness.delivered() == list(parts)
+    assert result.message_ids
+
+
+# ------------------------------------------------------------------- errors
+
+
+async def test_rate_limit_is_retry_later_with_platform_delay(harness: Harness) -> None:
+    harness.inject_rate_limit(42)
+    with pytest.raises(RetryLater) as info:
+        await harness.channel.send(harness.message("warning"))
+    assert info.value.retry_after is not None
+    assert 40.5 <= info.value.retry_after <= 42
+    assert info.value.channel == harness.name
+    assert harness.delivered() == []
+
+
+# X has no per-recipient error: a post goes to the account's own timeline, so only
+# the platforms that address users take part in this test.
+@pytest.mark.parametrize("fake", ["telegram", "line"], indirect=True)
+async def test_blocked_recipient_is_recipient_error(harness: Harness) -> None:
+    harness.block_recipient()
+    with pytest.raises(RecipientError) as info:
+        await harness.channel.send(harness.message("warning"))
+    assert info.value.recipients == (harness.recipient,)
+    assert harness.delivered() == []
+
+
+async def test_wrong_credentials_are_channel_fatal(harness: Harness) -> None:
+    with pytest.raises(ChannelFatal) as info:
+        await harness.wrong_credentials().send(harness.message("warning"))
+    assert_no_secret(info.value, harness.secrets)
+    assert harness.delivered() == []
+
+
+# ------------------------------------------------------------------- limits
+
+
+async def test_limits_are_declared_and_consistent(harness: Harness) -> None:
+    limits = harness.channel.limits
+    assert limits == type(harness.channel).limits
+    assert isinstance(limits.length_unit, LengthUnit)
+    assert limits.text_limit > 0
+    assert limits.recipients_per_request >= 1
+    assert limits.messages_per_request >= 1
+    assert limits.requests_per_second > 0
+    assert limits.per_recipient_per_second is None or limits.per_recipient_per_second > 0
+    assert limits.posts_per_day is None or limits.posts_per_day > 0
+    assert harness.channel.measure("安全 https://example.jp/x") == measure(
+        "安全 https://example.jp/x", limits.length_unit)
+
+
+async def test_recipients_over_the_limit_are_refused_before_sending(harness: Harness) -> None:
+    n = harness.channel.limits.recipients_per_request + 1
+    message = OutgoingMessage(recipients=tuple(user_id(i) for i in range(n)), parts=("x",),
+                              idempotency_key=str(uuid.uuid4()))
+    with pytest.raises(ValueError, match="recipient"):
+        await harness.channel.send(message)
+    assert harness.delivered() == []
+
+
+def fill_to(channel: Channel, unit_text: str, tail: str = "") -> str:
+    """Repeat ``unit_text`` then ``tail`` so that the text measures exactly text_limit."""
+    limit = channel.limits.text_limit
+    room = limit - channel.measure(tail)
+    step = channel.measure(unit_text)
+    assert room % step == 0
+    text = unit_text * (room // step) + tail
+    assert channel.measure(text) == limit
+    return text
+
+
+@pytest.mark.parametrize("unit", ["あ", "😀"])
+async def test_a_part_exactly_at_the_limit_is_accepted(harness: Harness, unit: str) -> None:
+    text = fill_to(harness.channel, unit)
+    await harness.channel.send(harness.message(text))
+    assert harness.delivered() == [text]
+
+
+async def test_a_part_over_the_limit_is_refused_by_the_fake(harness: Harness) -> None:
+    text = fill_to(harness.channel, "あ") + "あ"
+    with pytest.raises(ChannelError):
+        await harness.channel.send(harness.message(text))
+    assert harness.delivered() == []
+
+
+async def test_a_url_counts_as_its_platform_measures_it(harness: Harness) -> None:
+    url = "https://www.city.kumamoto.jp/bousai/" + "a" * 60
+    text = fill_to(harness.channel, "あ", tail=" " + url)
+    await harness.channel.send(harness.message(text))
+    assert harness.delivered() == [text]
+
+
+def test_weighted_length_counts_cjk_twice_and_urls_as_23() -> None:
+    assert weighted_length("abc") == 3
+    assert weighted_length("熊本") == 4
+    assert weighted_length("ひらがなカタカナ한국") == 20
+    assert weighted_length("https://www.city.kumamoto.jp/" + "x" * 100) == 23
+    assert weighted_length("見て https://t.co/x") == 2 * 2 + 1 + 23
+    assert weighted_length("“quoted”—") == 9  # general punctuation weighs 1
+    assert weighted_length("😀") == 2
+    assert utf16_length("😀") == 2
+    assert measure("é", LengthUnit.WEIGHTED) == weighted_length("é")
