@@ -60,7 +60,7 @@ def parse_xml(data: bytes, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -
 
 def _describe(exc: DefusedXmlException) -> str:
     parts = []
-    for attr in ("name", "system_id", "public_id"):
+    for attr in ("name", "sysid", "pubid"):
         value = getattr(exc, attr, None)
         if value:
             parts.append(f"{attr}={value!r}")

@@ -1,0 +1,222 @@
+"""Policy: what happens to an ingested alert, as rules written in the configuration.
+
+``[[policy.rules]]`` tables are tried in order; the first rule whose conditions
+all hold decides. A rule without conditions matches everything. When no rule
+matches, ``[policy] default_action`` (default "hold") applies.
+
+Actions:
+
+``auto``    send without an operator
+``hold``    store and wait for an operator's decision
+``ignore``  record only (outside the jurisdiction, or noise)
+``follow``  for updates and cancellations: decided by the store, which sends it
+            automatically when the alert it refers to was sent, and otherwise only
+            records it. The default rules give every update/cancel "follow" first.
+
+Conditions (all optional; lists mean "any of"):
+
+=====================  ===========================================================
+``kind``               list of :class:`~bot.domain.Kind` values
+``msg_type``           list of "alert", "update", "cancel"
+``source``             list of sources ("jma", "cap", "rss", ...)
+``in_jurisdiction``    bool
+``test``               bool
+``min_severity``       "minor" | "moderate" | "severe" | "extreme"
+``min_intensity``      earthquake ``params["local_max_intensity"]`` at least this
+                       ("1" .. "4", "5-", "5+", "6-", "6+", "7")
+``warning_levels``     some ``params["warnings"]`` entry has one of these levels
+``warning_statuses``   ... and (same entry) one of these statuses
+``tsunami_kinds``      some ``params["areas"]`` (the jurisdiction's coasts) has one
+                       of these kinds
+``min_volcano_level``  ``params["level"]`` at least this (1-5)
+``volcano_codes``      ``params["volcano_code"]`` is one of these
+``flash``              ``params["flash"]`` equals this (噴火速報)
+``statuses``           ``params["status"]`` is one of these (landslide, volcano)
+``changed``            ``params["changed"]`` equals this (weather warning, landslide)
+=====================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Config
+from bot.domain import Alert, Kind, MsgType, Severity
+from bot.errors import ConfigError
+from bot.ingest.jma_common import INTENSITIES, intensity_rank
+
+ACTIONS = ("auto", "hold", "ignore", "follow")
+DEFAULT_ACTION = "hold"
+_LIST_KEYS = ("kind", "msg_type", "source", "warning_levels", "warning_statuses",
+              "tsunami_kinds", "volcano_codes", "statuses")
+_BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed")
+_KNOWN = {"name", "action", "min_severity", "min_intensity", "min_volcano_level",
+          *_LIST_KEYS, *_BOOL_KEYS}
+_VOCAB: dict[str, tuple[str, ...]] = {
+    "kind": tuple(k.value for k in Kind),
+    "msg_type": tuple(m.value for m in MsgType),
+    "warning_levels": ("emergency", "warning", "advisory"),
+    "warning_statuses": ("issued", "continued", "lifted", "upgraded", "downgraded"),
+    "tsunami_kinds": ("major_warning", "warning", "advisory", "forecast", "lifted", "none"),
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Rule:
+    name: str
+    action: str
+    kind: frozenset[str] | None = None
+    msg_type: frozenset[str] | None = None
+    source: frozenset[str] | None = None
+    in_jurisdiction: bool | None = None
+    test: bool | None = None
+    min_severity: Severity | None = None
+    min_intensity: str | None = None
+    warning_levels: frozenset[str] | None = None
+    warning_statuses: frozenset[str] | None = None
+    tsunami_kinds: frozenset[str] | None = None
+    min_volcano_level: int | None = None
+    volcano_codes: frozenset[str] | None = None
+    flash: bool | None = None
+    statuses: frozenset[str] | None = None
+    changed: bool | None = None
+
+    def mismatch(self, alert: Alert) -> str | None:
+        """None when the rule matches, else the first condition that fails."""
+        p = alert.params
+        checks: list[tuple[str, bool]] = [
+            ("kind", self.kind is None or alert.kind.value in self.kind),
+            ("msg_type", self.msg_type is None or alert.msg_type.value in self.msg_type),
+            ("source", self.source is None or alert.source in self.source),
+            ("in_jurisdiction",
+             self.in_jurisdiction is None or alert.in_jurisdiction == self.in_jurisdiction),
+            ("test", self.test is None or alert.test == self.test),
+            ("min_severity", self.min_severity is None or alert.severity >= self.min_severity),
+            ("min_intensity", self.min_intensity is None or intensity_rank(
+                p.get("local_max_intensity")) >= intensity_rank(self.min_intensity)),
+            ("warnings", self._warnings_match(p.get("warnings"))),
+            ("tsunami_kinds", self.tsunami_kinds is None or any(
+                isinstance(a, Mapping) and a.get("kind") in self.tsunami_kinds
+                for a in _seq(p.get("areas")))),
+            ("min_volcano_level", self.min_volcano_level is None or (
+                isinstance(p.get("level"), int) and p["level"] >= self.min_volcano_level)),
+            ("volcano_codes", self.volcano_codes is None
+             or p.get("volcano_code") in self.volcano_codes),
+            ("flash", self.flash is None or bool(p.get("flash")) == self.flash),
+            ("statuses", self.statuses is None or p.get("status") in self.statuses),
+            ("changed", self.changed is None or bool(p.get("changed")) == self.changed),
+        ]
+        return next((name for name, ok in checks if not ok), None)
+
+    def _warnings_match(self, warnings: Any) -> bool:
+        if self.warning_levels is None and self.warning_statuses is None:
+            return True
+        return any(
+            isinstance(w, Mapping)
+            and (self.warning_levels is None or w.get("level") in self.warning_levels)
+            and (self.warning_statuses is None or w.get("status") in self.warning_statuses)
+            for w in _seq(warnings)
+        )
+
+
+def _seq(value: Any) -> Sequence[Any]:
+    return value if isinstance(value, list | tuple) else ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    action: str
+    rule_name: str
+    reason: str
+
+
+def evaluate(alert: Alert, rules: Sequence[Rule], default_action: str = DEFAULT_ACTION
+             ) -> Decision:
+    """The first matching rule's action, else ``default_action``."""
+    for rule in rules:
+        if rule.mismatch(alert) is None:
+            return Decision(action=rule.action, rule_name=rule.name,
+                            reason=f"{alert.kind.value} {alert.msg_type.value} "
+                                   f"{alert.source_id!r} matched rule {rule.name!r}")
+    return Decision(action=default_action, rule_name="default",
+                    reason=f"no rule matched {alert.kind.value} {alert.msg_type.value} "
+                           f"{alert.source_id!r}; default action")
+
+
+def default_action(config: Config) -> str:
+    value = config.section("policy").get("default_action", DEFAULT_ACTION)
+    if value not in ACTIONS:
+        raise ConfigError(f"must be one of {', '.join(ACTIONS)}", key="policy.default_action",
+                          path=config.path)
+    return str(value)
+
+
+def load_rules(config: Config) -> list[Rule]:
+    """Validate ``[[policy.rules]]``; a problem raises ConfigError naming the key."""
+    section = config.section("policy")
+    default_action(config)
+    rows = section.get("rules", [])
+    if not isinstance(rows, list):
+        raise ConfigError("must be an array of tables", key="policy.rules", path=config.path)
+    rules = []
+    names: set[str] = set()
+    for i, row in enumerate(rows):
+        rules.append(_rule(row, f"policy.rules[{i}]", config.path, names))
+    return rules
+
+
+def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(message, key=f"{prefix}.{key}" if key else prefix, path=path)
+
+    if not isinstance(row, Mapping):
+        raise fail("", "must be a table")
+    for key in row:
+        if key not in _KNOWN:
+            raise fail(key, f"unknown condition (known: {', '.join(sorted(_KNOWN))})")
+    name = row.get("name")
+    if not isinstance(name, str) or not name:
+        raise fail("name", "every rule needs a non-empty name")
+    if name in names:
+        raise fail("name", f"rule name {name!r} is used twice")
+    names.add(name)
+    action = row.get("action")
+    if action not in ACTIONS:
+        raise fail("action", f"must be one of {', '.join(ACTIONS)}")
+    kwargs: dict[str, Any] = {"name": name, "action": action}
+    for key in _LIST_KEYS:
+        if key in row:
+            value = row[key]
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not value or not all(
+                    isinstance(v, str) for v in value):
+                raise fail(key, "must be a string or a non-empty list of strings")
+            allowed = _VOCAB.get(key)
+            bad = [v for v in value if allowed is not None and v not in allowed]
+            if bad:
+                raise fail(key, f"unknown value {bad[0]!r} (known: {', '.join(allowed or ())})")
+            kwargs[key] = frozenset(value)
+    for key in _BOOL_KEYS:
+        if key in row:
+            if not isinstance(row[key], bool):
+                raise fail(key, "must be true or false")
+            kwargs[key] = row[key]
+    if "min_severity" in row:
+        try:
+            kwargs["min_severity"] = Severity[str(row["min_severity"]).upper()]
+        except KeyError:
+            raise fail("min_severity", "must be minor, moderate, severe or extreme") from None
+    if "min_intensity" in row:
+        value = str(row["min_intensity"])
+        if value not in INTENSITIES:
+            raise fail("min_intensity", f"must be one of {', '.join(INTENSITIES)}")
+        kwargs["min_intensity"] = value
+    if "min_volcano_level" in row:
+        level = row["min_volcano_level"]
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+            raise fail("min_volcano_level", "must be an integer from 1 to 5")
+        kwargs["min_volcano_level"] = level
+    return Rule(**kwargs)
