@@ -121,7 +121,10 @@ class Head:
     @property
     def source_id(self) -> str:
         serial = self.serial or self.report_time.strftime("%Y%m%dT%H%M%S")
-        return f"{self.event_id}:{self.info_kind}:{serial}:{self.info_type}"
+        key = f"{self.event_id}:{self.info_kind}:{serial}:{self.info_type}"
+        # 津波情報 comes as several reports (満潮時刻・到達予想時刻, 津波観測) that share
+        # EventID, InfoKind and Serial: the head title tells them apart.
+        return key if self.title in ("", self.event_id, self.info_kind) else f"{key}:{self.title}"
 
 
 def read_head(root: ET.Element) -> Head:

@@ -146,7 +146,8 @@ def _landslide_summary(p: dict[str, Any], jur: Jurisdiction) -> str:
     words = {"issued": "発表", "continued": "継続", "lifted": "解除"}
     if p["status"] not in words:
         return ""
-    return f"{jur.city_name_ja}：土砂災害警戒情報 {words[p['status']]}"
+    place = "、".join(p["municipality_names_ja"]) or jur.city_name_ja
+    return f"{place}：土砂災害警戒情報 {words[p['status']]}"
 
 
 def parse_heavy_rain(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
