@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Annotated
+
 import typer
 
-from bot.cli import alerts, deliveries, subscribers
+from bot.cli import alerts, deliveries, feeds, subscribers
+from bot.cli.ingest import ingest_command
 from bot.cli.common import handle_errors
 from bot.cli.run import run_command
 
@@ -22,6 +26,8 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(alerts.app, name="alert")
 app.add_typer(deliveries.app, name="deliveries")
 app.command("run")(run_command)
+app.command("ingest")(ingest_command)
+app.add_typer(feeds.app, name="feeds")
 
 
 @db_app.command("upgrade")
@@ -42,6 +48,27 @@ def db_upgrade() -> None:
         typer.echo(f"database already at revision {after}")
     else:
         typer.echo(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@app.command("demo")
+@handle_errors
+def demo(
+    per_language: Annotated[int, typer.Option(help="subscribers per language and channel")
+                            ] = 6,
+) -> None:
+    """Run the whole job locally: fake Telegram, LINE and X servers, a throwaway SQLite
+    database, seeded subscribers, a real JMA earthquake report, live delivery progress,
+    renderings and the delivery summary. Needs no accounts; leaves nothing running.
+
+    Example: bousai demo
+    """
+    from bot.demo import run_demo
+    from bot.logs import setup_logging
+
+    setup_logging("text", level=logging.WARNING)
+    counts = run_demo(per_language=per_language)
+    if counts["failed"] or counts["pending"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -72,7 +72,9 @@ class Context:
                 return translated
         # Translator down or absent: an official English text if any, else Japanese.
         fallback = alert.texts.get("en") if self.language != "ja-easy" else None
-        self.notes.append(self.t("note.translation_unavailable"))
+        note = self.t("note.translation_unavailable")
+        if note not in self.notes:
+            self.notes.append(note)
         return fallback or ja_text
 
 

@@ -1,0 +1,63 @@
+"""``bousai feeds …``"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import echo_json, handle_errors, service_context
+
+app = typer.Typer(help="Feeds: status, poll now.", no_args_is_help=True)
+
+
+@app.command("status")
+@handle_errors
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Each feed's last success, last error and documents seen.
+
+    Example: bousai feeds status --json
+    """
+    from bot.feeds import feed_status, load_feeds
+
+    with service_context() as svc:
+        configured = {f.name: f for f in load_feeds(svc.config)}
+        rows = {r["name"]: r for r in feed_status(svc.engine)}
+    for name, feed in configured.items():
+        r = rows.get(name, {})
+        rec = {"name": name, "kind": feed.kind, "url": feed.url,
+               "last_success_at": r.get("last_success_at"),
+               "last_error_at": r.get("last_error_at"), "last_error": r.get("last_error"),
+               "consecutive_failures": r.get("consecutive_failures", 0),
+               "documents_seen": r.get("documents_seen", 0),
+               "next_poll_at": r.get("next_poll_at")}
+        if as_json:
+            echo_json(rec)
+        else:
+            health = "ok" if not rec["consecutive_failures"] else \
+                f"FAILING x{rec['consecutive_failures']}: {rec['last_error']}"
+            typer.echo(f"{name:<18} {feed.kind:<4} seen {rec['documents_seen']:>5}  "
+                       f"last ok {rec['last_success_at'] or 'never'}  {health}")
+
+
+@app.command("poll")
+@handle_errors
+def poll(name: Annotated[list[str] | None, typer.Argument(help="feed names; default all")
+                         ] = None) -> None:
+    """Poll feeds once now (documents are stored and sent as the scheduler would).
+
+    Example: bousai feeds poll jma-eqvol
+    """
+    from bot.feeds import Poller, load_feeds
+    from bot.intake import Intake
+
+    with service_context() as svc:
+        feeds = load_feeds(svc.config)
+        poller = Poller(Intake.for_service(svc), feeds)
+        try:
+            for feed in feeds:
+                if not name or feed.name in name:
+                    n = poller.poll(feed.name, force=True)
+                    typer.echo(f"{feed.name}: {n} new document(s)")
+        finally:
+            poller.close()
