@@ -82,6 +82,12 @@ class FeedScheduler:
                                    next_run_time=dt.datetime.now(dt.UTC))
         self._started_jobs = True
 
+    def poll_all_once(self) -> None:
+        """Poll every feed once now, if this process is the leader."""
+        if self.lock.try_acquire():
+            for feed in self.feeds:
+                self.poller.poll(feed.name, force=True)
+
     @property
     def is_leader(self) -> bool:
         return self._started_jobs

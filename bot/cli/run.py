@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,34 +19,59 @@ def run_command(
     until_idle: Annotated[bool, typer.Option(
         "--until-idle", help="do all due work, then exit (0 if every channel is healthy)")
     ] = False,
+    poll_feeds: Annotated[bool, typer.Option(
+        "--poll-feeds/--no-poll-feeds",
+        help="poll the configured feeds (default: on for the service, off with --until-idle)")
+    ] = None,  # type: ignore[assignment]
 ) -> None:
     """Run the service: dispatcher, feed polling, chat sign-up.
 
-    Example: bousai run --until-idle
+    Example: bousai run            (until SIGTERM/Ctrl-C)
+             bousai run --until-idle   (send what is due, then exit)
     """
     from bot.runtime import build_channels
 
     with service_context() as svc:
         svc.settings.require_channel_secrets(svc.config)
         channels = build_channels(svc.config, svc.settings)
-        ok = asyncio.run(_run(svc, channels, until_idle))
+        feeds = not until_idle if poll_feeds is None else poll_feeds
+        ok = asyncio.run(_run(svc, channels, until_idle, feeds))
     if not ok:
         raise fail("a channel stopped on a fatal error; see the log", code=2)
 
 
-async def _run(svc: object, channels: dict[str, object], until_idle: bool) -> bool:
+async def _run(svc: Any, channels: dict[str, Any], until_idle: bool, poll_feeds: bool) -> bool:
     from bot.dispatcher import Dispatcher
-    from bot.service import Service
 
-    assert isinstance(svc, Service)
-    dispatcher = Dispatcher(svc.engine, channels,  # type: ignore[arg-type]
-                            delivery=svc.config.delivery)
+    dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, dispatcher.stop)
-    log.info("running with channels: %s", ", ".join(channels) or "none")
+    scheduler = None
+    if poll_feeds:
+        scheduler = _start_feeds(svc, lambda: loop.call_soon_threadsafe(dispatcher.wake))
+    log.info("running with channels: %s; feeds %s", ", ".join(channels) or "none",
+             "on" if scheduler else "off")
     try:
+        if until_idle and scheduler is not None:
+            await asyncio.to_thread(scheduler.poll_all_once)
         return await dispatcher.run(until_idle=until_idle)
     finally:
+        if scheduler is not None:
+            await asyncio.to_thread(scheduler.shutdown)
         for ch in channels.values():
-            await ch.close()  # type: ignore[attr-defined]
+            await ch.close()
+
+
+def _start_feeds(svc: Any, wake: Any) -> Any:
+    from bot.feeds import Poller, load_feeds
+    from bot.intake import Intake
+    from bot.scheduler import FeedScheduler
+
+    feeds = load_feeds(svc.config)
+    if not feeds:
+        return None
+    poller = Poller(Intake.for_service(svc), feeds, on_accept=wake)
+    scheduler = FeedScheduler(poller, feeds)
+    scheduler.start()
+    return scheduler
