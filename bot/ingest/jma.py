@@ -27,8 +27,8 @@ Identity and references
 * ``source`` is ``"jma"``.
 * ``source_id`` = ``f"{EventID}:{InfoKind}:{Serial}:{InfoType}:{Head/Title}"``; when
   Serial is empty (震度速報, 津波, 気象警報) the ReportDateTime (``YYYYMMDDTHHMMSS``,
-  JST) stands in; the head title (dropped when it is the EventID stand-in or equals InfoKind) separates
-  reports that share the rest, such as the two kinds of 津波情報. Same
+  JST) stands in; the head title (dropped when it is the EventID stand-in or equals
+  InfoKind) separates reports that share the rest, such as the two kinds of 津波情報. Same
   EventID+InfoKind+Serial+InfoType(+title) = the same document: VPWW53 and VPWW54
   issued together for one prefecture carry the same information and the same
   source_id, so the second one is recognised as already seen.

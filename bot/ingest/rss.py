@@ -53,7 +53,9 @@ def _plain(value: str) -> str:
 
 def _struct_time(entry: Any, *names: str) -> datetime | None:
     for name in names:
-        value = entry.get(name)
+        # dict.get: FeedParserDict.get would map updated_parsed to published_parsed
+        # with a DeprecationWarning.
+        value = dict.get(entry, name)
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), UTC).astimezone(JST)
     return None

@@ -1,0 +1,213 @@
+"""Policy: the default rules for 熊本市 against real parsed documents, and rule loading."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import load_config
+from bot.domain import Alert, Kind, MsgType, Severity
+from bot.errors import ConfigError
+from bot.ingest.cap import parse_cap
+from bot.ingest.jma import parse_jma
+from bot.ingest.jurisdiction import Jurisdiction
+from bot.ingest.rss import parse_city_feed
+from bot.policy import Rule, default_action, evaluate, load_rules
+
+FIX = Path(__file__).resolve().parent / "fixtures"
+JST = timezone(timedelta(hours=9))
+CONFIG = load_config()
+RULES = load_rules(CONFIG)
+JUR = Jurisdiction.from_config(CONFIG)
+
+
+def jma(name: str, jur: Jurisdiction = JUR, patch: tuple[str, str] | None = None) -> Alert:
+    path = FIX / "jma" / name
+    data = path.read_bytes() if path.exists() else gzip.decompress(
+        (FIX / "jma" / f"{name}.gz").read_bytes())
+    if patch:
+        data = data.replace(patch[0].encode(), patch[1].encode())
+    return parse_jma(data, jur)[0]
+
+
+def decide(alert: Alert) -> tuple[str, str]:
+    d = evaluate(alert, RULES, default_action(CONFIG))
+    assert d.reason
+    return d.action, d.rule_name
+
+
+def synthetic(kind: Kind, params: dict[str, Any], **kw: Any) -> Alert:
+    return Alert(source="jma", source_id="x", kind=kind, params=params,
+                 issued=datetime(2016, 4, 16, 1, 25, tzinfo=JST), **kw)
+
+
+def test_earthquake_intensity_4_in_a_ward_is_auto() -> None:
+    a = jma("32-35_04_04_240613_VXSE53.xml", patch=(
+        "<City><Name>熊本市</Name><Code>4320100</Code><MaxInt>1</MaxInt>",
+        "<City><Name>熊本東区</Name><Code>4310200</Code><MaxInt>4</MaxInt>"))
+    assert decide(a) == ("auto", "earthquake-intensity-4-or-more")
+
+
+def test_weak_local_earthquake_is_held() -> None:
+    assert decide(jma("32-35_04_04_240613_VXSE53.xml")) == ("hold", "default")
+
+
+def test_earthquake_elsewhere_is_ignored() -> None:
+    assert decide(jma("32-35_01_01_100806_VXSE51.xml")) == ("ignore", "outside-jurisdiction")
+
+
+def test_cancellations_and_corrections_follow() -> None:
+    assert decide(jma("32-35_10_01_220510_VXSE51.xml")) == (
+        "follow", "corrections-and-cancellations")
+    assert decide(jma("67_01_03_140927_VFVO56.xml")) == (
+        "follow", "corrections-and-cancellations")
+
+
+NARA = replace(JUR, warning_area="2920100")
+
+
+def test_emergency_warning_issued_is_auto() -> None:
+    assert decide(jma("15_08_01_130412_VPWW53.xml", NARA)) == ("auto", "weather-warning-issued")
+
+
+def test_warning_issued_h27_format_is_auto() -> None:
+    a = jma("15_15_01_220314_VPWW54.xml", replace(JUR, warning_area="3640300"))
+    assert decide(a) == ("auto", "weather-warning-issued")
+
+
+def w(level: str, status: str) -> dict[str, Any]:
+    return {"code": "03", "name_ja": "大雨警報", "level": level, "status": status,
+            "status_ja": "", "previous_level": None}
+
+
+@pytest.mark.parametrize(("warnings", "changed", "expected"), [
+    ([w("warning", "continued")], True, ("auto", "weather-warning-continued-with-changes")),
+    ([w("warning", "continued")], False, ("ignore", "unchanged-reissue")),
+    ([w("warning", "lifted")], True, ("auto", "weather-warning-lifted")),
+    ([w("advisory", "downgraded")], True, ("auto", "weather-warning-downgraded")),
+    ([w("emergency", "upgraded")], True, ("auto", "weather-warning-issued")),
+    ([w("advisory", "issued")], True, ("hold", "default")),
+    ([w("advisory", "lifted")], True, ("hold", "default")),
+])
+def test_weather_warning_rules(warnings: list[dict[str, Any]], changed: bool,
+                               expected: tuple[str, str]) -> None:
+    a = synthetic(Kind.WEATHER_WARNING, {"warnings": warnings, "changed": changed})
+    assert decide(a) == expected
+
+
+def test_lifted_advisory_from_real_document_is_held() -> None:
+    assert decide(jma("15_08_05_130412_VPWW53.xml", NARA)) == ("hold", "default")
+
+
+def test_tsunami_warning_on_kumamoto_coasts_is_auto() -> None:
+    assert decide(jma("32-39_12_02_250206_VTSE41.xml")) == ("auto", "tsunami-local-coasts")
+
+
+def test_slight_sea_level_change_on_kumamoto_coasts_is_held() -> None:
+    assert decide(jma("32-39_11_02_250206_VTSE41.xml")) == ("hold", "default")
+
+
+def test_tsunami_lifted_on_kumamoto_coasts_is_auto() -> None:
+    a = synthetic(Kind.TSUNAMI, {"areas": [{"code": "712", "kind": "lifted"}]})
+    assert decide(a) == ("auto", "tsunami-local-coasts")
+
+
+def aso(level: int | None, flash: bool = False) -> Alert:
+    return synthetic(Kind.VOLCANO, {"volcano_code": "503", "volcano_name_ja": "阿蘇山",
+                                    "level": level, "flash": flash, "status": "raised"})
+
+
+def test_aso_level_3_is_auto_level_2_is_held() -> None:
+    assert decide(aso(3)) == ("auto", "aso-level-3-or-more")
+    assert decide(aso(2)) == ("hold", "default")
+
+
+def test_aso_eruption_flash_is_auto() -> None:
+    assert decide(aso(None, flash=True)) == ("auto", "aso-eruption-flash")
+
+
+def test_other_volcano_level_5_is_ignored() -> None:
+    assert decide(jma("45_02_01_200522_VFVO50.xml")) == ("ignore", "outside-jurisdiction")
+
+
+def test_landslide_alert_for_the_city() -> None:
+    kitakyushu = replace(JUR, municipality_codes=frozenset({"4010000"}))
+    continued = jma("17_01_01_190529_VXWW50.xml", kitakyushu)
+    assert decide(continued) == ("ignore", "unchanged-reissue")
+    issued = synthetic(Kind.LANDSLIDE, {"status": "issued", "changed": True})
+    assert decide(issued) == ("auto", "landslide-alert")
+    lifted = jma("17_01_01_190529_VXWW50.xml", replace(JUR, municipality_codes=frozenset(
+        {"4013000"})))
+    assert decide(lifted) == ("auto", "landslide-alert")
+
+
+def test_heavy_rain_in_the_city_is_auto_elsewhere_ignored() -> None:
+    assert decide(jma("handmade_VPOA50_kumamoto.xml")) == ("auto", "record-short-heavy-rain")
+    assert decide(jma("handmade_VPOA50_aso.xml")) == ("ignore", "outside-jurisdiction")
+
+
+def test_city_notice_is_held() -> None:
+    notices = parse_city_feed((FIX / "rss" / "city_notices.rss").read_bytes(),
+                              feed_name="city", jurisdiction=JUR)
+    assert decide(notices[0]) == ("hold", "city-notice")
+
+
+def test_cap_outside_is_ignored() -> None:
+    [a] = parse_cap((FIX / "cap" / "weather.cap").read_bytes(), JUR)
+    assert decide(a) == ("ignore", "outside-jurisdiction")
+
+
+def test_first_match_wins_and_conditions_combine() -> None:
+    rules = [Rule(name="tests", action="ignore", test=True, source=frozenset({"jma"})),
+             Rule(name="severe", action="auto", min_severity=Severity.SEVERE),
+             Rule(name="rest", action="hold")]
+    a = synthetic(Kind.OTHER, {}, test=True, severity="extreme")
+    assert evaluate(a, rules).rule_name == "tests"
+    assert evaluate(replace(a, test=False), rules).rule_name == "severe"
+    assert evaluate(replace(a, test=False, severity="minor"), rules).rule_name == "rest"
+    assert evaluate(a, []).action == "hold"
+    cancel = synthetic(Kind.OTHER, {}, msg_type=MsgType.CANCEL, references="k")
+    assert evaluate(cancel, RULES).action == "follow"
+
+
+def _config_with(tmp_path: Path, policy: str) -> Any:
+    text = (Path(CONFIG.path).read_text(encoding="utf-8").split("[policy]")[0] + policy)
+    path = tmp_path / "bousai.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
+
+
+@pytest.mark.parametrize(("policy", "key", "message"), [
+    ('[[policy.rules]]\nname = "a"\naction = "send"\n', "policy.rules[0].action", "one of"),
+    ('[[policy.rules]]\naction = "auto"\n', "policy.rules[0].name", "name"),
+    ('[[policy.rules]]\nname = "a"\naction = "auto"\nkind = ["quake"]\n',
+     "policy.rules[0].kind", "unknown value 'quake'"),
+    ('[[policy.rules]]\nname = "a"\naction = "auto"\nmin_intensity = "8"\n',
+     "policy.rules[0].min_intensity", "must be one of"),
+    ('[[policy.rules]]\nname = "a"\naction = "auto"\nmin_volcano_level = 9\n',
+     "policy.rules[0].min_volcano_level", "1 to 5"),
+    ('[[policy.rules]]\nname = "a"\naction = "auto"\nshaking = true\n',
+     "policy.rules[0].shaking", "unknown condition"),
+    ('[[policy.rules]]\nname = "a"\naction = "auto"\ntest = "yes"\n',
+     "policy.rules[0].test", "true or false"),
+    ('[[policy.rules]]\nname = "a"\naction = "auto"\n[[policy.rules]]\nname = "a"\n'
+     'action = "hold"\n', "policy.rules[1].name", "used twice"),
+    ('[policy]\ndefault_action = "maybe"\n', "policy.default_action", "one of"),
+])
+def test_load_rules_names_the_bad_key(tmp_path: Path, policy: str, key: str,
+                                      message: str) -> None:
+    cfg = _config_with(tmp_path, policy)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_rules(cfg)
+    assert info.value.key == key
+
+
+def test_default_rules_load() -> None:
+    names = [r.name for r in RULES]
+    assert names[:2] == ["corrections-and-cancellations", "outside-jurisdiction"]
+    assert default_action(CONFIG) == "hold"
