@@ -1,0 +1,41 @@
+"""Jurisdiction built from the configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.errors import ConfigError
+from bot.ingest.jurisdiction import Jurisdiction
+
+
+def test_kumamoto_from_default_config() -> None:
+    j = Jurisdiction.from_config(load_config())
+    assert j.city_jis_code == "43100" and j.warning_area == "4310000"
+    assert j.ward_codes == ("43101", "43102", "43103", "43104", "43105")
+    assert j.ward_by_jma("4310500").code == "43105"  # type: ignore[union-attr]
+    assert j.tsunami_areas == ("712", "740")
+    assert j.volcano_codes == frozenset({"503"})
+    assert j.is_city_code("4310000") and j.is_city_code("4320100")
+    assert not j.is_city_code("4320200")
+    assert j.wards_named_in("熊本市東区と熊本市西区") == ("43102", "43103")
+    assert j.wards_for_geocode("jis", "43104") == ("43104",)
+    assert j.wards_for_geocode("JIS", "43100") == j.ward_codes
+
+
+@pytest.mark.parametrize(("snippet", "key"), [
+    ('tsunami_areas = "712"\n', "jurisdiction.tsunami_areas"),
+    ("[jurisdiction.ward_points]\n43199 = { lat = 32.8, lon = 130.7 }\n",
+     "jurisdiction.ward_points.43199"),
+    ("[jurisdiction.ward_points]\n43101 = { lat = 132.8, lon = 130.7 }\n",
+     "jurisdiction.ward_points.43101.lat"),
+])
+def test_bad_jurisdiction_config_names_the_key(tmp_path: Path, snippet: str, key: str) -> None:
+    base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
+    path = tmp_path / "bousai.toml"
+    path.write_text(base + "[jurisdiction]\n" + snippet, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        Jurisdiction.from_config(load_config(path))
+    assert info.value.key == key
