@@ -28,8 +28,9 @@ from bot.service import Service
 
 DEMO_DOCUMENT = Path(__file__).resolve().parent / "data" / "demo" / \
     "32-35_04_04_240613_VXSE53.xml"
-TELEGRAM_TOKEN = "700000:DEMO-token"  # only ever sent to the local fake server
-LINE_TOKEN = "demo-line-token"
+# Credentials of the local fake servers only.
+TELEGRAM_TOKEN = "700000:DEMO-token"  # noqa: S105
+LINE_TOKEN = "demo-line-token"  # noqa: S105
 X_KEYS = ("demo-consumer-key", "demo-consumer-secret", "1-demo-access", "demo-access-secret")
 
 

@@ -21,8 +21,8 @@ Outcomes:
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import contextlib
+import datetime as dt
 import logging
 import os
 import random
@@ -236,7 +236,8 @@ class Dispatcher:
                 await st.pacer.acquire()
                 task = asyncio.create_task(self._send_one(name, row))
                 tasks.add(task)
-                task.add_done_callback(lambda t: (tasks.discard(t), sem.release()))
+                task.add_done_callback(tasks.discard)
+                task.add_done_callback(lambda _t: sem.release())
                 if len(st.outcomes) >= 100:
                     await asyncio.to_thread(self._flush, name)
             await asyncio.to_thread(self._flush, name)

@@ -182,7 +182,7 @@ class Poller:
             fetched = fetch(self.client, feed.url, max_bytes=feed.max_bytes,
                             etag=state.get("etag"), last_modified=state.get("last_modified"))
             new = 0 if fetched.status == 304 else self._process(feed, fetched.body)
-        except Exception as exc:  # noqa: BLE001 - a feed failure must not stop the others
+        except Exception as exc:
             failures = int(state.get("consecutive_failures") or 0) + 1
             delay = min(feed.interval * 2 ** (failures - 1), 1800.0)
             reason = exc.reason if isinstance(exc, IngestError) else f"{type(exc).__name__}: " \

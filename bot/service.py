@@ -14,8 +14,15 @@ from bot.config import Config, Settings
 from bot.db.schema import alerts, deliveries, utcnow
 from bot.domain import Alert, AlertStatus, DeliveryStatus, MsgType
 from bot.errors import OperatorError
-from bot.fanout import BATCHED, BROADCAST, PER_RECIPIENT, ChannelPlan, plan_counts, \
-    render_all, write_deliveries
+from bot.fanout import (
+    BATCHED,
+    BROADCAST,
+    PER_RECIPIENT,
+    ChannelPlan,
+    plan_counts,
+    render_all,
+    write_deliveries,
+)
 from bot.render import Renderer
 from bot.store import alerts as alert_store
 from channels.base import LengthUnit, Limits

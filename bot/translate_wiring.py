@@ -13,7 +13,7 @@ def translator_for(config: Config, settings: Settings, engine: sa.Engine) -> Tra
     if not section or not section.get("provider"):
         return None
     try:
-        from bot.translate import make_translator  # type: ignore[attr-defined]
+        from bot.translate import make_translator
     except ImportError:  # pragma: no cover - the module ships with the package
         return None
     result: Translate | None = make_translator(config, settings, engine)

@@ -112,7 +112,7 @@ def test_feeds_status_cli_shows_the_error(env: dict[str, str], feed_server: Fake
     from bot.config import DEFAULT_CONFIG_PATH
 
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-    head = text.split("# ------------------------------------------------------------------------ feeds")[0]
+    head = text.split("# " + "-" * 72 + " feeds")[0]
     cfg = tmp_path / "bousai.toml"
     cfg.write_text(head + f'\n[[feeds]]\nname = "local"\nkind = "jma"\n'
                    f'url = "{feed_server.url}/feed.xml"\n', encoding="utf-8")

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from bot.cli import alerts, deliveries, feeds, subscribers
-from bot.cli.ingest import ingest_command
 from bot.cli.common import handle_errors
+from bot.cli.ingest import ingest_command
 from bot.cli.run import run_command
 
 app = typer.Typer(

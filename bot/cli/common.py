@@ -46,7 +46,7 @@ def operator_name(explicit: str | None) -> str:
         return env
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database in some containers
+    except Exception:
         return "unknown"
 
 

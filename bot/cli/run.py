@@ -19,10 +19,10 @@ def run_command(
     until_idle: Annotated[bool, typer.Option(
         "--until-idle", help="do all due work, then exit (0 if every channel is healthy)")
     ] = False,
-    poll_feeds: Annotated[bool, typer.Option(
+    poll_feeds: Annotated[bool | None, typer.Option(
         "--poll-feeds/--no-poll-feeds",
         help="poll the configured feeds (default: on for the service, off with --until-idle)")
-    ] = None,  # type: ignore[assignment]
+    ] = None,
 ) -> None:
     """Run the service: dispatcher, feed polling, chat sign-up.
 

@@ -71,7 +71,8 @@ class Catalogs:
 
     @classmethod
     def load(
-        cls, directory: Path, languages: Iterable[str], fallback: tuple[str, ...] = ("en", "ja-easy")
+        cls, directory: Path, languages: Iterable[str],
+        fallback: tuple[str, ...] = ("en", "ja-easy"),
     ) -> Catalogs:
         by_language = {tag: load_catalog(directory / f"{tag}.po", tag) for tag in languages}
         return cls(by_language=by_language, fallback=fallback)

@@ -80,7 +80,9 @@ def _pack(text: str, limit: int, measure: Measure, level: int = 0) -> list[str]:
     return chunks
 
 
-def split_text(text: str, limit: int, measure: Measure, *, max_parts: int | None = None) -> list[str]:
+def split_text(
+    text: str, limit: int, measure: Measure, *, max_parts: int | None = None
+) -> list[str]:
     """Parts of ``text``, each at most ``limit`` by ``measure``, numbered " (i/n)"
     when there is more than one."""
     text = text.strip()

@@ -170,9 +170,10 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
     by = {}
     for col in ("channel", "language"):
         c = subscribers.c[col]
-        by[col] = {r[0]: {"active": int(r[1] or 0), "inactive": int(r[2] or 0)} for r in conn.execute(
+        rows = conn.execute(
             sa.select(c, sa.func.sum(sa.case((subscribers.c.active, 1), else_=0)),
-                      sa.func.sum(sa.case((subscribers.c.active, 0), else_=1))).group_by(c))}
+                      sa.func.sum(sa.case((subscribers.c.active, 0), else_=1))).group_by(c))
+        by[col] = {r[0]: {"active": int(r[1] or 0), "inactive": int(r[2] or 0)} for r in rows}
     wards = {r[0]: int(r[1]) for r in conn.execute(
         sa.select(subscriber_wards.c.ward, sa.func.count()).select_from(
             subscriber_wards.join(subscribers)).where(subscribers.c.active).group_by(
