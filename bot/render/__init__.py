@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.domain import Alert
+from bot.render import kinds  # noqa: F401  (registers the composers of every kind)
 from bot.render.catalog import Catalogs
 from bot.render.compose import Context, Translate, compose
 from bot.render.split import split_text

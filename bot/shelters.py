@@ -1,0 +1,85 @@
+"""The city's designated shelters (指定避難所), from ``bot/data/shelters.csv``.
+
+The table is a copy of the Kumamoto prefectural disaster portal's list for
+熊本市 (see ``bot/data/SOURCES.md``). Shelter names and addresses are official
+Japanese names: they are shown as they are, in every language, because they
+are what is written on the building and what people ask for.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+SHELTERS_CSV = Path(__file__).resolve().parent / "data" / "shelters.csv"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Shelter:
+    id: str
+    name: str
+    address: str
+    lat: float | None
+    lon: float | None
+    capacity: int | None
+
+    def map_url(self, template: str) -> str | None:
+        """The map link built from config ``[city].map_url`` ({lat}, {lon})."""
+        if self.lat is None or self.lon is None:
+            return None
+        return template.format(lat=self.lat, lon=self.lon)
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _int(value: str) -> int | None:
+    try:
+        n = int(value)
+    except ValueError:
+        return None
+    return n if n > 0 else None
+
+
+def load_shelters(path: Path = SHELTERS_CSV) -> Mapping[str, Shelter]:
+    """Shelters by ``portal_shelter_id``."""
+    out: dict[str, Shelter] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            sid = (row.get("portal_shelter_id") or "").strip()
+            if not sid:
+                continue
+            out[sid] = Shelter(
+                id=sid,
+                name=(row.get("shelter_name") or "").strip(),
+                address=(row.get("address") or "").strip(),
+                lat=_float(row.get("portal_latitude") or ""),
+                lon=_float(row.get("portal_longitude") or ""),
+                capacity=_int(row.get("portal_capacity_persons") or ""),
+            )
+    return out
+
+
+@functools.cache
+def shelters() -> Mapping[str, Shelter]:
+    return load_shelters()
+
+
+def find_shelter(shelter_id: object) -> Shelter | None:
+    """The shelter with this id, or None (ids may come without leading zeros)."""
+    if shelter_id is None:
+        return None
+    sid = str(shelter_id).strip()
+    table = shelters()
+    if sid in table:
+        return table[sid]
+    if sid.isdigit():
+        return table.get(sid.zfill(8))
+    return None
