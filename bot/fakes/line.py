@@ -228,7 +228,7 @@ class FakeLine(FakeServer):
             r.delivered_to = delivered
             if r.retry_key is not None:
                 self._accepted_keys[r.retry_key] = request_id
-        if r.endpoint == "push":
+        if r.endpoint in ("push", "reply"):  # both answer sentMessages, as LINE does
             sent = [{"id": str(self.random.randrange(10**17, 10**18)),
                      "quoteToken": uuid.uuid4().hex} for _ in r.messages]
             return self._answer(200, {"sentMessages": sent}, request_id)

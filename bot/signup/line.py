@@ -1,0 +1,196 @@
+"""LINE sign-up: webhook events answered with the reply API and quick replies.
+
+:func:`bot.web.create_app` reads the raw body, has :meth:`LineSignup.verify` check
+``x-line-signature`` before anything is parsed, then passes the JSON to
+:meth:`LineSignup.handle`. Events::
+
+    follow          welcome in 日本語, English and やさしい日本語 + language quick reply
+    unfollow        the subscriber is deactivated
+    postback        a quick-reply tap (same data as Telegram's buttons)
+    message (text)  a command word in any enabled language ("stop", "停止", "ていし" ...)
+                    or a deep-link payload typed as text ("vi-43101")
+    anything else   ignored, with a log line
+
+Only one-to-one chats (source type ``user``) are served; the subscriber's id is
+LINE's user id, nothing else is stored. A reply that LINE refuses (an expired reply
+token) is logged; the settings were saved all the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+from bot.errors import ConfigError
+from bot.service import Service
+from bot.signup.common import COMMANDS, Conversation, Reply, parse_payload
+from channels.line import verify_signature
+
+log = logging.getLogger(__name__)
+
+MAX_QUICK_REPLIES = 13
+MAX_LABEL = 20
+MAX_MESSAGES = 5
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+
+
+def to_message(reply: Reply) -> TextMessage:
+    quick = None
+    if reply.buttons:
+        quick = QuickReply(items=[
+            QuickReplyItem(action=PostbackAction(label=_label(b.label), data=b.data,
+                                                 displayText=b.label))
+            for b in reply.buttons[:MAX_QUICK_REPLIES]])
+    return TextMessage(text=reply.text[:5000], quickReply=quick, quoteToken=None)
+
+
+class LineSignup:
+    def __init__(self, svc: Service, *, channel_secret: str, access_token: str,
+                 base_url: str = "https://api.line.me", timeout: float = 10.0) -> None:
+        if not channel_secret:
+            raise ConfigError("LINE_CHANNEL_SECRET is not set in the environment",
+                              key="channels.line.enabled")
+        if not access_token:
+            raise ConfigError("LINE_CHANNEL_ACCESS_TOKEN is not set in the environment",
+                              key="channels.line.enabled")
+        self._secret = channel_secret
+        self._access_token = access_token
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._client: AsyncApiClient | None = None
+        self._api: AsyncMessagingApi | None = None
+        self.conversation = Conversation(svc, "line", command_label=self._command_label,
+                                         max_buttons=MAX_QUICK_REPLIES)
+        self._commands = self._command_words()
+
+    @classmethod
+    def from_service(cls, svc: Service) -> LineSignup:
+        s = svc.settings
+        return cls(svc, channel_secret=s.secret("LINE_CHANNEL_SECRET").get(),
+                   access_token=s.secret("LINE_CHANNEL_ACCESS_TOKEN").get(),
+                   base_url=s.base_urls["line"])
+
+    def __repr__(self) -> str:  # never the secret or the token
+        return f"LineSignup(base_url={self.base_url!r})"
+
+    def _command_label(self, language: str, name: str) -> str:
+        return self.conversation.t(language, f"cmd.{name}")
+
+    def _command_words(self) -> dict[str, str]:
+        """Every way to type a command: its English name and its word in every catalog."""
+        words = {name: name for name in COMMANDS}
+        cats = self.conversation.catalogs.by_language
+        for cat in cats.values():
+            for name in COMMANDS:
+                word = cat.messages.get(f"cmd.{name}")
+                if word:
+                    words.setdefault(word.strip().casefold(), name)
+        return words
+
+    def match_command(self, text: str) -> str | None:
+        word = text.strip().lstrip("/").casefold()
+        return self._commands.get(word)
+
+    def verify(self, body: bytes, signature: str | None) -> bool:
+        return verify_signature(body, signature, self._secret)
+
+    async def _messaging(self) -> AsyncMessagingApi:
+        if self._api is None:
+            config = Configuration(host=self.base_url, access_token=self._access_token)
+            self._client = AsyncApiClient(config)
+            self._api = AsyncMessagingApi(self._client)
+        return self._api
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client, self._api = self._client, None, None
+            await client.close()
+
+    # ------------------------------------------------------------ events
+
+    async def handle(self, payload: Mapping[str, Any]) -> None:
+        """A verified webhook body. Raises on a database or programming error (the
+        web layer answers 500 and LINE may redeliver)."""
+        events = payload.get("events")
+        if not isinstance(events, list):
+            log.info("line webhook: body without an events list ignored")
+            return
+        for event in events:
+            if isinstance(event, Mapping):
+                await self.handle_event(event)
+
+    async def handle_event(self, event: Mapping[str, Any]) -> None:
+        kind = str(event.get("type", ""))
+        source = event.get("source")
+        user = source.get("userId") if isinstance(source, Mapping) else None
+        if not isinstance(source, Mapping) or source.get("type") != "user" \
+                or not isinstance(user, str) or not user or len(user) > 128:
+            log.info("line webhook: %s event not from a one-to-one chat ignored", kind[:20])
+            return
+        conv = self.conversation
+        replies: list[Reply]
+        if kind == "follow":
+            replies = await asyncio.to_thread(conv.start, user, None, None)
+        elif kind == "unfollow":
+            await asyncio.to_thread(conv.unfollow, user)
+            return
+        elif kind == "postback":
+            postback = event.get("postback")
+            data = postback.get("data") if isinstance(postback, Mapping) else None
+            replies = await asyncio.to_thread(conv.choose, user, str(data or "")[:300])
+        elif kind == "message":
+            message = event.get("message")
+            text = message.get("text") if isinstance(message, Mapping) else None
+            if not isinstance(message, Mapping) or message.get("type") != "text" \
+                    or not isinstance(text, str):
+                log.info("line webhook: non-text message ignored")
+                return
+            replies = await asyncio.to_thread(self._text, user, text)
+        else:
+            log.info("line webhook: %s event ignored", kind[:40] or "untyped")
+            return
+        token = event.get("replyToken")
+        if isinstance(token, str) and token:
+            await self._reply(token, replies)
+
+    def _text(self, user: str, text: str) -> list[Reply]:
+        conv = self.conversation
+        name = self.match_command(text)
+        if name is not None:
+            return conv.command(user, name)
+        if parse_payload(text, conv.config) is not None:
+            return conv.start(user, text.strip())
+        return conv.unknown(user)
+
+    async def _reply(self, token: str, replies: Sequence[Reply]) -> None:
+        if not replies:
+            return
+        api = await self._messaging()
+        messages = [to_message(r) for r in replies[:MAX_MESSAGES]]
+        try:
+            await api.reply_message(ReplyMessageRequest(replyToken=token, messages=messages,
+                                                        notificationDisabled=False),
+                                    _request_timeout=self.timeout)
+        except ApiException as exc:
+            log.warning("line: reply refused (%s); the settings were saved", exc.status)
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            log.warning("line: reply failed (%s); the settings were saved",
+                        type(exc).__name__)
