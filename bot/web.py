@@ -1,0 +1,214 @@
+"""The HTTP side of the service: health check and chat webhooks (Starlette).
+
+Routes::
+
+    GET  /healthz             200 {"status": "ok", "database": "ok"}; 503 when the
+                              database does not answer
+    POST /webhooks/line       LINE webhook (when a LINE handler is given)
+    POST /webhooks/telegram   Telegram webhook (when a Telegram handler in webhook
+                              mode is given)
+
+Every webhook body is read with a size limit (1 MiB by default: ``Content-Length``
+over it is refused with 413 before reading, and a body that grows past it while
+streaming is refused too). A LINE body is verified (``x-line-signature``, HMAC
+over the raw bytes) before it is parsed: a missing or wrong signature is 401. A
+Telegram request must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to
+``TELEGRAM_WEBHOOK_SECRET`` (constant-time comparison), else 403. Refusals are
+logged with the client address only, never the body, a signature or a secret.
+A handler that fails answers 500 with a generic body; the traceback goes to the
+log.
+
+Running it next to the dispatcher in ``bousai run`` (one asyncio loop)::
+
+    from bot.signup.line import LineSignup
+    from bot.signup.telegram import TelegramSignup
+    from bot.web import create_app, serve
+
+    stop = asyncio.Event()                     # set it from the SIGINT/SIGTERM handler
+    tg = TelegramSignup.from_service(svc) if telegram enabled else None
+    line = LineSignup.from_service(svc) if line enabled else None
+    app = create_app(svc, telegram_handler=tg, line_handler=line)
+    tasks = [serve(app, svc.settings.http_host, svc.settings.http_port, stop)]
+    if tg is not None:
+        tasks.append(tg.run(stop))             # polls getUpdates, or registers the webhook
+    ...                                        # gather them with dispatcher.run()
+    finally: await line.close()                # (tg.run closes its own bot)
+
+:func:`serve` installs no signal handlers: the caller owns them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Generator, Mapping
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.errors import ConfigError
+from bot.service import Service
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+
+
+class LineHandler(Protocol):
+    def verify(self, body: bytes, signature: str | None) -> bool: ...
+
+    async def handle(self, payload: Mapping[str, Any]) -> None: ...
+
+
+class TelegramHandler(Protocol):
+    @property
+    def webhook_enabled(self) -> bool: ...
+
+    def check_secret(self, token: str | None) -> bool: ...
+
+    async def handle_json(self, data: Mapping[str, Any]) -> None: ...
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, at most ``limit`` bytes; :class:`BodyTooLarge` otherwise (raised
+    before reading when ``Content-Length`` says so)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise BodyTooLarge
+        except ValueError:
+            raise BodyTooLarge from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
+               line_handler: LineHandler | None = None, max_body: int = MAX_BODY) -> Starlette:
+    engine = svc.engine
+
+    def ping() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await asyncio.to_thread(ping)
+        except Exception as exc:  # any failure means "not healthy"
+            log.warning("health check: database unreachable (%s)", type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def line_webhook(request: Request) -> Response:
+        assert line_handler is not None
+        try:
+            body = await read_body(request, max_body)
+        except BodyTooLarge:
+            log.warning("line webhook: body over %d bytes refused (from %s)", max_body,
+                        _client(request))
+            return _error(413, "request body too large")
+        if not line_handler.verify(body, request.headers.get("x-line-signature")):
+            log.warning("line webhook: missing or invalid signature (from %s)", _client(request))
+            return _error(401, "invalid signature")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            log.warning("line webhook: signed body is not JSON")
+            return _error(400, "body is not JSON")
+        if not isinstance(payload, dict):
+            return _error(400, "body is not a JSON object")
+        try:
+            await line_handler.handle(payload)
+        except Exception:
+            log.exception("line webhook: handling failed")
+            return _error(500, "internal error")
+        return JSONResponse({})
+
+    async def telegram_webhook(request: Request) -> Response:
+        assert telegram_handler is not None
+        if not telegram_handler.check_secret(
+                request.headers.get("x-telegram-bot-api-secret-token")):
+            log.warning("telegram webhook: missing or wrong secret token (from %s)",
+                        _client(request))
+            return _error(403, "forbidden")
+        try:
+            body = await read_body(request, max_body)
+        except BodyTooLarge:
+            log.warning("telegram webhook: body over %d bytes refused", max_body)
+            return _error(413, "request body too large")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return _error(400, "body is not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return _error(400, "not a Telegram update")
+        try:
+            await telegram_handler.handle_json(data)
+        except Exception:
+            log.exception("telegram webhook: update %d failed", data["update_id"])
+            return _error(500, "internal error")
+        return JSONResponse({})
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if line_handler is not None:
+        routes.append(Route("/webhooks/line", line_webhook, methods=["POST"]))
+    if telegram_handler is not None and telegram_handler.webhook_enabled:
+        routes.append(Route("/webhooks/telegram", telegram_webhook, methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``bousai run`` owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def serve(app: Starlette, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve ``app`` in the running loop until ``stop`` is set, then shut down
+    gracefully (in-flight requests finish). Stop it with ``stop``, not by
+    cancelling. A port that cannot be bound raises :class:`ConfigError`."""
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                            lifespan="off", server_header=False)
+    server = _Server(config)
+
+    async def watch() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        # Awaited here, not in a task of its own: uvicorn raises SystemExit when it
+        # cannot bind, which a task would pass on to the event loop.
+        await server.serve()
+    except SystemExit:
+        raise ConfigError(f"cannot listen on {host}:{port} (in use or not allowed)",
+                          key="BOUSAI_HTTP_PORT") from None
+    finally:
+        watcher.cancel()
