@@ -11,6 +11,7 @@ from bot.cli import alerts, deliveries, feeds, subscribers
 from bot.cli.common import handle_errors
 from bot.cli.ingest import ingest_command
 from bot.cli.run import run_command
+from bot.cli.signup_links import signup_links
 
 app = typer.Typer(
     name="bousai",
@@ -26,6 +27,7 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(alerts.app, name="alert")
 app.add_typer(deliveries.app, name="deliveries")
 app.command("run")(run_command)
+app.command("signup-links")(signup_links)
 app.command("ingest")(ingest_command)
 app.add_typer(feeds.app, name="feeds")
 
