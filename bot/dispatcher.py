@@ -69,6 +69,7 @@ class Claimed:
     idempotency_key: str
     attempts: int
     priority: int
+    reply_to_delivery: int | None = None
 
 
 @dataclass
@@ -287,20 +288,64 @@ class Dispatcher:
             .values(status=DeliveryStatus.IN_FLIGHT.value, claimed_by=self.worker,
                     attempts=d.c.attempts + 1, updated_at=now)
             .returning(d.c.id, d.c.alert_id, d.c.language, d.c.recipients, d.c.reply_to,
-                       d.c.idempotency_key, d.c.attempts, d.c.priority)
+                       d.c.idempotency_key, d.c.attempts, d.c.priority,
+                       d.c.reply_to_delivery)
         )
         with self.engine.begin() as conn:
             rows = list(conn.execute(stmt))
-        claimed = [Claimed(id=r.id, alert_id=r.alert_id, language=r.language,
-                           recipients=tuple(r.recipients), reply_to=r.reply_to,
-                           idempotency_key=r.idempotency_key, attempts=r.attempts,
-                           priority=r.priority) for r in rows]
+            claimed = [Claimed(id=r.id, alert_id=r.alert_id, language=r.language,
+                               recipients=tuple(r.recipients), reply_to=r.reply_to,
+                               idempotency_key=r.idempotency_key, attempts=r.attempts,
+                               priority=r.priority, reply_to_delivery=r.reply_to_delivery)
+                       for r in rows]
+            claimed = self._resolve_replies(conn, claimed, now)
         claimed.sort(key=lambda c: (-c.priority, c.id))
         missing = {(c.alert_id, c.language) for c in claimed
                    if (c.alert_id, c.language, name) not in self._parts}
         if missing:
             self._load_parts(name, missing)
         return claimed
+
+    def _resolve_replies(self, conn: sa.Connection, claimed: list[Claimed],
+                         now: dt.datetime) -> list[Claimed]:
+        """Follow-ups reply to the original's message: wait while the original is
+        still being sent; drop the follow-up where the original never arrived."""
+        pending = [c for c in claimed if c.reply_to_delivery is not None and not c.reply_to]
+        if not pending:
+            return claimed
+        d = deliveries
+        originals = {r.id: r for r in conn.execute(
+            sa.select(d.c.id, d.c.status, d.c.provider_message_id).where(
+                d.c.id.in_({c.reply_to_delivery for c in pending})))}
+        keep: list[Claimed] = []
+        wait, drop, resolved = [], [], []
+        for c in claimed:
+            if c not in pending:
+                keep.append(c)
+                continue
+            o = originals.get(c.reply_to_delivery)
+            if o is None or o.status in (DeliveryStatus.FAILED.value,
+                                         DeliveryStatus.CANCELLED.value,
+                                         DeliveryStatus.EXPIRED.value):
+                drop.append(c.id)
+            elif o.status == DeliveryStatus.SENT.value:
+                c.reply_to = o.provider_message_id
+                resolved.append({"b_id": c.id, "b_reply": o.provider_message_id})
+                keep.append(c)
+            else:
+                wait.append(c.id)
+        if wait:
+            conn.execute(sa.update(d).where(d.c.id.in_(wait)).values(
+                status=DeliveryStatus.PENDING.value, claimed_by=None,
+                attempts=d.c.attempts - 1, next_attempt_at=now + dt.timedelta(seconds=0.5)))
+        if drop:
+            conn.execute(sa.update(d).where(d.c.id.in_(drop)).values(
+                status=DeliveryStatus.CANCELLED.value, claimed_by=None, updated_at=now,
+                last_error="the original message did not reach this recipient"))
+        if resolved:
+            conn.execute(sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(
+                reply_to=sa.bindparam("b_reply")), resolved)
+        return keep
 
     def _load_parts(self, name: str, keys: set[tuple[int, str]]) -> None:
         alert_ids = {a for a, _ in keys}

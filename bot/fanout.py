@@ -83,7 +83,7 @@ def _json_array(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.Column
 
 def write_deliveries(
     conn: sa.Connection, alert: Alert, alert_id: int, channels: Mapping[str, ChannelPlan], *,
-    reply_to: Mapping[tuple[str, str], str] | None = None, batch_size: int = 5000,
+    reply_to: Mapping[tuple[str, str], int] | None = None, batch_size: int = 5000,
 ) -> dict[str, int]:
     """Write the delivery rows for ``alert``; returns rows written per channel."""
     now = utcnow()
@@ -93,7 +93,7 @@ def write_deliveries(
         if plan.mode == PER_RECIPIENT and reply_to is None:
             counts[name] = _per_recipient_insert(conn, alert, alert_id, name, due, now)
         elif plan.mode in (PER_RECIPIENT, BATCHED):
-            counts[name] = _batched(conn, alert, alert_id, plan, due, now, reply_to or {},
+            counts[name] = _batched(conn, alert, alert_id, plan, due, now, reply_to,
                                     batch_size)
         else:
             counts[name] = _broadcast(conn, alert, alert_id, plan, due, now, reply_to)
@@ -120,11 +120,13 @@ def _per_recipient_insert(conn: sa.Connection, alert: Alert, alert_id: int, chan
 
 
 def _batched(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan,
-             due: dt.datetime, now: dt.datetime, reply_to: Mapping[tuple[str, str], str],
-             batch_size: int) -> int:
+             due: dt.datetime, now: dt.datetime,
+             reply_to: Mapping[tuple[str, str], int] | None, batch_size: int) -> int:
     """Stream matching subscribers in (language, id) order into groups of at most
     ``recipients_per_request``. With ``reply_to`` (follow-ups), only recipients
-    that the original reached are included, each row replying to its message."""
+    that the original reached (or is reaching) are included; per-chat rows reply
+    to the original's delivery, whose message id the dispatcher reads once that
+    delivery has an outcome."""
     s = subscribers
     per = plan.limits.recipients_per_request
     query = (sa.select(s.c.language, s.c.user_id).where(*_subscriber_filter(alert, plan.name))
@@ -143,13 +145,14 @@ def _batched(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan
                 "status": DeliveryStatus.PENDING.value, "priority": alert.priority,
                 "attempts": 0, "next_attempt_at": due,
                 "idempotency_key": str(uuid.uuid4()), "created_at": now, "updated_at": now,
-                "reply_to": reply_to.get((plan.name, group[0])) if per == 1 else None,
+                "reply_to_delivery": reply_to.get((plan.name, group[0]))
+                if reply_to is not None and per == 1 else None,
             })
         group = []
 
-    for row in conn.execution_options(yield_per=batch_size).execute(query):
-        if reply_to and per == 1 and (plan.name, row.user_id) not in reply_to:
-            continue
+    for row in conn.execute(query.execution_options(yield_per=batch_size)):
+        if reply_to is not None and (plan.name, row.user_id) not in reply_to:
+            continue  # a follow-up goes only where the original went
         if row.language != group_lang or len(group) >= per:
             flush_group()
             group_lang = row.language
@@ -167,7 +170,7 @@ def _batched(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan
 
 def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan,
                due: dt.datetime, now: dt.datetime,
-               reply_to: Mapping[tuple[str, str], str] | None) -> int:
+               reply_to: Mapping[tuple[str, str], int] | None) -> int:
     if alert.test:
         return 0  # public posts never carry drills
     rows = []
@@ -182,7 +185,7 @@ def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPl
             "recipients": ["timeline"], "recipient_count": 1,
             "status": DeliveryStatus.PENDING.value, "priority": alert.priority, "attempts": 0,
             "next_attempt_at": due, "idempotency_key": str(uuid.uuid4()), "created_at": now,
-            "updated_at": now, "reply_to": target,
+            "updated_at": now, "reply_to_delivery": target,
         })
     if rows:
         conn.execute(sa.insert(deliveries), rows)

@@ -115,10 +115,10 @@ class Service:
         return counts
 
     def _stop_original(self, conn: sa.Connection, original_id: int,
-                       follow_up_id: int) -> dict[tuple[str, str], str]:
-        """Stop the original's pending rows; return where it went out, for follow-ups:
-        (channel, user id) → message id for per-chat channels, (channel, language)
-        → post id for broadcast channels."""
+                       follow_up_id: int) -> dict[tuple[str, str], int]:
+        """Stop the original's pending rows; return where it went out (or is going
+        out right now), for follow-ups: (channel, user id) → delivery id for
+        per-chat channels, (channel, language) → delivery id for broadcast ones."""
         n = conn.execute(sa.update(deliveries).where(
             deliveries.c.alert_id == original_id,
             deliveries.c.status == DeliveryStatus.PENDING.value).values(
@@ -127,10 +127,9 @@ class Service:
         if n:
             log.info("alert %d: %d pending deliveries stopped by alert %d", original_id, n,
                      follow_up_id, extra={"alert_id": original_id})
-        out: dict[tuple[str, str], str] = {}
-        for r in conn.execute(sa.select(deliveries.c.channel, deliveries.c.language,
-                                        deliveries.c.recipients,
-                                        deliveries.c.provider_message_id).where(
+        out: dict[tuple[str, str], int] = {}
+        for r in conn.execute(sa.select(deliveries.c.id, deliveries.c.channel,
+                                        deliveries.c.language, deliveries.c.recipients).where(
                 deliveries.c.alert_id == original_id,
                 deliveries.c.status.in_([DeliveryStatus.SENT.value,
                                          DeliveryStatus.IN_FLIGHT.value]))):
@@ -138,10 +137,10 @@ class Service:
             if plan is None:
                 continue
             if plan.mode == BROADCAST:
-                out[(r.channel, r.language)] = r.provider_message_id or ""
+                out[(r.channel, r.language)] = int(r.id)
             else:
                 for user in r.recipients:
-                    out[(r.channel, user)] = r.provider_message_id or ""
+                    out[(r.channel, user)] = int(r.id)
         return out
 
     # ------------------------------------------------------------ operators

@@ -145,6 +145,9 @@ deliveries = sa.Table(
     sa.Column("provider_message_id", sa.String(64)),
     sa.Column("message_ids", sa.JSON),
     sa.Column("reply_to", sa.String(64)),
+    # A follow-up (correction, cancellation) replies to this delivery's message once
+    # that delivery has a final outcome.
+    sa.Column("reply_to_delivery", sa.Integer),
     sa.Column("last_error", sa.Text),
     sa.Column("idempotency_key", sa.String(36), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),

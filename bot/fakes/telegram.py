@@ -43,6 +43,7 @@ class FakeTelegram(FakeServer):
         chat_rate_limit: float | None = None,
         chat_burst: int = 3,
         failure_rate: float = 0.0,
+        timeout_delay: float | None = None,
         seed: int | None = None,
         **kw: Any,
     ) -> None:
@@ -52,6 +53,8 @@ class FakeTelegram(FakeServer):
         self.chat_rate_limit = chat_rate_limit
         self.chat_burst = chat_burst
         self.failure_rate = failure_rate
+        self.timeout_delay = timeout_delay  # with failure_rate: some failures hang, then 504
+        self.timeouts = 0
         self.random = random.Random(seed)
         self.blocked: set[str] = set()
         self.sent: list[SentMessage] = []
@@ -191,7 +194,13 @@ class FakeTelegram(FakeServer):
                 return self._error(status, f"Internal Server Error: {desc}")
             if self.failure_rate and self.random.random() < self.failure_rate:
                 self.injected_failures += 1
-                status = self.random.choice((500, 429, 502))
+                choices = (500, 429, 502, 504) if self.timeout_delay else (500, 429, 502)
+                status = self.random.choice(choices)
+                if status == 504:
+                    self.timeouts += 1
+                    # The handler hangs past the client's timeout, then answers 504
+                    # without sending: a request lost before the platform acted on it.
+                    return self._error(504, "Gateway Timeout")
                 if status == 429:
                     self.too_many += 1
                     return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
@@ -225,6 +234,8 @@ class FakeTelegram(FakeServer):
             return self._error(403, "Forbidden: bot was blocked by the user")
         limited = self._limited(chat_id)
         if limited is not None:
+            if limited.status == 504 and self.timeout_delay:
+                await asyncio.sleep(self.timeout_delay)
             return limited
         reply_to = None
         rp = params.get("reply_parameters")
