@@ -118,7 +118,7 @@ async def test_text_commands_in_japanese_and_typed_payload(line: FakeLine,
     await post(client, webhook_event("message", BOB, text="停止"))
     assert "Send start to subscribe again" in last_reply(line).texts[0]
     assert BOB not in subscribers()
-    await post(client, webhook_event("message", BOB, text="HELP"))
+    await post(client, webhook_event("message", BOB, text="ＨＥＬＰ"))
     assert "stop" in last_reply(line).texts[0]
     await post(client, webhook_event("message", BOB, text="ことば"))
     assert "lang:ja-easy" in quick_replies(last_reply(line))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,6 +47,11 @@ log = logging.getLogger(__name__)
 MAX_QUICK_REPLIES = 13
 MAX_LABEL = 20
 MAX_MESSAGES = 5
+
+
+def _normal(word: str) -> str:
+    """Full-width and half-width forms alike, case-insensitive: "ＨＥＬＰ" is "help"."""
+    return unicodedata.normalize("NFKC", word).strip().casefold()
 
 
 def _label(text: str) -> str:
@@ -102,12 +108,11 @@ class LineSignup:
             for name in COMMANDS:
                 word = cat.messages.get(f"cmd.{name}")
                 if word:
-                    words.setdefault(word.strip().casefold(), name)
+                    words.setdefault(_normal(word), name)
         return words
 
     def match_command(self, text: str) -> str | None:
-        word = text.strip().lstrip("/").casefold()
-        return self._commands.get(word)
+        return self._commands.get(_normal(text.strip().lstrip("/／")))
 
     def verify(self, body: bytes, signature: str | None) -> bool:
         return verify_signature(body, signature, self._secret)
