@@ -318,3 +318,25 @@ def load_translator(config: Config, engine: Engine | None, catalogs: Catalogs | 
     settings = TranslationSettings.from_config(config, environ)
     glossary = build_glossary(config, catalogs, (s.name for s in shelters().values()))
     return Translator(settings, engine=engine, glossary=glossary, environ=environ)
+
+
+def make_translator(config: Config, settings: object = None, engine: Engine | None = None,
+                    environ: Mapping[str, str] | None = None) -> Translator | None:
+    """The service's translator, or None when machine translation is not set up:
+    disabled, LibreTranslate without an endpoint, or DeepL/Microsoft without a key.
+    (``settings`` is the service's :class:`bot.config.Settings`; endpoints and keys are
+    read from the environment here.)"""
+    from bot.config import TEMPLATES_DIR
+
+    env = os.environ if environ is None else environ
+    ts = TranslationSettings.from_config(config, env)
+    if not ts.enabled:
+        return None
+    if ts.provider == "libre" and not ts.base_url:
+        log.info("machine translation off: no LibreTranslate endpoint configured")
+        return None
+    if ts.provider in ("deepl", "microsoft") and not env.get(ts.api_key_env):
+        log.info("machine translation off: %s is not set", ts.api_key_env)
+        return None
+    catalogs = Catalogs.load(TEMPLATES_DIR, config.languages, config.fallback_languages)
+    return load_translator(config, engine, catalogs, env)

@@ -209,3 +209,13 @@ def test_the_key_is_never_shown(config: Config, renderer: Renderer) -> None:
                         environ={"BOUSAI_TRANSLATE_API_KEY": "sk-very-secret"})
     assert "sk-very-secret" not in repr(t)
     t.close()
+
+
+def test_make_translator_is_off_until_configured(config: Config, fake: FakeTranslator) -> None:
+    from bot.translate import make_translator
+
+    assert make_translator(config, None, None, environ={}) is None
+    t = make_translator(config, None, None, environ={"TRANSLATE_API_BASE_URL": fake.url})
+    assert t is not None
+    assert t("中央区", "ja", "ko") == "[ko] 주오구"
+    t.close()
