@@ -7,7 +7,11 @@ stops renewing, and another takes the lease over once it has expired.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,3 +50,40 @@ def holder_of(conn: sa.Connection, name: str) -> str | None:
     if row is None or row.expires_at < utcnow():
         return None
     return str(row.holder)
+
+
+async def run_while_leased(
+    engine: sa.Engine, name: str, holder: str, ttl: float,
+    start: Callable[[asyncio.Event], Coroutine[Any, Any, None]], stop: asyncio.Event,
+) -> None:
+    """Run ``start(inner_stop)`` only while ``holder`` owns the lease ``name``;
+    renew it every ttl/3, stop the work when the lease is lost, and try again."""
+
+    def acquire() -> bool:
+        with engine.begin() as conn:
+            return try_acquire(conn, name, holder, ttl)
+
+    async def wait(seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+
+    while not stop.is_set():
+        if not await asyncio.to_thread(acquire):
+            await wait(ttl / 3)
+            continue
+        inner = asyncio.Event()
+        task = asyncio.create_task(start(inner))
+        while not stop.is_set() and not task.done():
+            await wait(ttl / 3)
+            if not stop.is_set() and not await asyncio.to_thread(acquire):
+                break
+        inner.set()
+        await task
+        if not stop.is_set():
+            await asyncio.to_thread(lambda: _release(engine, name, holder))
+    await asyncio.to_thread(lambda: _release(engine, name, holder))
+
+
+def _release(engine: sa.Engine, name: str, holder: str) -> None:
+    with engine.begin() as conn:
+        release(conn, name, holder)

@@ -9,12 +9,9 @@ from bot.render.compose import Translate
 
 
 def translator_for(config: Config, settings: Settings, engine: sa.Engine) -> Translate | None:
-    section = config.raw.get("translation")
-    if not section or not section.get("provider"):
+    """The configured translator, or None when translation is off or has nowhere to go."""
+    if not config.section("translation"):
         return None
-    try:
-        from bot.translate import make_translator
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return None
-    result: Translate | None = make_translator(config, settings, engine)
-    return result
+    from bot.translate import make_translator
+
+    return make_translator(config, settings, engine)

@@ -41,22 +41,67 @@ def run_command(
 
 
 async def _run(svc: Any, channels: dict[str, Any], until_idle: bool, poll_feeds: bool) -> bool:
+    """The dispatcher, and unless ``until_idle``: feed scheduler, web server
+    (webhooks, /healthz) and Telegram sign-up polling, all on one loop."""
     from bot.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stop.set()
+        dispatcher.stop()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, dispatcher.stop)
+        loop.add_signal_handler(sig, on_signal)
     scheduler = None
     if poll_feeds:
         scheduler = _start_feeds(svc, lambda: loop.call_soon_threadsafe(dispatcher.wake))
     log.info("running with channels: %s; feeds %s", ", ".join(channels) or "none",
              "on" if scheduler else "off")
+    line_signup = None
     try:
-        if until_idle and scheduler is not None:
-            await asyncio.to_thread(scheduler.poll_all_once)
-        return await dispatcher.run(until_idle=until_idle)
+        if until_idle:
+            if scheduler is not None:
+                await asyncio.to_thread(scheduler.poll_all_once)
+            return await dispatcher.run(until_idle=True)
+        from bot.web import create_app, serve
+
+        tasks: list[Any] = []
+        tg_signup = None
+        if "telegram" in channels:
+            from bot.dispatcher import worker_name
+            from bot.leases import run_while_leased
+            from bot.signup.telegram import TelegramSignup
+
+            tg_signup = TelegramSignup.from_service(svc)
+
+            async def poll_updates(inner: asyncio.Event) -> None:
+                # One poller per bot token across all workers (getUpdates allows one).
+                await TelegramSignup.from_service(svc).run(inner)
+
+            if tg_signup.webhook_url:
+                tasks.append(tg_signup.run(stop))
+            else:
+                tasks.append(run_while_leased(svc.engine, "signup:telegram", worker_name(),
+                                              6.0, poll_updates, stop))
+        if "line" in channels:
+            from bot.signup.line import LineSignup
+
+            line_signup = LineSignup.from_service(svc)
+        app = create_app(svc, telegram_handler=tg_signup, line_handler=line_signup)
+        tasks.append(serve(app, svc.settings.http_host, svc.settings.http_port, stop))
+        side = asyncio.gather(*tasks)
+        try:
+            ok = await dispatcher.run()
+        finally:
+            stop.set()
+            await side
+        return ok
     finally:
+        if line_signup is not None:
+            await line_signup.close()
         if scheduler is not None:
             await asyncio.to_thread(scheduler.shutdown)
         for ch in channels.values():
