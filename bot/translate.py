@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import time
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -225,6 +226,10 @@ class Translator:
             settings, env.get(settings.api_key_env, ""))
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=4, thread_name_prefix="translate")
+        # Circuit breaker: after a failure, calls return None at once for a while,
+        # so that an alert in sixteen languages never waits sixteen timeouts.
+        self._down_until = 0.0
+        self.retry_after_failure = 60.0
 
     def __repr__(self) -> str:  # never the key
         return f"Translator(provider={self.settings.provider!r})"
@@ -261,6 +266,14 @@ class Translator:
         return result
 
     def _call(self, text: str, src: str, dst: str) -> str | None:
+        if time.monotonic() < self._down_until:
+            return None
+        result = self._call_provider(text, src, dst)
+        if result is None:
+            self._down_until = time.monotonic() + self.retry_after_failure
+        return result
+
+    def _call_provider(self, text: str, src: str, dst: str) -> str | None:
         try:
             future = self._pool.submit(self._backend, text, src, dst)
         except RuntimeError:  # pool shut down

@@ -116,7 +116,16 @@ def test_translator_down_falls_back_with_a_note(config: Config, renderer: Render
     assert not mt
     assert NOTICE_JA in text
     assert renderer.catalogs.text("vi", "note.translation_unavailable") in text
-    assert fake.calls >= 2
+    # The circuit breaker: after the first failure nothing waits on the translator.
+    assert fake.calls == 1
+    start = time.monotonic()
+    for lang in ("th", "ne", "my", "km", "mn"):
+        assert t(NOTICE_JA, "ja", lang) is None
+    assert time.monotonic() - start < 0.5 and fake.calls == 1
+    # Once the breaker's window has passed, it tries again.
+    t._down_until = 0.0
+    assert t(NOTICE_JA, "ja", "id") is None
+    assert fake.calls == 2
     with engine.connect() as conn:  # failures are not cached
         assert conn.execute(sa.select(sa.func.count()).select_from(translation_cache)
                             ).scalar() == 0

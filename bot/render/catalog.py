@@ -13,6 +13,7 @@ recorded in :attr:`Catalogs.gaps` so that it can be reported.
 from __future__ import annotations
 
 import logging
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -56,10 +57,10 @@ def load_catalog(path: Path, language: str) -> Catalog:
         if msg.id and isinstance(msg.id, str) and isinstance(msg.string, str) and msg.string:
             if not msg.fuzzy:
                 messages[msg.id] = msg.string
-    reviewed = False
-    for key, value in po.mime_headers:
-        if key.lower() == "x-native-review":
-            reviewed = value.strip().lower() == "yes"
+    # Babel keeps only standard header fields, so read ours from the file itself.
+    header = re.search(r'^"X-Native-Review:\s*(\w+)', path.read_text(encoding="utf-8"),
+                       re.MULTILINE | re.IGNORECASE)
+    reviewed = bool(header) and header.group(1).lower() == "yes"
     return Catalog(language=language, messages=messages, reviewed=reviewed, path=path)
 
 
