@@ -8,10 +8,14 @@ from typing import Annotated
 import typer
 
 from bot.cli import alerts, deliveries, feeds, subscribers
+from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
 from bot.cli.ingest import ingest_command
+from bot.cli.resend import resend_failed
 from bot.cli.run import run_command
 from bot.cli.signup_links import signup_links
+
+alerts.app.command("resend-failed")(resend_failed)
 
 app = typer.Typer(
     name="bousai",
@@ -29,6 +33,7 @@ app.add_typer(deliveries.app, name="deliveries")
 app.command("run")(run_command)
 app.command("signup-links")(signup_links)
 app.command("ingest")(ingest_command)
+app.command("audit")(audit_command)
 app.add_typer(feeds.app, name="feeds")
 
 
