@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import sqlalchemy as sa
@@ -54,13 +55,21 @@ def build_service(
     *,
     check: bool = True,
     environ: Mapping[str, str] | None = None,
+    log_level: int = logging.INFO,
 ) -> Service:
     config = config or load_config()
     settings = settings or load_settings(environ)
-    setup_logging(settings.log_format, secrets=[s.get() for s in settings.secrets.values()])
+    setup_logging(settings.log_format, level=log_level,
+                  secrets=[s.get() for s in settings.secrets.values()])
+    created = engine is None
     engine = engine or make_engine(settings.database_url)
     if check:
-        check_schema(engine)
+        try:
+            check_schema(engine)
+        except BaseException:
+            if created:
+                engine.dispose()
+            raise
     from bot.translate_wiring import translator_for
 
     renderer = load_renderer(config, translator_for(config, settings, engine))

@@ -70,23 +70,29 @@ class Service:
         """Store an alert. ``action``: "auto" (accept now), "hold" (wait for an
         operator), "ignore" (record only). Returns the alert id."""
         with self.engine.begin() as conn:
-            if action == "ignore":
-                status = AlertStatus.IGNORED
-            elif action == "hold":
-                status = AlertStatus.HELD
-            elif require_approval:
-                status = AlertStatus.PENDING_APPROVAL
-            else:
-                status = AlertStatus.QUEUED
-            ref_id = self._resolve_reference(conn, alert)
-            alert_id = alert_store.insert_alert(
-                conn, alert, status=status.value, created_by=operator, policy_action=action,
-                policy_rule=rule, ref_alert_id=ref_id)
-            alert_store.audit(conn, operator, "issue", alert_id=alert_id, kind=alert.kind.value,
-                              msg_type=alert.msg_type.value, status=status.value,
-                              wards=list(alert.wards), test=alert.test, rule=rule)
-            if status is AlertStatus.QUEUED:
-                self._accept(conn, alert_id)
+            return self.submit_in(conn, alert, operator=operator, action=action,
+                                  require_approval=require_approval, rule=rule)
+
+    def submit_in(self, conn: sa.Connection, alert: Alert, *, operator: str, action: str,
+                  require_approval: bool = False, rule: str | None = None) -> int:
+        """:meth:`submit` inside the caller's transaction."""
+        if action == "ignore":
+            status = AlertStatus.IGNORED
+        elif action == "hold":
+            status = AlertStatus.HELD
+        elif require_approval:
+            status = AlertStatus.PENDING_APPROVAL
+        else:
+            status = AlertStatus.QUEUED
+        ref_id = self._resolve_reference(conn, alert)
+        alert_id = alert_store.insert_alert(
+            conn, alert, status=status.value, created_by=operator, policy_action=action,
+            policy_rule=rule, ref_alert_id=ref_id)
+        alert_store.audit(conn, operator, "issue", alert_id=alert_id, kind=alert.kind.value,
+                          msg_type=alert.msg_type.value, status=status.value,
+                          wards=list(alert.wards), test=alert.test, rule=rule)
+        if status is AlertStatus.QUEUED:
+            self._accept(conn, alert_id)
         return alert_id
 
     def _resolve_reference(self, conn: sa.Connection, alert: Alert) -> int | None:

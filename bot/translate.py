@@ -24,8 +24,8 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import time
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -346,10 +346,10 @@ def make_translator(config: Config, settings: object = None, engine: Engine | No
     if not ts.enabled:
         return None
     if ts.provider == "libre" and not ts.base_url:
-        log.info("machine translation off: no LibreTranslate endpoint configured")
+        log.debug("machine translation off: no LibreTranslate endpoint configured")
         return None
     if ts.provider in ("deepl", "microsoft") and not env.get(ts.api_key_env):
-        log.info("machine translation off: %s is not set", ts.api_key_env)
+        log.debug("machine translation off: %s is not set", ts.api_key_env)
         return None
     catalogs = Catalogs.load(TEMPLATES_DIR, config.languages, config.fallback_languages)
     return load_translator(config, engine, catalogs, env)

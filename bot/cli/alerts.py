@@ -321,6 +321,10 @@ def _follow_up(svc: Any, alert_id: int, msg_type: MsgType, text_ja: str,
                               f"use the original alert's id ({row.ref_alert_id})")
     if row.status in (AlertStatus.CANCELLED.value, AlertStatus.REJECTED.value):
         raise ValidationError(f"alert {alert_id} is already {row.status}")
+    if row.status in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
+        raise ValidationError(
+            f"alert {alert_id} has not gone out ({row.status}): reject it with `bousai alert "
+            f"reject {alert_id} --reason …` and issue a corrected one")
     follow = Alert(
         source="cli", source_id=str(uuid.uuid4()), kind=original.kind, msg_type=msg_type,
         references=original.source_id, severity=original.severity, urgency=original.urgency,
@@ -328,7 +332,16 @@ def _follow_up(svc: Any, alert_id: int, msg_type: MsgType, text_ja: str,
         body_ja=text_ja or original.body_ja, texts=texts or dict(original.texts),
         params=dict(original.params) | ({"reason_ja": reason} if reason else {}),
         issued=dt.datetime.now(dt.UTC), test=original.test)
-    new_id: int = svc.submit(follow, operator=operator, action="auto")
+    if msg_type is MsgType.UPDATE:
+        new_id: int = svc.submit(follow, operator=operator, action="auto")
+        return new_id
+    from bot.store.alerts import audit, set_status
+
+    # A cancellation: the follow-up and the original's new status in one transaction.
+    with svc.engine.begin() as conn:
+        new_id = svc.submit_in(conn, follow, operator=operator, action="auto")
+        set_status(conn, alert_id, AlertStatus.CANCELLED, reason=reason)
+        audit(conn, operator, "cancel", alert_id=alert_id, reason=reason, follow_up=new_id)
     return new_id
 
 
@@ -381,10 +394,6 @@ def cancel(
             new_id = None
         else:
             new_id = _follow_up(svc, alert_id, MsgType.CANCEL, reason, {}, who, reason)
-            with svc.engine.begin() as conn:
-                set_status(conn, alert_id, AlertStatus.CANCELLED, reason=reason)
-                audit(conn, who, "cancel", alert_id=alert_id, reason=reason,
-                      follow_up=new_id)
     if as_json:
         echo_json({"cancelled": alert_id, "follow_up": new_id})
     else:

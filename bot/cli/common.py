@@ -86,10 +86,17 @@ def parse_since(value: str | None) -> dt.datetime | None:
 
 
 @contextmanager
-def service_context(check: bool = True) -> Iterator[Any]:
+def service_context(check: bool = True, log_level: int | None = None) -> Iterator[Any]:
+    """The service for one command. Commands log warnings and errors only (their
+    output is the answer); ``bousai run`` logs at INFO. BOUSAI_LOG_LEVEL overrides."""
+    import logging
+
     from bot.runtime import build_service
 
-    svc = build_service(check=check)
+    level = os.environ.get("BOUSAI_LOG_LEVEL", "").upper()
+    resolved = getattr(logging, level, None) if level else None
+    svc = build_service(check=check, log_level=resolved if isinstance(resolved, int)
+                        else (log_level or logging.WARNING))
     try:
         yield svc
     finally:

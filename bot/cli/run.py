@@ -31,7 +31,7 @@ def run_command(
     """
     from bot.runtime import build_channels
 
-    with service_context() as svc:
+    with service_context(log_level=logging.INFO) as svc:
         svc.settings.require_channel_secrets(svc.config)
         channels = build_channels(svc.config, svc.settings)
         feeds = not until_idle if poll_feeds is None else poll_feeds

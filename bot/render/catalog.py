@@ -60,7 +60,7 @@ def load_catalog(path: Path, language: str) -> Catalog:
     # Babel keeps only standard header fields, so read ours from the file itself.
     header = re.search(r'^"X-Native-Review:\s*(\w+)', path.read_text(encoding="utf-8"),
                        re.MULTILINE | re.IGNORECASE)
-    reviewed = bool(header) and header.group(1).lower() == "yes"
+    reviewed = header is not None and header.group(1).lower() == "yes"
     return Catalog(language=language, messages=messages, reviewed=reviewed, path=path)
 
 
