@@ -124,6 +124,7 @@ class Dispatcher:
     async def run(self, *, until_idle: bool = False, idle_horizon: float = 60.0) -> bool:
         """Send until stopped (or, with ``until_idle``, until no due work is left).
         Returns False if a channel stopped on a fatal error."""
+        await asyncio.to_thread(self._expire_and_finish)
         loops = [asyncio.create_task(self._channel_loop(name, until_idle, idle_horizon))
                  for name in self.states]
         housekeeping = asyncio.create_task(self._housekeeping())
@@ -276,7 +277,10 @@ class Dispatcher:
         inner = (
             sa.select(d.c.id)
             .where(d.c.channel == name, d.c.status == DeliveryStatus.PENDING.value,
-                   d.c.next_attempt_at <= now)
+                   d.c.next_attempt_at <= now,
+                   # an expired alert is never sent, even before housekeeping marks it
+                   d.c.alert_id.not_in(sa.select(alerts.c.id).where(
+                       alerts.c.expires.is_not(None), alerts.c.expires < now)))
             .order_by(d.c.priority.desc(), d.c.id)
             .limit(limit)
         )

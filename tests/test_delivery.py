@@ -155,3 +155,50 @@ def test_higher_priority_overtakes_a_backlog(db_url: str) -> None:
         # Every tsunami message went out before the first of the earlier city notice.
         assert last_tsunami <= first_notice
         assert len(h.telegram.sent) == 300
+
+
+def test_rejected_token_stops_only_that_channel(db_url: str) -> None:
+    with harness(db_url) as h:
+        seeded = h.seed(200)
+        h.telegram.token = "999:another-token"  # the platform no longer accepts ours
+        alert_id = h.service.submit(_alert(h), operator="t", action="auto")
+        assert h.run_until_idle() is False  # a channel stopped: the run says so
+        # LINE and X went out in full; Telegram waits for an operator, nothing lost.
+        assert set(_line_recipients(h)) == {s.user_id for s in seeded["line"]}
+        assert len(h.x.posts) == 2
+        assert _status_counts(h, alert_id, "telegram") == Counter({"pending": 100})
+        with h.engine.connect() as conn:
+            errors = {r[0] for r in conn.execute(sa.select(deliveries.c.last_error).where(
+                deliveries.c.channel == "telegram", deliveries.c.last_error.is_not(None)))}
+        assert errors and all("token was rejected" in e for e in errors)
+        assert h.telegram.sent == []
+        # The operator fixes the token; the next run sends the rest.
+        h.telegram.token = "555:harness-token"
+        assert h.run_until_idle()
+        assert {m.chat_id for m in h.telegram.sent} == {s.user_id for s in seeded["telegram"]}
+
+
+def test_expired_alert_stops_sending(db_url: str) -> None:
+    with harness(db_url) as h:
+        h.seed(40, channels=("telegram",))
+        now = dt.datetime.now(dt.UTC)
+        alert_id = h.service.submit(
+            _alert(h, issued=now - dt.timedelta(hours=2), expires=now + dt.timedelta(seconds=1)),
+            operator="t", action="auto")
+        time.sleep(1.5)
+        assert h.run_until_idle()
+        assert h.telegram.sent == []
+        assert _status_counts(h, alert_id, "telegram") == Counter({"expired": 40})
+
+
+def test_scheduled_alert_waits_for_send_at(db_url: str) -> None:
+    with harness(db_url) as h:
+        h.seed(10, channels=("telegram",))
+        send_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+        alert_id = h.service.submit(_alert(h, send_at=send_at), operator="t", action="auto")
+        assert h.run_until_idle()
+        assert len(h.telegram.sent) == 10
+        with h.engine.connect() as conn:
+            first = conn.execute(sa.select(sa.func.min(deliveries.c.sent_at)).where(
+                deliveries.c.alert_id == alert_id)).scalar_one()
+        assert first >= send_at

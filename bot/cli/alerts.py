@@ -68,7 +68,12 @@ def _preview_rows(svc: Any, alert: Alert) -> list[dict[str, Any]]:
     return rows
 
 
-def _delivery_plan(svc: Any, alert: Alert) -> dict[str, Any]:
+def _delivery_plan(svc: Any, alert: Alert, rows: list[dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
+    """Recipients and requests per channel, time at the platform's limit, and the
+    budgets: LINE quota after the send, X posts against the 24-hour budget."""
+    from bot.budget import line_quota, x_budget
+
     counts = svc.plan(alert)
     out: dict[str, Any] = {}
     for name, by_lang in counts.items():
@@ -76,8 +81,15 @@ def _delivery_plan(svc: Any, alert: Alert) -> dict[str, Any]:
         recipients = sum(by_lang.values())
         per = limits.recipients_per_request
         requests = sum(-(-n // per) for n in by_lang.values())
+        if name == "x" and rows is not None:  # a thread is several posts
+            requests = sum(len(r["parts"]) for r in rows
+                           if r["channel"] == "x" and r["language"] in by_lang)
         out[name] = {"recipients": recipients, "by_language": by_lang, "requests": requests,
                      "seconds_at_limit": round(requests / limits.requests_per_second, 1)}
+    if "line" in out and out["line"]["recipients"]:
+        out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
+    if "x" in out and out["x"]["requests"]:
+        out["x"]["budget"] = x_budget(svc, out["x"]["requests"])
     return out
 
 
@@ -176,7 +188,11 @@ def issue(
             expires=_when(expires, "--expires"), send_at=_when(send_at, "--send-at"),
             test=test or k is Kind.DRILL)
         rows = _preview_rows(svc, alert)
-        plan = _delivery_plan(svc, alert)
+        plan = _delivery_plan(svc, alert, rows)
+        from bot.budget import warnings_for
+
+        for warning in warnings_for(plan):
+            typer.echo(f"warning: {warning}", err=True)
         if not yes:
             _print_preview(rows, plan)
             if not typer.confirm("Send this alert?", default=False, err=True):
