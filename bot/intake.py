@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.db.schema import alerts
 from bot.domain import Alert, AlertStatus, MsgType
 from bot.errors import IngestError
 from bot.ingest import Jurisdiction, detect_and_parse
@@ -98,13 +97,7 @@ class Intake:
         return result
 
     def _original(self, conn: sa.Connection, alert: Alert) -> Any:
-        if not alert.references:
-            return None
-        return conn.execute(sa.select(alerts.c.id, alerts.c.status).where(
-            alerts.c.msg_type == MsgType.ALERT.value,
-            sa.or_(alerts.c.source_id == alert.references,
-                   alerts.c.params["event_key"].as_string() == alert.references),
-        ).order_by(alerts.c.id.desc()).limit(1)).first()
+        return alert_store.find_original(conn, alert.references)
 
 
 def describe(alert: Alert, decision: Decision) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.config import Config, Settings
-from bot.db.schema import alerts, deliveries, utcnow
+from bot.db.schema import deliveries, utcnow
 from bot.domain import Alert, AlertStatus, DeliveryStatus, MsgType
 from bot.errors import OperatorError
 from bot.fanout import (
@@ -96,13 +96,9 @@ class Service:
         return alert_id
 
     def _resolve_reference(self, conn: sa.Connection, alert: Alert) -> int | None:
-        if alert.msg_type is MsgType.ALERT or not alert.references:
+        if alert.msg_type is MsgType.ALERT:
             return None
-        row = conn.execute(sa.select(alerts.c.id).where(
-            sa.or_(alerts.c.source_id == alert.references,
-                   alerts.c.params["event_key"].as_string() == alert.references),
-            alerts.c.msg_type == MsgType.ALERT.value,
-        ).order_by(alerts.c.id.desc()).limit(1)).first()
+        row = alert_store.find_original(conn, alert.references)
         return int(row.id) if row else None
 
     def _accept(self, conn: sa.Connection, alert_id: int) -> dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.db.schema import alerts, audit_log, utcnow
-from bot.domain import Alert, AlertStatus
+from bot.domain import Alert, AlertStatus, MsgType
 from bot.errors import AlertNotFound
 
 
@@ -87,6 +87,18 @@ def find_by_source(conn: sa.Connection, source: str, source_id: str) -> sa.Row[A
     return conn.execute(
         sa.select(alerts).where(alerts.c.source == source, alerts.c.source_id == source_id)
     ).first()
+
+
+def find_original(conn: sa.Connection, references: str | None) -> sa.Row[Any] | None:
+    """The newest original alert (not an update or cancel) that ``references`` names,
+    by its source id or its event key (JMA: the same EventID and report kind)."""
+    if not references:
+        return None
+    return conn.execute(sa.select(alerts).where(
+        alerts.c.msg_type == MsgType.ALERT.value,
+        sa.or_(alerts.c.source_id == references,
+               alerts.c.params["event_key"].as_string() == references),
+    ).order_by(alerts.c.id.desc()).limit(1)).first()
 
 
 def get_row(conn: sa.Connection, alert_id: int, *, lock: bool = False) -> sa.Row[Any]:
