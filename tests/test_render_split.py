@@ -84,3 +84,25 @@ def test_catalogs_declare_native_review() -> None:
     assert catalogs.by_language["ja"].reviewed is True
     assert catalogs.by_language["en"].reviewed is True
     assert catalogs.by_language["vi"].reviewed is False
+
+
+def test_city_wide_intensity_is_shown_where_no_ward_detail_exists() -> None:
+    """A report that gives 熊本市 as a whole (pre-2012 code) still says how strong it
+    was in the city, in every language."""
+    from bot.config import load_config
+    from bot.ingest import Jurisdiction, detect_and_parse
+    from bot.render import load_renderer
+    from tests.conftest import FIXTURES
+
+    config = load_config()
+    path = FIXTURES / "jma" / "32-35_04_04_240613_VXSE53.xml"
+    alert = detect_and_parse(path.read_bytes(), Jurisdiction.from_config(config),
+                             origin=path.name)[0]
+    renderer = load_renderer(config)
+    ja, _ = renderer.text(alert, "ja")
+    assert "熊本市の震度\n震度1：熊本市" in ja
+    en, _ = renderer.text(alert, "en")
+    assert "Seismic intensity in Kumamoto City" in en
+    for language in config.languages:
+        text, _ = renderer.text(alert, language)
+        assert config.city_display_name(language) in text

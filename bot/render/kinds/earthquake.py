@@ -68,9 +68,20 @@ def earthquake(ctx: Context) -> list[str]:
         lines.append(ctx.t("earthquake.max_intensity", intensity=max_name))
     ward_intensity = p.get("ward_intensity")
     city_max = -1
-    if isinstance(ward_intensity, Mapping):
-        lines.extend(_ward_lines(ctx, ward_intensity))
+    if not isinstance(ward_intensity, Mapping):
+        ward_intensity = {}
+    ward_lines = _ward_lines(ctx, ward_intensity)
+    if ward_lines:
+        lines.extend(ward_lines)
         city_max = max((terms.intensity_rank(v) for v in ward_intensity.values()), default=-1)
+    else:
+        # Reports that give the city as a whole (older codes, or no ward detail).
+        city_name = intensity_name(ctx, p.get("city_intensity"))
+        if city_name:
+            city = ctx.config.city_display_name(ctx.language)
+            lines.append(ctx.t("earthquake.city_heading", city=city))
+            lines.append(ctx.t("earthquake.ward_intensity", intensity=city_name, wards=city))
+            city_max = terms.intensity_rank(p.get("city_intensity"))
     tsunami = param_str(p, "tsunami")
     if tsunami in _TSUNAMI:
         lines.append(ctx.t(f"earthquake.tsunami.{tsunami}"))
