@@ -1,0 +1,46 @@
+"""Run every benchmark with modest defaults (a few minutes in all; pacing and the
+plain-PTB comparison use 600 messages, i.e. about 20 s each, instead of 3,000).
+
+    .venv/bin/python bench/run_all.py            # modest
+    .venv/bin/python bench/run_all.py --full     # the sizes in bench/RESULTS.md (~25 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+MODEST = [
+    ["fanout.py", "--sizes", "10000,100000", "--db", "sqlite,postgres", "--repeat", "3"],
+    ["throughput.py", "--messages", "3000", "--repeat", "3", "--db", "sqlite,postgres"],
+    ["latency.py", "--alerts", "20", "--db", "sqlite,postgres"],
+    ["pacing.py", "--messages", "600"],
+    ["baseline_ptb.py", "--messages", "600", "--no-engine"],
+]
+FULL = [
+    ["fanout.py", "--sizes", "10000,100000,1000000", "--db", "sqlite,postgres", "--repeat", "3"],
+    ["throughput.py", "--messages", "3000", "--repeat", "3", "--db", "sqlite,postgres"],
+    ["latency.py", "--alerts", "20", "--db", "sqlite,postgres"],
+    ["baseline_ptb.py", "--messages", "3000"],  # includes the engine's pacing run
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--full", action="store_true", help="full sizes (about 25 minutes)")
+    args = ap.parse_args()
+    failed = []
+    for cmd in FULL if args.full else MODEST:
+        print(f"\n$ python bench/{' '.join(cmd)}", flush=True)
+        if subprocess.run([sys.executable, str(HERE / cmd[0]), *cmd[1:]]).returncode:
+            failed.append(cmd[0])
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
