@@ -127,7 +127,7 @@ def is_pg(url: str) -> bool:
 
 def db_time(value: dt.datetime, pg: bool) -> Any:
     """A UTC datetime as the product stores it (SQLite: naive ISO text)."""
-    return value if pg else value.replace(tzinfo=None).isoformat(sep=" ")
+    return value if pg else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 # ---------------------------------------------------------------- seeding

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from common import (
     LANGUAGES,
     clear_alerts,
+    db_time,
     fresh_db,
     header,
     is_pg,
@@ -118,8 +119,7 @@ def product(url: str, patched: bool = False) -> dict[str, float]:
 
 def baseline_rows(alert_id: int, n: int, priority: int, pg: bool) -> Iterator[tuple[Any, ...]]:
     """The same delivery rows as the product writes, generated in Python, streamed."""
-    now = dt.datetime.now(dt.UTC)
-    stamp = now if pg else now.replace(tzinfo=None).isoformat(sep=" ")
+    stamp = db_time(dt.datetime.now(dt.UTC), pg)
     groups: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
 
     def row(channel: str, lang: str, recipients: list[str], key: str) -> tuple[Any, ...]:
