@@ -286,17 +286,12 @@ def fake_telegram_process(**kw: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def telegram_channel(base_url: str, rate: float | None, request: str = "httpx") -> Any:
-    """The product's TelegramChannel; ``request="aiohttp"`` swaps in the suggested
-    request backend (bench/aiohttp_request.py) under the same channel code."""
+    """The product's TelegramChannel with its request backend: "aiohttp" (the
+    product's default) or "httpx" (python-telegram-bot's default, for comparison)."""
     from channels.telegram import TelegramChannel
 
-    channel = TelegramChannel(TOKEN, base_url=base_url, messages_per_second=rate)
-    if request == "aiohttp":
-        from aiohttp_request import AiohttpRequest
-        from telegram import Bot
-
-        channel.bot = Bot(TOKEN, base_url=f"{base_url}/bot", request=AiohttpRequest())
-    return channel
+    return TelegramChannel(TOKEN, base_url=base_url, messages_per_second=rate,
+                           request_backend=request)
 
 
 async def dispatch_all(url: str, base_url: str, rate: float | None,

@@ -59,7 +59,8 @@ def bench(db: str, messages: int, repeat: int, request: str,
                   f"{stats.get('requests', 0)} requests at the fake", flush=True)
     wall = median([r["wall"] for r in runs])
     cpu = median([r["cpu"] for r in runs])
-    label = db if request == "httpx" else f"{db}, aiohttp request (suggested fix)"
+    label = f"{db}, {request} request" + (" (product)" if request == "aiohttp" else
+                                            " (python-telegram-bot default)")
     return [label, messages, repeat, wall, messages / wall, cpu, cpu / messages * 1000,
             median([r["rss_mb"] for r in runs])]
 
@@ -70,8 +71,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", default="sqlite", help="sqlite, postgres or both (comma-separated)")
     ap.add_argument("--request", default="httpx,aiohttp",
-                    help="PTB request backend(s): httpx (the product's), aiohttp (the fix "
-                         "suggested in bench/aiohttp_request.py), or both")
+                    help="PTB request backend(s): aiohttp (the product's, "
+                         "channels/telegram_request.py), httpx (PTB's default), or both")
     ap.add_argument("--profile", metavar="PREFIX",
                     help="write cProfile stats of each dispatcher run to PREFIX.<db>.<run>")
     args = ap.parse_args()

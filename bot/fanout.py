@@ -115,7 +115,8 @@ def _per_recipient_insert(conn: sa.Connection, alert: Alert, alert_id: int, chan
     cols = ["alert_id", "channel", "language", "recipients", "recipient_count", "status",
             "priority", "attempts", "next_attempt_at", "idempotency_key", "created_at",
             "updated_at"]
-    result = conn.execute(sa.insert(deliveries).from_select(cols, select))
+    result = conn.execute(sa.insert(deliveries).from_select(cols, select),
+                          execution_options={"preserve_rowcount": True})
     return int(result.rowcount or 0)
 
 

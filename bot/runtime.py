@@ -29,7 +29,8 @@ def build_channels(config: Config, settings: Settings) -> dict[str, Channel]:
                 rate = ch.options.get("paid_broadcast_rate", 1000)
             out[name] = TelegramChannel(settings.secret("TELEGRAM_BOT_TOKEN").get(),
                                         base_url=settings.base_urls["telegram"],
-                                        messages_per_second=rate)
+                                        messages_per_second=rate,
+                                        timeout=float(ch.options.get("timeout_seconds", 10)))
         elif name == "line":
             from channels.line import LineChannel
 

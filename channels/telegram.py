@@ -24,7 +24,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from channels.base import (
     Channel,
@@ -37,6 +37,7 @@ from channels.base import (
     RetryLater,
     SendResult,
 )
+from channels.telegram_request import AiohttpRequest
 
 # Opt in to python-telegram-bot's timedelta durations (its next major version's default).
 # Without it PTB warns while *building* RetryAfter, and where warnings are errors (our
@@ -75,16 +76,25 @@ class TelegramChannel(Channel):
         messages_per_second: float | None = None,
         pool_size: int = 128,
         timeout: float = 10.0,
+        request_backend: str = "aiohttp",
     ) -> None:
+        """``request_backend``: "aiohttp" (fast, see channels/telegram_request.py) or
+        "httpx" (python-telegram-bot's default)."""
         if not token:
             raise ChannelFatal("TELEGRAM_BOT_TOKEN is empty", channel=self.name)
-        request = HTTPXRequest(
-            connection_pool_size=pool_size,
-            read_timeout=timeout,
-            write_timeout=timeout,
-            connect_timeout=timeout,
-            pool_timeout=timeout,
-        )
+        request: BaseRequest
+        if request_backend == "aiohttp":
+            request = AiohttpRequest(connection_pool_size=pool_size, timeout=timeout)
+        elif request_backend == "httpx":
+            request = HTTPXRequest(
+                connection_pool_size=pool_size,
+                read_timeout=timeout,
+                write_timeout=timeout,
+                connect_timeout=timeout,
+                pool_timeout=timeout,
+            )
+        else:
+            raise ValueError(f"unknown request backend {request_backend!r}")
         self.bot = Bot(token, base_url=f"{base_url.rstrip('/')}/bot", request=request,
                        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40))
         if messages_per_second is not None:

@@ -69,7 +69,7 @@ def test_20_percent_failures_still_reach_everyone_once(db_url: str) -> None:
         seeded = h.seed(600)
         # Telegram's client gives up after 1 s; the fake hangs 1.5 s on "timeouts".
         for ch in ("telegram",):
-            h.config.channels[ch].options["timeout"] = 1.0
+            h.config.channels[ch].options["timeout_seconds"] = 1.0
         alert_id = h.service.submit(_alert(h), operator="test", action="auto")
         h.x.fail_next(1, 503)
         assert h.run_until_idle()
