@@ -149,11 +149,15 @@ def run_demo(console: Console | None = None, *, per_language: int = 6) -> dict[s
 
         asyncio.run(send())
 
+        from bot.store.alerts import get_alert
+
+        with engine.connect() as conn:
+            alert = get_alert(conn, alert_id)
         panels = []
         for lang in ("ja", "en", "vi", "ne", "ja-easy", "zh-Hant"):
             if lang not in config.languages:
                 continue
-            text, mt = svc.renderer.text(svc_alert(svc, alert_id), lang)
+            text, mt = svc.renderer.text(alert, lang)
             panels.append(Panel(text, title=f"{lang}{' (MT)' if mt else ''}", width=48))
         console.print(Group(*panels))
         counts = {k: sum(v2.get(k, {}).get("recipients", 0) for by in
@@ -166,9 +170,3 @@ def run_demo(console: Console | None = None, *, per_language: int = 6) -> dict[s
         engine.dispose()
         return counts
 
-
-def svc_alert(svc: Service, alert_id: int):  # type: ignore[no-untyped-def]
-    from bot.store.alerts import get_alert
-
-    with svc.engine.connect() as conn:
-        return get_alert(conn, alert_id)

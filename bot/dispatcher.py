@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from bot.config import DeliverySettings
 from bot.db.schema import alerts, deliveries, renderings, utcnow
 from bot.domain import AlertStatus, DeliveryStatus
-from bot.leases import try_acquire
+from bot.leases import release, try_acquire
 from bot.pacing import Pacer
 from bot.store import subscribers as subs_store
 from channels.base import (
@@ -163,8 +163,6 @@ class Dispatcher:
             return got
 
     def _release_lease(self, name: str) -> None:
-        from bot.leases import release
-
         with self.engine.begin() as conn:
             release(conn, f"channel:{name}", self.worker)
         self.states[name].owns_lease = False

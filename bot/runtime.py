@@ -71,9 +71,9 @@ def build_service(
             if created:
                 engine.dispose()
             raise
-    from bot.translate_wiring import translator_for
+    from bot.translate import make_translator
 
-    renderer = load_renderer(config, translator_for(config, settings, engine))
+    renderer = load_renderer(config, make_translator(config, settings, engine))
     plans = channel_plans(config)
     return Service(config=config, settings=settings, engine=engine, renderer=renderer,
                    plans=plans)
