@@ -217,9 +217,9 @@ def queue_telegram(url: str, n: int, *, text: str = "bench message", seed: bool 
     alert with a delivery row for each, written by the product fan-out; renderings
     are one short part per language."""
     from bot.db.schema import renderings
-    from bot.fanout import PER_RECIPIENT, ChannelPlan, write_deliveries
     from bot.service import DEFAULT_LIMITS
     from bot.store.alerts import insert_alert
+    from bot.store.fanout import PER_RECIPIENT, ChannelPlan, write_deliveries
 
     if seed:
         seed_subscribers(url, n, channel="telegram")

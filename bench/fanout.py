@@ -1,4 +1,4 @@
-"""Fan-out (enqueue) benchmark: bot.fanout.write_deliveries against a raw-driver baseline.
+"""Fan-out (enqueue) benchmark: bot.store.fanout.write_deliveries against a raw-driver baseline.
 
 N subscribers over sixteen languages, half on Telegram (one row per chat), half on
 LINE (one row per ≤500 users of a language), plus X (one post per language). Each
@@ -44,8 +44,8 @@ COLUMNS = ("alert_id", "channel", "language", "recipients", "recipient_count", "
 
 
 def plans() -> dict[str, Any]:
-    from bot.fanout import BATCHED, BROADCAST, PER_RECIPIENT, ChannelPlan
     from bot.service import DEFAULT_LIMITS
+    from bot.store.fanout import BATCHED, BROADCAST, PER_RECIPIENT, ChannelPlan
 
     return {
         "telegram": ChannelPlan(name="telegram", limits=DEFAULT_LIMITS["telegram"],
@@ -57,7 +57,7 @@ def plans() -> dict[str, Any]:
 
 
 class _PerStatementOptions:
-    """Connection proxy for the suggested fix of bot.fanout._batched: options given to
+    """Connection proxy for the suggested fix of bot.store.fanout._batched: options given to
     ``conn.execution_options(...)`` apply to the next statement only, instead of
     switching the whole connection to server-side cursors (SQLAlchemy 2 modifies the
     Connection in place), which breaks the executemany INSERTs on PostgreSQL."""
@@ -78,22 +78,22 @@ class _PerStatementOptions:
 
 
 def apply_suggested_patch() -> None:
-    import bot.fanout
+    import bot.store.fanout
 
-    original = bot.fanout._batched
+    original = bot.store.fanout._batched
 
     def _batched(conn: Any, *args: Any) -> int:
         return original(_PerStatementOptions(conn), *args)
 
-    bot.fanout._batched = _batched  # type: ignore[assignment]
+    bot.store.fanout._batched = _batched  # type: ignore[assignment]
 
 
 def product(url: str, patched: bool = False) -> dict[str, float]:
     """Child process: alert row + write_deliveries in one transaction."""
     from bot.db import make_engine
     from bot.domain import AlertStatus
-    from bot.fanout import write_deliveries
     from bot.store.alerts import insert_alert
+    from bot.store.fanout import write_deliveries
 
     if patched:
         apply_suggested_patch()

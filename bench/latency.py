@@ -25,9 +25,9 @@ def build_service(url: str, subscribers: int) -> Any:
     from bot.config import Settings, load_config
     from bot.db import make_engine
     from bot.domain import Subscriber
-    from bot.fanout import PER_RECIPIENT, ChannelPlan
     from bot.render import load_renderer
     from bot.service import DEFAULT_LIMITS, Service
+    from bot.store.fanout import PER_RECIPIENT, ChannelPlan
     from bot.store.subscribers import import_batch
 
     config = load_config()
@@ -65,7 +65,7 @@ async def measure(url: str, alerts: int, subscribers: int, poll: float) -> dict[
                 before = len(fake.sent)
 
                 def submit() -> float:
-                    svc.submit(make_alert(), operator="bench", action="auto")
+                    svc.lifecycle.submit(make_alert(), operator="bench", action="auto")
                     return time.monotonic()
 
                 t0 = await asyncio.to_thread(submit)

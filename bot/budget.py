@@ -7,10 +7,9 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
-
-from bot.db.schema import deliveries, utcnow
+from bot.db.schema import utcnow
 from bot.service import Service
+from bot.store import deliveries as ledger
 from channels.base import ChannelError
 
 DEFAULT_X_POSTS_PER_DAY = 100
@@ -45,12 +44,8 @@ def x_budget(svc: Service, posts_needed: int) -> dict[str, Any]:
     x = svc.config.channels.get("x")
     budget = int((x.options if x else {}).get("posts_per_day", DEFAULT_X_POSTS_PER_DAY))
     since = utcnow() - dt.timedelta(hours=24)
-    posted = 0
     with svc.engine.connect() as conn:
-        for (ids,) in conn.execute(sa.select(deliveries.c.message_ids).where(
-                deliveries.c.channel == "x", deliveries.c.status == "sent",
-                deliveries.c.sent_at >= since)):
-            posted += len(ids or []) or 1
+        posted = ledger.posts_since(conn, "x", since)
     after = budget - posted - posts_needed
     return {"budget": budget, "posted_24h": posted, "needed": posts_needed, "after": after,
             "over_by": max(0, -after)}

@@ -128,7 +128,7 @@ def run_demo(console: Console | None = None, *, per_language: int = 6) -> dict[s
                       f"policy {rec['policy']} ({rec['rule']}) → alert {rec['id']}")
         alert_id = int(rec["id"])
         if rec.get("action") == "hold":
-            svc.approve(alert_id, "demo-operator")
+            svc.lifecycle.approve(alert_id, "demo-operator")
             console.print(f"operator demo-operator approved alert {alert_id}")
 
         channels = build_channels(config, settings)

@@ -30,16 +30,17 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 
 from bot.config import DeliverySettings
-from bot.db.schema import alerts, deliveries, renderings, utcnow
-from bot.domain import AlertStatus, DeliveryStatus
+from bot.db.schema import utcnow
+from bot.domain import Delivery, DeliveryStatus
 from bot.leases import release, try_acquire
+from bot.lifecycle import housekeeping
 from bot.pacing import Pacer
-from bot.store import subscribers as subs_store
+from bot.store import deliveries as ledger
+from bot.store.deliveries import Outcome
 from channels.base import (
     Channel,
     ChannelError,
@@ -60,19 +61,6 @@ def worker_name() -> str:
 
 
 @dataclass
-class Claimed:
-    id: int
-    alert_id: int
-    language: str
-    recipients: tuple[str, ...]
-    reply_to: str | None
-    idempotency_key: str
-    attempts: int
-    priority: int
-    reply_to_delivery: int | None = None
-
-
-@dataclass
 class ChannelState:
     channel: Channel
     pacer: Pacer
@@ -81,7 +69,7 @@ class ChannelState:
     failed: int = 0
     retried: int = 0
     owns_lease: bool = False
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -134,7 +122,7 @@ class Dispatcher:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
-            self._finish_alerts()
+            await asyncio.to_thread(self._expire_and_finish)
             for name, st in self.states.items():
                 if st.owns_lease:
                     self._release_lease(name)
@@ -148,13 +136,7 @@ class Dispatcher:
             st = self.states[name]
             if got and not st.owns_lease:
                 # Taking over: whatever was in flight under the last owner goes back.
-                n = conn.execute(
-                    sa.update(deliveries)
-                    .where(deliveries.c.channel == name,
-                           deliveries.c.status == DeliveryStatus.IN_FLIGHT.value)
-                    .values(status=DeliveryStatus.PENDING.value, claimed_by=None,
-                            updated_at=utcnow())
-                ).rowcount
+                n = ledger.requeue_in_flight(conn, name)
                 if n:
                     log.warning("channel %s: %d deliveries were in flight under the previous "
                                 "owner; queued again", name, n)
@@ -175,33 +157,7 @@ class Dispatcher:
             await asyncio.to_thread(self._expire_and_finish)
 
     def _expire_and_finish(self) -> None:
-        now = utcnow()
-        with self.engine.begin() as conn:
-            expired = sa.select(alerts.c.id).where(alerts.c.expires.is_not(None),
-                                                   alerts.c.expires < now)
-            n = conn.execute(
-                sa.update(deliveries)
-                .where(deliveries.c.status == DeliveryStatus.PENDING.value,
-                       deliveries.c.alert_id.in_(expired))
-                .values(status=DeliveryStatus.EXPIRED.value, updated_at=now,
-                        last_error="alert expired before it could be sent")
-            ).rowcount
-            if n:
-                log.warning("%d deliveries expired unsent", n)
-        self._finish_alerts()
-
-    def _finish_alerts(self) -> None:
-        open_rows = sa.select(deliveries.c.id).where(
-            deliveries.c.alert_id == alerts.c.id,
-            deliveries.c.status.in_([DeliveryStatus.PENDING.value,
-                                     DeliveryStatus.IN_FLIGHT.value]))
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(alerts)
-                .where(alerts.c.status == AlertStatus.QUEUED.value, ~sa.exists(open_rows),
-                       sa.or_(alerts.c.send_at.is_(None), alerts.c.send_at <= utcnow()))
-                .values(status=AlertStatus.SENT.value, updated_at=utcnow())
-            )
+        housekeeping(self.engine)
 
     async def _channel_loop(self, name: str, until_idle: bool, horizon: float) -> None:
         st = self.states[name]
@@ -256,119 +212,29 @@ class Dispatcher:
     # ------------------------------------------------------------- db: claims
 
     def _has_work(self, name: str, horizon: float) -> bool:
-        soon = utcnow() + dt.timedelta(seconds=horizon)
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(deliveries.c.id).where(
-                    deliveries.c.channel == name,
-                    sa.or_(
-                        sa.and_(deliveries.c.status == DeliveryStatus.PENDING.value,
-                                deliveries.c.next_attempt_at <= soon),
-                        deliveries.c.status == DeliveryStatus.IN_FLIGHT.value,
-                    )).limit(1)
-            ).first()
-        return row is not None
+            return ledger.has_work(conn, name, horizon)
 
-    def _claim(self, name: str, limit: int) -> list[Claimed]:
-        now = utcnow()
-        d = deliveries
-        inner = (
-            sa.select(d.c.id)
-            .where(d.c.channel == name, d.c.status == DeliveryStatus.PENDING.value,
-                   d.c.next_attempt_at <= now,
-                   # an expired alert is never sent, even before housekeeping marks it
-                   d.c.alert_id.not_in(sa.select(alerts.c.id).where(
-                       alerts.c.expires.is_not(None), alerts.c.expires < now)))
-            .order_by(d.c.priority.desc(), d.c.id)
-            .limit(limit)
-        )
-        if self.pg:
-            inner = inner.with_for_update(skip_locked=True)
-        stmt = (
-            sa.update(d)
-            .where(d.c.id.in_(inner.scalar_subquery()))
-            .values(status=DeliveryStatus.IN_FLIGHT.value, claimed_by=self.worker,
-                    attempts=d.c.attempts + 1, updated_at=now)
-            .returning(d.c.id, d.c.alert_id, d.c.language, d.c.recipients, d.c.reply_to,
-                       d.c.idempotency_key, d.c.attempts, d.c.priority,
-                       d.c.reply_to_delivery)
-        )
+    def _claim(self, name: str, limit: int) -> list[Delivery]:
         with self.engine.begin() as conn:
-            rows = list(conn.execute(stmt))
-            claimed = [Claimed(id=r.id, alert_id=r.alert_id, language=r.language,
-                               recipients=tuple(r.recipients), reply_to=r.reply_to,
-                               idempotency_key=r.idempotency_key, attempts=r.attempts,
-                               priority=r.priority, reply_to_delivery=r.reply_to_delivery)
-                       for r in rows]
-            claimed = self._resolve_replies(conn, claimed, now)
-        claimed.sort(key=lambda c: (-c.priority, c.id))
-        missing = {(c.alert_id, c.language) for c in claimed
-                   if (c.alert_id, c.language, name) not in self._parts}
-        if missing:
-            self._load_parts(name, missing)
+            claimed = ledger.claim(conn, name, self.worker, limit, skip_locked=self.pg)
+            missing = {c.alert_id for c in claimed
+                       if (c.alert_id, c.language, name) not in self._parts}
+            if missing:
+                if len(self._parts) > 10_000:
+                    self._parts.clear()
+                for (alert_id, language), parts in ledger.load_parts(conn, name,
+                                                                      missing).items():
+                    self._parts[(alert_id, language, name)] = parts
         return claimed
-
-    def _resolve_replies(self, conn: sa.Connection, claimed: list[Claimed],
-                         now: dt.datetime) -> list[Claimed]:
-        """Follow-ups reply to the original's message: wait while the original is
-        still being sent; drop the follow-up where the original never arrived."""
-        pending = [c for c in claimed if c.reply_to_delivery is not None and not c.reply_to]
-        if not pending:
-            return claimed
-        d = deliveries
-        originals = {r.id: r for r in conn.execute(
-            sa.select(d.c.id, d.c.status, d.c.provider_message_id).where(
-                d.c.id.in_({c.reply_to_delivery for c in pending})))}
-        keep: list[Claimed] = []
-        wait, drop, resolved = [], [], []
-        for c in claimed:
-            if c not in pending:
-                keep.append(c)
-                continue
-            o = originals.get(c.reply_to_delivery)
-            if o is None or o.status in (DeliveryStatus.FAILED.value,
-                                         DeliveryStatus.CANCELLED.value,
-                                         DeliveryStatus.EXPIRED.value):
-                drop.append(c.id)
-            elif o.status == DeliveryStatus.SENT.value:
-                c.reply_to = o.provider_message_id
-                resolved.append({"b_id": c.id, "b_reply": o.provider_message_id})
-                keep.append(c)
-            else:
-                wait.append(c.id)
-        if wait:
-            conn.execute(sa.update(d).where(d.c.id.in_(wait)).values(
-                status=DeliveryStatus.PENDING.value, claimed_by=None,
-                attempts=d.c.attempts - 1, next_attempt_at=now + dt.timedelta(seconds=0.5)))
-        if drop:
-            conn.execute(sa.update(d).where(d.c.id.in_(drop)).values(
-                status=DeliveryStatus.CANCELLED.value, claimed_by=None, updated_at=now,
-                last_error="the original message did not reach this recipient"))
-        if resolved:
-            conn.execute(sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(
-                reply_to=sa.bindparam("b_reply")), resolved)
-        return keep
-
-    def _load_parts(self, name: str, keys: set[tuple[int, str]]) -> None:
-        alert_ids = {a for a, _ in keys}
-        with self.engine.connect() as conn:
-            for r in conn.execute(sa.select(renderings.c.alert_id, renderings.c.language,
-                                            renderings.c.parts).where(
-                    renderings.c.channel == name, renderings.c.alert_id.in_(alert_ids))):
-                self._parts[(r.alert_id, r.language, name)] = tuple(r.parts)
-        if len(self._parts) > 10_000:
-            self._parts.clear()
 
     def _unclaim(self, name: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(sa.update(deliveries).where(
-                deliveries.c.channel == name, deliveries.c.claimed_by == self.worker,
-                deliveries.c.status == DeliveryStatus.IN_FLIGHT.value).values(
-                status=DeliveryStatus.PENDING.value, claimed_by=None, updated_at=utcnow()))
+            ledger.unclaim(conn, name, self.worker)
 
     # ----------------------------------------------------------------- sending
 
-    async def _send_one(self, name: str, row: Claimed) -> None:
+    async def _send_one(self, name: str, row: Delivery) -> None:
         st = self.states[name]
         parts = self._parts.get((row.alert_id, row.language, name))
         if not parts:
@@ -391,76 +257,52 @@ class Dispatcher:
             if st.fatal is None:
                 log.error("channel %s stopped: %s (the other channels go on)", name, exc)
             st.fatal = str(exc)
-            st.outcomes.append({"id": row.id, "status": DeliveryStatus.PENDING.value,
-                                "next_attempt_at": utcnow(), "last_error": f"channel stopped: "
-                                f"{exc}", "attempts": row.attempts - 1})
+            st.outcomes.append(Outcome(id=self._id(row), status=DeliveryStatus.PENDING,
+                                       next_attempt_at=utcnow(),
+                                       last_error=f"channel stopped: {exc}",
+                                       attempts=row.attempts - 1))
         except ChannelError as exc:  # pragma: no cover - the three kinds cover all
             st.outcomes.append(self._retry(row, RetryLater(str(exc))))
         else:
             st.outcomes.append(self._sent(row, result))
             st.sent += 1
 
-    def _sent(self, row: Claimed, result: SendResult) -> dict[str, Any]:
+    @staticmethod
+    def _id(row: Delivery) -> int:
+        assert row.id is not None
+        return row.id
+
+    def _sent(self, row: Delivery, result: SendResult) -> Outcome:
         log.debug("delivery %d sent", row.id, extra={"delivery_id": row.id,
                                                      "alert_id": row.alert_id})
-        return {"id": row.id, "status": DeliveryStatus.SENT.value,
-                "provider_message_id": result.provider_message_id,
-                "message_ids": list(result.message_ids), "sent_at": utcnow(),
-                "last_error": "duplicate: already accepted by the platform"
-                if result.duplicate else None}
+        return Outcome(id=self._id(row), status=DeliveryStatus.SENT,
+                       provider_message_id=result.provider_message_id,
+                       message_ids=tuple(result.message_ids), sent_at=utcnow(),
+                       last_error="duplicate: already accepted by the platform"
+                       if result.duplicate else None)
 
-    def _failed(self, row: Claimed, error: str,
-                deactivate: tuple[str, ...] = ()) -> dict[str, Any]:
+    def _failed(self, row: Delivery, error: str, deactivate: tuple[str, ...] = ()) -> Outcome:
         log.warning("delivery %d failed: %s", row.id, error,
                     extra={"delivery_id": row.id, "alert_id": row.alert_id})
-        return {"id": row.id, "status": DeliveryStatus.FAILED.value, "last_error": error,
-                "deactivate": deactivate}
+        return Outcome(id=self._id(row), status=DeliveryStatus.FAILED, last_error=error,
+                       deactivate=deactivate)
 
-    def _retry(self, row: Claimed, exc: RetryLater) -> dict[str, Any]:
+    def _retry(self, row: Delivery, exc: RetryLater) -> Outcome:
         if row.attempts >= self.delivery.max_attempts:
             return self._failed(row, f"gave up after {row.attempts} attempts: {exc}")
         backoff = min(self.delivery.backoff_max_seconds,
                       self.delivery.backoff_base_seconds * 2 ** (row.attempts - 1))
         delay = max(exc.retry_after or 0.0, backoff * random.uniform(0.5, 1.0))
-        return {"id": row.id, "status": DeliveryStatus.PENDING.value,
-                "next_attempt_at": utcnow() + dt.timedelta(seconds=delay),
-                "last_error": str(exc)}
+        return Outcome(id=self._id(row), status=DeliveryStatus.PENDING,
+                       next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
+                       last_error=str(exc))
 
     def _flush(self, name: str) -> None:
         st = self.states[name]
         if not st.outcomes:
             return
         outcomes, st.outcomes = st.outcomes, []
-        now = utcnow()
-        groups: dict[str, list[dict[str, Any]]] = {}
-        deactivate: list[str] = []
-        for o in outcomes:
-            deactivate.extend(o.pop("deactivate", ()))
-            o.setdefault("attempts", None)
-            groups.setdefault(o["status"], []).append(o)
-        d = deliveries
         with self.engine.begin() as conn:
-            for status, rows in groups.items():
-                values: dict[str, Any] = {"status": status, "claimed_by": None, "updated_at": now,
-                                          "last_error": sa.bindparam("b_last_error")}
-                keys = ["last_error"]
-                if status == DeliveryStatus.SENT.value:
-                    values |= {"provider_message_id": sa.bindparam("b_provider_message_id"),
-                               "message_ids": sa.bindparam("b_message_ids"),
-                               "sent_at": sa.bindparam("b_sent_at")}
-                    keys += ["provider_message_id", "message_ids", "sent_at"]
-                if status == DeliveryStatus.PENDING.value:
-                    values["next_attempt_at"] = sa.bindparam("b_next_attempt_at")
-                    keys.append("next_attempt_at")
-                    if any(r["attempts"] is not None for r in rows):
-                        values["attempts"] = sa.func.coalesce(sa.bindparam("b_attempts"),
-                                                              d.c.attempts)
-                        keys.append("attempts")
-                stmt = sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(**values)
-                conn.execute(stmt, [{"b_id": r["id"], **{f"b_{k}": r.get(k) for k in keys}}
-                                    for r in rows])
-            if deactivate:
-                n = subs_store.set_active(conn, name, deactivate, False)
-                if n:
-                    log.warning("channel %s: %d subscribers deactivated (blocked or gone)",
-                                name, n)
+            n = ledger.record(conn, name, outcomes)
+        if n:
+            log.warning("channel %s: %d subscribers deactivated (blocked or gone)", name, n)

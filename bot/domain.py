@@ -57,8 +57,9 @@ def kinds_from_mask(mask: int) -> tuple[Kind, ...]:
 
 class MsgType(enum.StrEnum):
     ALERT = "alert"
-    UPDATE = "update"
-    CANCEL = "cancel"
+    UPDATE = "update"  # a correction or new facts about the same event
+    LIFT = "lift"  # the order or warning was right and has ended
+    CANCEL = "cancel"  # the earlier message was sent in error
 
 
 class Severity(enum.IntEnum):
@@ -108,9 +109,11 @@ class AlertStatus(enum.StrEnum):
     PENDING_APPROVAL = "pending_approval"  # waits for a second operator
     HELD = "held"  # stored by ingest, waits for an operator decision
     QUEUED = "queued"  # accepted; deliveries written, some may wait for send_at
-    SENT = "sent"  # every delivery reached a final state
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
+    SENT = "sent"  # every delivery reached a final state, some were sent
+    FAILED = "failed"  # every delivery reached a final state, none was sent
+    LIFTED = "lifted"  # ended by a lifting follow-up
+    CANCELLED = "cancelled"  # withdrawn, or cancelled by a follow-up
+    EXPIRED = "expired"  # nothing was sent before it expired
     REJECTED = "rejected"
     IGNORED = "ignored"  # outside the jurisdiction or policy says ignore
 
@@ -235,6 +238,8 @@ class Delivery:
     next_attempt_at: datetime | None = None
     provider_message_id: str | None = None
     reply_to: str | None = None
+    # A follow-up replies to this delivery's message once that delivery has an outcome.
+    reply_to_delivery: int | None = None
     last_error: str | None = None
     id: int | None = None
 

@@ -20,11 +20,12 @@ import httpx
 import sqlalchemy as sa
 
 from bot.config import Config
-from bot.db.schema import feed_documents, feed_state, utcnow
+from bot.db.schema import utcnow
 from bot.errors import ConfigError, IngestError
 from bot.ingest.cap import parse_cap_index
 from bot.ingest.rss import parse_jma_feed
 from bot.intake import Intake
+from bot.store import feeds as feed_store
 
 log = logging.getLogger(__name__)
 
@@ -136,38 +137,16 @@ class Poller:
     # --------------------------------------------------------------- state
 
     def _state(self, feed: Feed) -> dict[str, Any]:
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(feed_state).where(feed_state.c.name == feed.name)
-                               ).first()
-            if row is None:
-                conn.execute(sa.insert(feed_state).values(name=feed.name, url=feed.url,
-                                                          documents_seen=0,
-                                                          consecutive_failures=0))
-                return {"etag": None, "last_modified": None, "next_poll_at": None,
-                        "consecutive_failures": 0, "url": feed.url}
-            state = dict(row._mapping)
-            if state["url"] != feed.url:  # the URL changed: forget validators
-                state |= {"etag": None, "last_modified": None}
-            return state
+        return feed_store.state(self.engine, feed.name, feed.url)
 
     def _update(self, name: str, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(feed_state).where(feed_state.c.name == name).values(**values))
+        feed_store.update(self.engine, name, **values)
 
     def _seen(self, feed: str, key: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(feed_documents.c.doc_key).where(
-                feed_documents.c.feed == feed, feed_documents.c.doc_key == key)).first() \
-                is not None
+        return feed_store.seen(self.engine, feed, key)
 
     def _remember(self, feed: str, key: str, outcome: str) -> None:
-        with self.engine.begin() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(sa.insert(feed_documents).values(
-                        feed=feed, doc_key=key[:500], seen_at=utcnow(), outcome=outcome[:200]))
-            except sa.exc.IntegrityError:
-                pass
+        feed_store.remember(self.engine, feed, key, outcome)
 
     # ---------------------------------------------------------------- poll
 
@@ -195,7 +174,7 @@ class Poller:
             return 0
         self._update(name, url=feed.url, etag=fetched.etag, last_modified=fetched.last_modified,
                      last_success_at=now, consecutive_failures=0, next_poll_at=None,
-                     documents_seen=feed_state.c.documents_seen + new)
+                     documents_added=new)
         return new
 
     def _process(self, feed: Feed, body: bytes) -> int:
@@ -237,6 +216,4 @@ class Poller:
 
 
 def feed_status(engine: sa.Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            sa.select(feed_state).order_by(feed_state.c.name))]
+    return feed_store.status(engine)

@@ -1,9 +1,10 @@
 """Intake: documents from feeds, files or URLs become stored alerts under the policy.
 
 The one path for every source: parse (pure), decide (policy), dedupe (the same
-document twice creates nothing), store (and, for "auto", accept: render and fan
-out in the same transaction). Updates and cancellations ("follow") go out only
-when the alert they refer to went out; otherwise they are recorded, not sent.
+document twice creates nothing), then :class:`bot.lifecycle.Lifecycle` stores it
+(and, for "auto", renders outside and fans out inside one short transaction).
+Updates and cancellations ("follow") go out only when the alert they refer to
+went out; a cancellation of one that never went out withdraws it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Alert, AlertStatus, MsgType
+from bot.domain import Alert
 from bot.errors import IngestError
 from bot.ingest import Jurisdiction, detect_and_parse
 from bot.policy import Decision, Rule, default_action, evaluate, load_rules
@@ -22,9 +23,6 @@ from bot.service import Service
 from bot.store import alerts as alert_store
 
 log = logging.getLogger(__name__)
-
-SENT_LIKE = (AlertStatus.QUEUED.value, AlertStatus.SENT.value)
-
 
 @dataclass
 class Intake:
@@ -66,38 +64,22 @@ class Intake:
         svc = self.service
         with svc.engine.connect() as conn:
             existing = alert_store.find_by_source(conn, alert.source, alert.source_id)
-            if existing is not None:
-                return {"id": existing.id, "duplicate": True, "status": existing.status}
-            action = decision.action
-            note = None
-            if action == "follow":
-                original = self._original(conn, alert)
-                if original is not None and original.status in SENT_LIKE:
-                    action = "auto"
-                else:
-                    action, note = "ignore", "the alert it refers to was never sent"
+        if existing is not None:
+            return {"id": existing.id, "duplicate": True, "status": existing.status}
         try:
-            alert_id = svc.submit(alert, operator=f"ingest:{origin}", action=action,
-                                  rule=decision.rule_name)
+            done = svc.lifecycle.submit(alert, operator=f"ingest:{origin}",
+                                        action=decision.action, rule=decision.rule_name)
         except sa.exc.IntegrityError:  # another worker stored it first
             with svc.engine.connect() as conn:
                 row = alert_store.find_by_source(conn, alert.source, alert.source_id)
             return {"id": row.id if row else None, "duplicate": True}
-        if action == "auto" and alert.msg_type is not MsgType.ALERT:
-            with svc.engine.begin() as conn:
-                original = self._original(conn, alert)
-                if original is not None and alert.msg_type is MsgType.CANCEL:
-                    alert_store.set_status(conn, original.id, AlertStatus.CANCELLED,
-                                           reason=f"cancelled by alert {alert_id}")
-        log.info("stored %s alert %d (%s, rule %s)", alert.kind.value, alert_id, action,
-                 decision.rule_name, extra={"alert_id": alert_id, "feed": origin})
-        result: dict[str, Any] = {"id": alert_id, "action": action}
-        if note:
-            result["note"] = note
+        log.info("stored %s alert %d (%s, rule %s)", alert.kind.value, done.id, done.action,
+                 decision.rule_name, extra={"alert_id": done.id, "feed": origin})
+        result: dict[str, Any] = {"id": done.id, "action": done.action,
+                                  "status": done.status.value}
+        if done.note:
+            result["note"] = done.note
         return result
-
-    def _original(self, conn: sa.Connection, alert: Alert) -> Any:
-        return alert_store.find_original(conn, alert.references)
 
 
 def describe(alert: Alert, decision: Decision) -> dict[str, Any]:

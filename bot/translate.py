@@ -20,7 +20,6 @@ renderer falls back (official text, else a note and English/Japanese).
 from __future__ import annotations
 
 import concurrent.futures
-import datetime as dt
 import hashlib
 import logging
 import os
@@ -29,14 +28,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.config import Config
-from bot.db.schema import translation_cache
 from bot.errors import ConfigError
 from bot.render import terms
 from bot.render.catalog import Catalogs
+from bot.store import translations as cache
 
 log = logging.getLogger(__name__)
 
@@ -291,36 +289,14 @@ class Translator:
 
     # ------------------------------------------------------------ cache
 
-    def _key(self, source: str, target: str, digest: str) -> sa.ColumnElement[bool]:
-        t = translation_cache.c
-        return sa.and_(t.provider == self.settings.provider, t.source_lang == source,
-                       t.target_lang == target, t.source_hash == digest)
-
     def _cached(self, source: str, target: str, digest: str) -> str | None:
         if self.engine is None:
             return None
-        try:
-            with self.engine.connect() as conn:
-                value = conn.execute(sa.select(translation_cache.c.translated)
-                                     .where(self._key(source, target, digest))).scalar()
-        except sa.exc.SQLAlchemyError as exc:
-            log.warning("translation cache unreadable: %s", type(exc).__name__)
-            return None
-        return value if isinstance(value, str) else None
+        return cache.get(self.engine, self.settings.provider, source, target, digest)
 
     def _store(self, source: str, target: str, digest: str, text: str, result: str) -> None:
-        if self.engine is None:
-            return
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(translation_cache.insert().values(
-                    provider=self.settings.provider, source_lang=source, target_lang=target,
-                    source_hash=digest, source_text=text, translated=result,
-                    created_at=dt.datetime.now(dt.UTC)))
-        except sa.exc.IntegrityError:
-            pass  # another worker cached the same text first
-        except sa.exc.SQLAlchemyError as exc:
-            log.warning("translation cache not written: %s", type(exc).__name__)
+        if self.engine is not None:
+            cache.put(self.engine, self.settings.provider, source, target, digest, text, result)
 
 
 def load_translator(config: Config, engine: Engine | None, catalogs: Catalogs | None = None,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from bot.config import ChannelSettings, Config, DeliverySettings, Secret, Settings, load_config
 from bot.db import make_engine, upgrade
 from bot.dispatcher import Dispatcher
-from bot.domain import Subscriber
+from bot.domain import Alert, Subscriber
 from bot.fakes.line import FakeLine
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
@@ -41,6 +41,10 @@ class Harness:
     @property
     def engine(self) -> sa.Engine:
         return self.service.engine
+
+    def submit(self, alert: Alert, **kw: Any) -> int:
+        """Submit through the lifecycle; the new alert's id."""
+        return self.service.lifecycle.submit(alert, **kw).id
 
     def seed(self, n: int, *, channels: tuple[str, ...] = ("telegram", "line"),
              wards: tuple[str, ...] | None = None) -> dict[str, list[Subscriber]]:

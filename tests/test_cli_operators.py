@@ -95,7 +95,14 @@ def test_approval_errors(telegram: FakeTelegram) -> None:
                            expect=1), f"alert {alert_id} is sent", "waiting for approval")
     _one_error_line(bousai("alert", "reject", str(alert_id), "--reason", "x", expect=1),
                     f"alert {alert_id} is sent")
-    bousai("alert", "cancel", str(alert_id), "--reason", "誤り", "--operator", "tanaka")
+    # Under the two-person rule a cancellation waits for a second operator too.
+    cancel = json_lines(bousai("alert", "cancel", str(alert_id), "--reason", "誤り",
+                               "--operator", "tanaka", "--yes", "--json").stdout)[0]
+    assert cancel["status"] == "pending_approval"
+    follow_id = int(cancel["follow_up"])
+    _one_error_line(bousai("alert", "approve", str(follow_id), "--operator", "tanaka",
+                           expect=1), "two-person rule")
+    bousai("alert", "approve", str(follow_id), "--operator", "suzuki")
     _one_error_line(bousai("alert", "approve", str(alert_id), "--operator", "suzuki",
                            expect=1), f"alert {alert_id} is cancelled")
     _one_error_line(bousai("alert", "cancel", str(alert_id), "--reason", "again",
@@ -104,7 +111,8 @@ def test_approval_errors(telegram: FakeTelegram) -> None:
                     "cancelled")
     approvals = [a for a in json_lines(bousai("audit", "--json").stdout)
                  if a["action"] == "approve"]
-    assert [(a["operator"], a["alert_id"]) for a in approvals] == [("tanaka", alert_id)]
+    assert [(a["operator"], a["alert_id"]) for a in approvals] == [("tanaka", alert_id),
+                                                                   ("suzuki", follow_id)]
 
 
 def test_database_not_upgraded(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,

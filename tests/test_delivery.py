@@ -44,7 +44,7 @@ def _status_counts(h: Harness, alert_id: int, channel: str | None = None) -> Cou
 def test_2000_subscribers_reached_exactly_once_on_three_platforms(db_url: str) -> None:
     with harness(db_url) as h:
         seeded = h.seed(2000)
-        alert_id = h.service.submit(_alert(h), operator="test", action="auto")
+        alert_id = h.submit(_alert(h), operator="test", action="auto")
         assert h.run_until_idle()
 
         tg = Counter(m.chat_id for m in h.telegram.sent)
@@ -70,7 +70,7 @@ def test_20_percent_failures_still_reach_everyone_once(db_url: str) -> None:
         # Telegram's client gives up after 1 s; the fake hangs 1.5 s on "timeouts".
         for ch in ("telegram",):
             h.config.channels[ch].options["timeout_seconds"] = 1.0
-        alert_id = h.service.submit(_alert(h), operator="test", action="auto")
+        alert_id = h.submit(_alert(h), operator="test", action="auto")
         h.x.fail_next(1, 503)
         assert h.run_until_idle()
 
@@ -89,7 +89,7 @@ def test_20_percent_failures_still_reach_everyone_once(db_url: str) -> None:
 def test_cancellation_mid_fan_out_stops_the_rest_and_follows_up(db_url: str) -> None:
     with harness(db_url, telegram_rate=40) as h:
         seeded = h.seed(300, channels=("telegram",))
-        original = h.service.submit(_alert(h), operator="test", action="auto")
+        original = h.submit(_alert(h), operator="test", action="auto")
         dispatcher = h.dispatcher()
         cancel_id: list[int] = []
 
@@ -102,7 +102,7 @@ def test_cancellation_mid_fan_out_stops_the_rest_and_follows_up(db_url: str) -> 
                 orig = get_alert(conn, original)
             follow = _alert(h, msg_type=MsgType.CANCEL, references=orig.source_id,
                             body_ja="誤報でした。", texts={"en": "That was a false alarm."})
-            cancel_id.append(h.service.submit(follow, operator="test", action="auto"))
+            cancel_id.append(h.submit(follow, operator="test", action="auto"))
             dispatcher.wake()
 
         thread = threading.Thread(target=cancel_when_some_sent)
@@ -142,9 +142,9 @@ def test_cancellation_mid_fan_out_stops_the_rest_and_follows_up(db_url: str) -> 
 def test_higher_priority_overtakes_a_backlog(db_url: str) -> None:
     with harness(db_url, telegram_rate=50) as h:
         h.seed(150, channels=("telegram",))
-        notice = h.service.submit(_alert(h, severity=Severity.MINOR, urgency=Urgency.FUTURE,
+        notice = h.submit(_alert(h, severity=Severity.MINOR, urgency=Urgency.FUTURE,
                                          body_ja="お知らせ"), operator="t", action="auto")
-        tsunami = h.service.submit(_alert(h, kind=Kind.TSUNAMI, severity=Severity.EXTREME,
+        tsunami = h.submit(_alert(h, kind=Kind.TSUNAMI, severity=Severity.EXTREME,
                                           body_ja="津波警報"), operator="t", action="auto")
         assert h.run_until_idle()
         with h.engine.connect() as conn:
@@ -161,7 +161,7 @@ def test_rejected_token_stops_only_that_channel(db_url: str) -> None:
     with harness(db_url) as h:
         seeded = h.seed(200)
         h.telegram.token = "999:another-token"  # the platform no longer accepts ours
-        alert_id = h.service.submit(_alert(h), operator="t", action="auto")
+        alert_id = h.submit(_alert(h), operator="t", action="auto")
         assert h.run_until_idle() is False  # a channel stopped: the run says so
         # LINE and X went out in full; Telegram waits for an operator, nothing lost.
         assert set(_line_recipients(h)) == {s.user_id for s in seeded["line"]}
@@ -182,7 +182,7 @@ def test_expired_alert_stops_sending(db_url: str) -> None:
     with harness(db_url) as h:
         h.seed(40, channels=("telegram",))
         now = dt.datetime.now(dt.UTC)
-        alert_id = h.service.submit(
+        alert_id = h.submit(
             _alert(h, issued=now - dt.timedelta(hours=2), expires=now + dt.timedelta(seconds=1)),
             operator="t", action="auto")
         time.sleep(1.5)
@@ -195,7 +195,7 @@ def test_scheduled_alert_waits_for_send_at(db_url: str) -> None:
     with harness(db_url) as h:
         h.seed(10, channels=("telegram",))
         send_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-        alert_id = h.service.submit(_alert(h, send_at=send_at), operator="t", action="auto")
+        alert_id = h.submit(_alert(h, send_at=send_at), operator="t", action="auto")
         assert h.run_until_idle()
         assert len(h.telegram.sent) == 10
         with h.engine.connect() as conn:

@@ -84,13 +84,20 @@ def test_issue_refuse_approve_send_cancel_reply_audit(telegram: FakeTelegram) ->
     # A finished alert: watch without --once exits at once, successfully.
     assert "done: 3 sent" in bousai("deliveries", "watch", str(alert_id)).stdout
 
-    # Operator B cancels; the follow-up goes to the chats the original reached.
+    # Operator B cancels; under the two-person rule the cancellation waits for A,
+    # then goes to the chats the original reached.
     cancelled = json_lines(bousai("alert", "cancel", str(alert_id), "--reason",
-                                  "水位が下がったため、避難指示を解除します。",
+                                  "誤った地域に送信しました。", "--yes",
                                   "--operator", "bob", "--json").stdout)[0]
     follow_id = int(cancelled["follow_up"])
     assert cancelled["cancelled"] == alert_id and follow_id != alert_id
+    assert cancelled["status"] == "pending_approval"
     bousai("run", "--until-idle")
+    assert len(telegram.sent) == len(REACHED)  # nothing goes out before approval
+    bousai("alert", "approve", str(follow_id), "--operator", "alice")
+    bousai("run", "--until-idle")
+    assert json_lines(bousai("alert", "show", str(alert_id), "--json").stdout)[0][
+        "status"] == "cancelled"
 
     replies = [m for m in telegram.sent if m.chat_id in originals
                and m is not originals[m.chat_id]]
@@ -119,7 +126,8 @@ def test_issue_refuse_approve_send_cancel_reply_audit(telegram: FakeTelegram) ->
     audit = json_lines(bousai("audit", "--json").stdout)
     steps = [(a["action"], a["operator"], a["alert_id"]) for a in audit]
     assert steps == [("issue", "alice", alert_id), ("approve", "bob", alert_id),
-                     ("issue", "bob", follow_id), ("cancel", "bob", alert_id)]
+                     ("issue", "bob", follow_id), ("approve", "alice", follow_id),
+                     ("cancel", "bob", alert_id)]
     assert audit[-1]["details"]["follow_up"] == follow_id
     assert [a["id"] for a in audit] == sorted(a["id"] for a in audit)
     text = bousai("audit", "--alert", str(alert_id)).stdout

@@ -1,4 +1,4 @@
-"""``bousai alert …``: issue, preview, approve, reject, update, cancel, list, show."""
+"""``bousai alert …``: issue, preview, approve, reject, update, lift, cancel, list, show."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from bot.cli.common import (
     parse_since,
     service_context,
 )
-from bot.domain import Alert, AlertStatus, Kind, MsgType, Severity, Urgency
+from bot.domain import Alert, AlertStatus, Kind, Severity, Urgency
 from bot.errors import ValidationError
+from bot.lifecycle import Prepared, Submitted
+from bot.service import Service
 
 app = typer.Typer(help="Alerts: issue, preview, approve, reject, update, cancel, list, show.",
                   no_args_is_help=True)
@@ -56,41 +58,55 @@ def _texts(pairs: list[str] | None, text_en: str | None) -> dict[str, str]:
     return out
 
 
-def _preview_rows(svc: Any, alert: Alert) -> list[dict[str, Any]]:
-    rows = []
-    for language in svc.config.languages:
-        text, mt = svc.renderer.text(alert, language)
-        for name, plan in svc.plans.items():
-            r = svc.renderer.fit(text, language, name, plan.limits, machine_translated=mt)
-            rows.append({"language": language, "channel": name, "parts": list(r.parts),
-                         "length": list(r.lengths), "limit": r.limit,
-                         "machine_translated": r.machine_translated})
-    return rows
+def _preview_rows(prepared: Prepared) -> list[dict[str, Any]]:
+    return [{"language": r.language, "channel": r.channel, "parts": list(r.parts),
+             "length": list(r.lengths), "limit": r.limit,
+             "machine_translated": r.machine_translated} for r in prepared.renderings]
 
 
-def _delivery_plan(svc: Any, alert: Alert, rows: list[dict[str, Any]] | None = None
-                   ) -> dict[str, Any]:
+def _delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
     """Recipients and requests per channel, time at the platform's limit, and the
     budgets: LINE quota after the send, X posts against the 24-hour budget."""
     from bot.budget import line_quota, x_budget
 
-    counts = svc.plan(alert)
     out: dict[str, Any] = {}
-    for name, by_lang in counts.items():
+    for name, by_lang in prepared.counts.items():
         limits = svc.plans[name].limits
         recipients = sum(by_lang.values())
         per = limits.recipients_per_request
         requests = sum(-(-n // per) for n in by_lang.values())
-        if name == "x" and rows is not None:  # a thread is several posts
-            requests = sum(len(r["parts"]) for r in rows
-                           if r["channel"] == "x" and r["language"] in by_lang)
-        out[name] = {"recipients": recipients, "by_language": by_lang, "requests": requests,
+        if name == "x":  # a thread is several posts
+            requests = sum(len(r.parts) for r in prepared.renderings
+                           if r.channel == "x" and r.language in by_lang)
+        out[name] = {"recipients": recipients, "by_language": dict(by_lang),
+                     "requests": requests,
                      "seconds_at_limit": round(requests / limits.requests_per_second, 1)}
     if "line" in out and out["line"]["recipients"]:
         out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
     if "x" in out and out["x"]["requests"]:
         out["x"]["budget"] = x_budget(svc, out["x"]["requests"])
     return out
+
+
+def _confirm(svc: Service, prepared: Prepared, yes: bool, question: str) -> dict[str, Any]:
+    """Warnings, the preview and the plan, then the operator's yes (unless --yes)."""
+    from bot.budget import warnings_for
+
+    rows = _preview_rows(prepared)
+    plan = _delivery_plan(svc, prepared)
+    for warning in warnings_for(plan):
+        typer.echo(f"warning: {warning}", err=True)
+    if not yes:
+        _print_preview(rows, plan)
+        if not typer.confirm(question, default=False, err=True):
+            raise fail("nothing sent", code=1)
+    return plan
+
+
+def _submitted(done: Submitted, what: str) -> str:
+    if done.status is AlertStatus.PENDING_APPROVAL:
+        return (f"{what} — waits for a second operator: `bousai alert approve {done.id}`")
+    return what
 
 
 def _print_preview(rows: list[dict[str, Any]], plan: dict[str, Any]) -> None:
@@ -187,30 +203,16 @@ def issue(
             texts=_texts(text, text_en), params=params, issued=now,
             expires=_when(expires, "--expires"), send_at=_when(send_at, "--send-at"),
             test=test or k is Kind.DRILL)
-        rows = _preview_rows(svc, alert)
-        plan = _delivery_plan(svc, alert, rows)
-        from bot.budget import warnings_for
-
-        for warning in warnings_for(plan):
-            typer.echo(f"warning: {warning}", err=True)
-        if not yes:
-            _print_preview(rows, plan)
-            if not typer.confirm("Send this alert?", default=False, err=True):
-                raise fail("not issued", code=1)
-        two_person = bool(svc.config.section("operators").get("two_person_rule", True))
-        alert_id = svc.submit(alert, operator=who, action="auto",
-                              require_approval=two_person and not alert.test)
-        with svc.engine.connect() as conn:
-            from bot.store.alerts import get_row
-
-            status = get_row(conn, alert_id).status
+        prepared = svc.lifecycle.prepare(alert)
+        plan = _confirm(svc, prepared, yes, "Send this alert?")
+        done = svc.lifecycle.submit(prepared, operator=who, action="auto",
+                                    require_approval=svc.two_person_rule and not alert.test)
+        alert_id, status = done.id, done.status.value
     if as_json:
         echo_json({"id": alert_id, "status": status, "kind": k.value, "wards": list(wards),
                    "test": alert.test, "operator": who, "plan": plan})
     else:
-        typer.echo(f"alert {alert_id} {status}"
-                   + (" — a second operator must run `bousai alert approve "
-                      f"{alert_id}`" if status == AlertStatus.PENDING_APPROVAL.value else ""))
+        typer.echo(_submitted(done, f"alert {alert_id} {status}"))
 
 
 @app.command("approve")
@@ -221,8 +223,10 @@ def approve(alert_id: int, operator: Annotated[str | None, typer.Option()] = Non
     Example: BOUSAI_OPERATOR=tanaka bousai alert approve 12
     """
     with service_context() as svc:
-        svc.approve(alert_id, operator_name(operator))
-    typer.echo(f"alert {alert_id} approved and queued")
+        prepared = svc.lifecycle.approve(alert_id, operator_name(operator))
+    recipients = sum(sum(v.values()) for v in prepared.counts.values())
+    typer.echo(f"alert {alert_id} approved and queued: {prepared.alert.kind.value} "
+               f"{prepared.alert.msg_type.value}, {recipients} recipients")
 
 
 @app.command("reject")
@@ -234,7 +238,7 @@ def reject(alert_id: int, reason: Annotated[str, typer.Option(help="why")],
     Example: bousai alert reject 12 --reason "wrong ward"
     """
     with service_context() as svc:
-        svc.reject(alert_id, operator_name(operator), reason)
+        svc.lifecycle.reject(alert_id, operator_name(operator), reason)
     typer.echo(f"alert {alert_id} rejected")
 
 
@@ -310,7 +314,7 @@ def preview(
     with service_context() as svc:
         with svc.engine.connect() as conn:
             alert = get_alert(conn, alert_id)
-        rows = [r for r in _preview_rows(svc, alert)
+        rows = [r for r in _preview_rows(svc.lifecycle.prepare(alert))
                 if (language is None or r["language"] == language)
                 and (channel is None or r["channel"] == channel)]
         if as_json:
@@ -323,95 +327,3 @@ def preview(
             for p in r["parts"]:
                 typer.echo(p)
                 typer.echo("")
-
-
-def _follow_up(svc: Any, alert_id: int, msg_type: MsgType, text_ja: str,
-               texts: dict[str, str], operator: str, reason: str | None) -> int:
-    from bot.store.alerts import get_row, row_to_alert
-
-    with svc.engine.connect() as conn:
-        row = get_row(conn, alert_id)
-    original = row_to_alert(row)
-    if row.msg_type != MsgType.ALERT.value:
-        raise ValidationError(f"alert {alert_id} is itself a {row.msg_type}; "
-                              f"use the original alert's id ({row.ref_alert_id})")
-    if row.status in (AlertStatus.CANCELLED.value, AlertStatus.REJECTED.value):
-        raise ValidationError(f"alert {alert_id} is already {row.status}")
-    if row.status in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
-        raise ValidationError(
-            f"alert {alert_id} has not gone out ({row.status}): reject it with `bousai alert "
-            f"reject {alert_id} --reason …` and issue a corrected one")
-    follow = Alert(
-        source="cli", source_id=str(uuid.uuid4()), kind=original.kind, msg_type=msg_type,
-        references=original.source_id, severity=original.severity, urgency=original.urgency,
-        wards=original.wards, headline_ja=original.headline_ja,
-        body_ja=text_ja or original.body_ja, texts=texts or dict(original.texts),
-        params=dict(original.params) | ({"reason_ja": reason} if reason else {}),
-        issued=dt.datetime.now(dt.UTC), test=original.test)
-    if msg_type is MsgType.UPDATE:
-        new_id: int = svc.submit(follow, operator=operator, action="auto")
-        return new_id
-    from bot.store.alerts import audit, set_status
-
-    # A cancellation: the follow-up and the original's new status in one transaction.
-    with svc.engine.begin() as conn:
-        new_id = svc.submit_in(conn, follow, operator=operator, action="auto")
-        set_status(conn, alert_id, AlertStatus.CANCELLED, reason=reason)
-        audit(conn, operator, "cancel", alert_id=alert_id, reason=reason, follow_up=new_id)
-    return new_id
-
-
-@app.command("update")
-@handle_errors
-def update(
-    alert_id: int,
-    text_ja: Annotated[str, typer.Option("--text-ja", help="the corrected Japanese text")],
-    text_en: Annotated[str | None, typer.Option("--text-en")] = None,
-    text: Annotated[list[str] | None, typer.Option(help="LANG=TEXT; repeat")] = None,
-    operator: Annotated[str | None, typer.Option()] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Send a correction of an alert: stops its pending sends and follows up where it
-    went out (Telegram reply, X reply, LINE message naming the original).
-
-    Example: bousai alert update 12 --text-ja "避難所は西区役所に変更しました。"
-    """
-    with service_context() as svc:
-        new_id = _follow_up(svc, alert_id, MsgType.UPDATE, text_ja, _texts(text, text_en),
-                            operator_name(operator), None)
-    if as_json:
-        echo_json({"id": new_id, "updates": alert_id})
-    else:
-        typer.echo(f"alert {new_id} corrects alert {alert_id}")
-
-
-@app.command("cancel")
-@handle_errors
-def cancel(
-    alert_id: int,
-    reason: Annotated[str, typer.Option(help="why (Japanese; shown to recipients)")],
-    operator: Annotated[str | None, typer.Option()] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Cancel an alert: stops its pending sends and tells those already reached.
-
-    Example: bousai alert cancel 12 --reason "誤って送信しました"
-    """
-    from bot.store.alerts import audit, get_row, set_status
-
-    who = operator_name(operator)
-    with service_context() as svc:
-        with svc.engine.connect() as conn:
-            row = get_row(conn, alert_id)
-        if row.status in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
-            with svc.engine.begin() as conn:
-                set_status(conn, alert_id, AlertStatus.CANCELLED, reason=reason)
-                audit(conn, who, "cancel", alert_id=alert_id, reason=reason)
-            new_id = None
-        else:
-            new_id = _follow_up(svc, alert_id, MsgType.CANCEL, reason, {}, who, reason)
-    if as_json:
-        echo_json({"cancelled": alert_id, "follow_up": new_id})
-    else:
-        typer.echo(f"alert {alert_id} cancelled"
-                   + (f"; follow-up alert {new_id} queued" if new_id else ""))

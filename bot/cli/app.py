@@ -10,12 +10,15 @@ import typer
 from bot.cli import alerts, deliveries, feeds, subscribers
 from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
+from bot.cli.follow_ups import follow_ups
 from bot.cli.ingest import ingest_command
 from bot.cli.resend import resend_failed
 from bot.cli.run import run_command
 from bot.cli.signup_links import signup_links
 
 alerts.app.command("resend-failed")(resend_failed)
+for _command in follow_ups.registered_commands:  # update, lift, cancel
+    alerts.app.registered_commands.append(_command)
 
 app = typer.Typer(
     name="bousai",

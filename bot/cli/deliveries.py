@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import typer
 
 from bot.cli.common import echo_json, fail, handle_errors, parse_since, service_context
-from bot.db.schema import deliveries
+from bot.store import deliveries as ledger
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -51,22 +51,13 @@ def log_(
     """
     if fmt not in ("table", "jsonl", "csv"):
         raise fail("--format must be table, jsonl or csv")
-    d = deliveries
-    query = sa.select(d).order_by(d.c.id)
-    if alert is not None:
-        query = query.where(d.c.alert_id == alert)
-    if status:
-        query = query.where(d.c.status == status)
-    if channel:
-        query = query.where(d.c.channel == channel)
     since_t = parse_since(since)
-    if since_t is not None:
-        query = query.where(d.c.updated_at >= since_t)
     writer = csv.writer(sys.stdout) if fmt == "csv" else None
     if writer:
         writer.writerow(FIELDS)
     with service_context() as svc, svc.engine.connect() as conn:
-        for r in conn.execute(query.execution_options(yield_per=2000)):
+        for r in ledger.log_rows(conn, alert_id=alert, status=status, channel=channel,
+                                 since=since_t):
             rec = _record(r)
             if fmt == "jsonl":
                 echo_json(rec)
@@ -135,23 +126,13 @@ def take_snapshot(conn: sa.Connection, alert_id: int, *, errors: int = 5) -> Sna
     from bot.store.alerts import get_row
 
     row = get_row(conn, alert_id)
-    d = deliveries
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    for ch, lang, status, recips in conn.execute(
-            sa.select(d.c.channel, d.c.language, d.c.status,
-                      sa.func.sum(d.c.recipient_count))
-            .where(d.c.alert_id == alert_id)
-            .group_by(d.c.channel, d.c.language, d.c.status)):
+    for ch, lang, status, recips in ledger.recipients_by_status(conn, alert_id):
         key = "pending" if status in OPEN else status if status in ("sent", "failed") \
             else "other"
         c = counts.setdefault((ch, lang), {})
         c[key] = c.get(key, 0) + int(recips or 0)
-    newest = sa.func.max(d.c.updated_at)
-    latest = [err for err, _ in conn.execute(
-        sa.select(d.c.last_error, newest)
-        .where(d.c.alert_id == alert_id, d.c.last_error.is_not(None),
-               d.c.status.in_(("failed", *OPEN)))
-        .group_by(d.c.last_error).order_by(newest.desc(), d.c.last_error).limit(errors))]
+    latest = ledger.latest_errors(conn, alert_id, errors)
     return Snapshot(alert_id=alert_id, alert_status=str(row.status), at=time.monotonic(),
                     groups={k: GroupCounts(**v) for k, v in sorted(counts.items())},
                     errors=tuple(latest))
@@ -313,15 +294,10 @@ def stats(
 
     Example: bousai deliveries stats --since 6h --json
     """
-    d = deliveries
     since_t = parse_since(since)
-    query = sa.select(d.c.channel, d.c.status, d.c.recipient_count, d.c.attempts,
-                      d.c.created_at, d.c.sent_at)
-    if since_t is not None:
-        query = query.where(d.c.created_at >= since_t)
     per: dict[str, _ChannelStats] = {}
     with service_context() as svc, svc.engine.connect() as conn:
-        for r in conn.execute(query.execution_options(yield_per=5000)):
+        for r in ledger.stats_rows(conn, since_t):
             st = per.setdefault(r.channel, _ChannelStats())
             st.rows += 1
             st.recipients += r.recipient_count

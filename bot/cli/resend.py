@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
 import typer
 
 from bot.cli.common import echo_json, handle_errors, operator_name, service_context
-from bot.db.schema import alerts, deliveries, subscribers, utcnow
-from bot.domain import AlertStatus, DeliveryStatus
+from bot.db.schema import utcnow
+from bot.domain import AlertStatus
 from bot.errors import OperatorError
+from bot.service import Service
+from bot.store import deliveries as ledger
+from bot.store import subscribers as subs_store
+from bot.store.fanout import PER_RECIPIENT
 
 # Alert states whose failed deliveries must not go out again.
 REFUSED = {
@@ -18,21 +22,16 @@ REFUSED = {
     AlertStatus.REJECTED.value: "it was rejected",
     AlertStatus.EXPIRED.value: "it has expired",
     AlertStatus.IGNORED.value: "it was ignored by policy",
+    AlertStatus.LIFTED.value: "it was lifted",
 }
 
 
-def _plan_resend(conn: sa.Connection, svc: Any, alert_id: int) -> tuple[list[int], int]:
+def _plan_resend(conn: sa.Connection, svc: Service, alert_id: int) -> tuple[list[int], int]:
     """(ids of failed rows to resend, number skipped because their one recipient
     blocked the bot or left)."""
-    from bot.fanout import PER_RECIPIENT
-
-    d = deliveries
     resend: list[int] = []
     skipped = 0
-    rows = list(conn.execute(sa.select(d.c.id, d.c.channel, d.c.recipients)
-                             .where(d.c.alert_id == alert_id,
-                                    d.c.status == DeliveryStatus.FAILED.value)
-                             .order_by(d.c.id)))
+    rows = ledger.failed_rows(conn, alert_id)
     # Per-recipient channels (Telegram): a row to a subscriber who is no longer
     # active (blocked the bot, /stop, erased) is not sent again.
     single: dict[str, set[str]] = {}
@@ -40,14 +39,8 @@ def _plan_resend(conn: sa.Connection, svc: Any, alert_id: int) -> tuple[list[int
         plan = svc.plans.get(r.channel)
         if plan is not None and plan.mode == PER_RECIPIENT and len(r.recipients) == 1:
             single.setdefault(r.channel, set()).add(str(r.recipients[0]))
-    active: set[tuple[str, str]] = set()
-    for channel, users in single.items():
-        ids = sorted(users)
-        for i in range(0, len(ids), 5000):
-            active.update((channel, u) for (u,) in conn.execute(
-                sa.select(subscribers.c.user_id).where(
-                    subscribers.c.channel == channel, subscribers.c.active,
-                    subscribers.c.user_id.in_(ids[i:i + 5000]))))
+    active = {(channel, u) for channel, users in single.items()
+              for u in subs_store.active_among(conn, channel, users)}
     for r in rows:
         if r.channel in single and len(r.recipients) == 1 \
                 and (r.channel, str(r.recipients[0])) not in active:
@@ -72,7 +65,7 @@ def resend_failed(
 
     Example: bousai alert resend-failed 12 --operator tanaka
     """
-    from bot.store.alerts import audit, get_row, set_status
+    from bot.store.alerts import get_row, latest_follow_up
 
     who = operator_name(operator)
     with service_context() as svc:
@@ -80,8 +73,7 @@ def resend_failed(
             row = get_row(conn, alert_id, lock=True)
             if row.status in REFUSED:
                 raise OperatorError(f"alert {alert_id} is not resent: {REFUSED[row.status]}")
-            follow = conn.execute(sa.select(alerts.c.id, alerts.c.msg_type).where(
-                alerts.c.ref_alert_id == alert_id).order_by(alerts.c.id.desc())).first()
+            follow = latest_follow_up(conn, alert_id)
             if follow is not None:
                 raise OperatorError(
                     f"alert {alert_id} is not resent: alert {follow.id} ({follow.msg_type}) "
@@ -98,22 +90,7 @@ def resend_failed(
                     f"alert {alert_id}: nothing to resend; all {skipped} failed deliveries "
                     "went to subscribers who blocked the bot or left")
             if not dry_run:
-                now = utcnow()
-                d = deliveries
-                n = 0
-                for i in range(0, len(ids), 5000):
-                    n += int(conn.execute(
-                        sa.update(d).where(d.c.id.in_(ids[i:i + 5000]),
-                                           d.c.status == DeliveryStatus.FAILED.value)
-                        .values(status=DeliveryStatus.PENDING.value, attempts=0,
-                                next_attempt_at=now, claimed_by=None, updated_at=now,
-                                last_error=sa.literal("before resend: ")
-                                + sa.func.coalesce(d.c.last_error, "")))
-                        .rowcount or 0)
-                if row.status == AlertStatus.SENT.value:
-                    # Open again, so the dispatcher marks it sent when these are done.
-                    set_status(conn, alert_id, AlertStatus.QUEUED)
-                audit(conn, who, "resend", alert_id=alert_id, deliveries=n, skipped=skipped)
+                n = svc.lifecycle.resend(conn, alert_id, who, ids, skipped)
             else:
                 n = len(ids)
     count = n

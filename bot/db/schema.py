@@ -136,6 +136,9 @@ deliveries = sa.Table(
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("language", sa.String(16), nullable=False),
     sa.Column("recipients", sa.JSON, nullable=False),
+    # The one recipient of a per-chat row (NULL for batches and posts): erasure finds
+    # a subscriber's rows through the index below.
+    sa.Column("recipient", sa.String(128)),
     sa.Column("recipient_count", sa.Integer, nullable=False),
     sa.Column("status", sa.String(12), nullable=False),
     sa.Column("priority", sa.Integer, nullable=False),
@@ -155,6 +158,7 @@ deliveries = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow),
     sa.Index(None, "status", "channel", "priority", "next_attempt_at"),
     sa.Index(None, "alert_id", "status"),
+    sa.Index("ix_deliveries_channel_recipient", "channel", "recipient"),
 )
 
 feed_state = sa.Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -154,3 +154,31 @@ def audit_rows(conn: sa.Connection, *, since: dt.datetime | None = None) -> list
     if since is not None:
         query = query.where(audit_log.c.at >= since)
     return list(conn.execute(query))
+
+
+def set_status_many(conn: sa.Connection, ids: Collection[int], from_states: Collection[str],
+                    status: AlertStatus) -> int:
+    """Move the alerts ``ids`` that are still in one of ``from_states`` to ``status``."""
+    return int(conn.execute(sa.update(alerts).where(
+        alerts.c.id.in_(list(ids)), alerts.c.status.in_([str(s) for s in from_states])).values(
+        status=status.value, updated_at=utcnow())).rowcount or 0)
+
+
+def ids_where(conn: sa.Connection, *, statuses: Collection[str], expired_by: dt.datetime
+              ) -> list[int]:
+    """Alerts in ``statuses`` whose expiry has passed by ``expired_by``."""
+    return [int(i) for (i,) in conn.execute(sa.select(alerts.c.id).where(
+        alerts.c.status.in_([str(s) for s in statuses]), alerts.c.expires.is_not(None),
+        alerts.c.expires <= expired_by))]
+
+
+def due_select(status: AlertStatus, now: dt.datetime) -> sa.Select[tuple[int]]:
+    """Alerts in ``status`` whose send time (if any) has come."""
+    return sa.select(alerts.c.id).where(
+        alerts.c.status == status.value,
+        sa.or_(alerts.c.send_at.is_(None), alerts.c.send_at <= now))
+
+
+def latest_follow_up(conn: sa.Connection, alert_id: int) -> sa.Row[Any] | None:
+    return conn.execute(sa.select(alerts).where(
+        alerts.c.ref_alert_id == alert_id).order_by(alerts.c.id.desc())).first()

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.db.schema import deliveries, subscriber_wards, subscribers, utcnow
+from bot.db.schema import subscriber_wards, subscribers, utcnow
 from bot.domain import Subscriber, kinds_from_mask, kinds_mask
 
 
@@ -153,14 +153,9 @@ def erase(conn: sa.Connection, channel: str, user_id: str) -> bool:
         subscribers.c.channel == channel, subscribers.c.user_id == user_id)).first()
     if row is None:
         return False
-    # Anonymise the ledger: single-recipient rows lose the id, batches lose the member.
-    rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.recipients).where(
-        deliveries.c.channel == channel))
-    for d in rows:
-        if user_id in d.recipients:
-            kept = ["(erased)" if r == user_id else r for r in d.recipients]
-            conn.execute(sa.update(deliveries).where(deliveries.c.id == d.id).values(
-                recipients=kept))
+    from bot.store.deliveries import anonymise
+
+    anonymise(conn, channel, user_id)
     conn.execute(sa.delete(subscriber_wards).where(subscriber_wards.c.subscriber_id == row.id))
     conn.execute(sa.delete(subscribers).where(subscribers.c.id == row.id))
     return True
@@ -183,3 +178,14 @@ def stats(conn: sa.Connection) -> dict[str, Any]:
         subscribers.c.active)).scalar_one()
     return {"total": int(total), "active": int(active), "inactive": int(total) - int(active),
             "by_channel": by["channel"], "by_language": by["language"], "by_ward": wards}
+
+
+def active_among(conn: sa.Connection, channel: str, user_ids: Iterable[str]) -> set[str]:
+    """Which of ``user_ids`` are active subscribers of ``channel``."""
+    ids = sorted(set(user_ids))
+    out: set[str] = set()
+    for i in range(0, len(ids), 5000):
+        out.update(str(u) for (u,) in conn.execute(sa.select(subscribers.c.user_id).where(
+            subscribers.c.channel == channel, subscribers.c.active,
+            subscribers.c.user_id.in_(ids[i:i + 5000]))))
+    return out

@@ -1,4 +1,4 @@
-"""Fan-out: from an accepted alert to renderings and delivery rows, in one transaction.
+"""Fan-out: from an accepted alert to its delivery rows, inside the caller's transaction.
 
 One delivery row per unit of sending: one Telegram message per chat, one LINE
 multicast per at most 500 users of one language, one X post (or thread) per
@@ -17,9 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.db.schema import deliveries, renderings, subscriber_wards, subscribers, utcnow
+from bot.db.schema import deliveries, subscriber_wards, subscribers, utcnow
 from bot.domain import Alert, DeliveryStatus
-from bot.render import Renderer, Rendering
 from channels.base import Limits
 
 PER_RECIPIENT = "per_recipient"
@@ -55,26 +54,6 @@ def _subscriber_filter(alert: Alert, channel: str) -> list[sa.ColumnElement[bool
     return conds
 
 
-def render_all(
-    conn: sa.Connection, alert: Alert, alert_id: int, renderer: Renderer,
-    channels: Mapping[str, ChannelPlan], languages: tuple[str, ...],
-) -> dict[tuple[str, str], Rendering]:
-    out: dict[tuple[str, str], Rendering] = {}
-    rows = []
-    for language in languages:
-        text, mt = renderer.text(alert, language)
-        for name, plan in channels.items():
-            r = renderer.fit(text, language, name, plan.limits, machine_translated=mt)
-            out[(language, name)] = r
-            rows.append({"alert_id": alert_id, "language": language, "channel": name,
-                         "parts": list(r.parts), "machine_translated": mt,
-                         "created_at": utcnow()})
-    conn.execute(sa.delete(renderings).where(renderings.c.alert_id == alert_id))
-    if rows:
-        conn.execute(sa.insert(renderings), rows)
-    return out
-
-
 def _json_array(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     if conn.dialect.name == "postgresql":
         return sa.func.json_build_array(column)
@@ -106,13 +85,14 @@ def _per_recipient_insert(conn: sa.Connection, alert: Alert, alert_id: int, chan
     key = sa.literal(f"{alert_id}-{channel[:2]}-") + sa.cast(s.c.id, sa.String)
     select = sa.select(
         sa.literal(alert_id), sa.literal(channel), s.c.language,
-        _json_array(conn, s.c.user_id), sa.literal(1),
+        _json_array(conn, s.c.user_id), s.c.user_id, sa.literal(1),
         sa.literal(DeliveryStatus.PENDING.value), sa.literal(alert.priority), sa.literal(0),
         sa.literal(due, deliveries.c.next_attempt_at.type), key,
         sa.literal(now, deliveries.c.created_at.type),
         sa.literal(now, deliveries.c.updated_at.type),
     ).where(*_subscriber_filter(alert, channel))
-    cols = ["alert_id", "channel", "language", "recipients", "recipient_count", "status",
+    cols = ["alert_id", "channel", "language", "recipients", "recipient", "recipient_count",
+            "status",
             "priority", "attempts", "next_attempt_at", "idempotency_key", "created_at",
             "updated_at"]
     result = conn.execute(sa.insert(deliveries).from_select(cols, select),
@@ -143,6 +123,7 @@ def _batched(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan
             pending.append({
                 "alert_id": alert_id, "channel": plan.name, "language": group_lang,
                 "recipients": group, "recipient_count": len(group),
+                "recipient": group[0] if len(group) == 1 else None,
                 "status": DeliveryStatus.PENDING.value, "priority": alert.priority,
                 "attempts": 0, "next_attempt_at": due,
                 "idempotency_key": str(uuid.uuid4()), "created_at": now, "updated_at": now,

@@ -1,0 +1,360 @@
+"""Every state change of an alert, through one transition table checked in one place.
+
+The CLI, the feeds, the web and the chat handlers all come here; none of them
+sets an alert's status itself. The path of an accepted alert::
+
+    prepare(alert)      render every (language, channel), translate free text,
+                        count recipients: outside any transaction (this is also
+                        what a preview shows)
+    submit(prepared)    one short transaction: the alert, its renderings, the
+                        original's stopped rows and the delivery rows
+    approve / reject    a held alert or one that waits for a second operator
+    finish / expire     housekeeping: an alert whose rows are all done is sent,
+                        failed or expired
+
+Follow-ups (update, lift, cancel) are alerts of their own that go through the
+same policy, preview and two-person rule; when one is accepted, in the same
+transaction, the original's pending rows stop, the original becomes
+``cancelled`` or ``lifted``, and the follow-up goes to those the original reached.
+A *lift* (an order that was right and has ended) is not a *cancel* (a message
+sent in error).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from bot.domain import Alert, AlertStatus, MsgType
+from bot.errors import OperatorError
+from bot.render import Rendering
+from bot.store import alerts as alert_store
+from bot.store import deliveries as ledger
+from bot.store.fanout import BROADCAST, plan_counts, write_deliveries
+
+if TYPE_CHECKING:
+    from bot.service import Service
+
+log = logging.getLogger(__name__)
+
+S = AlertStatus
+
+
+class Event(enum.StrEnum):
+    HOLD = "hold"  # stored by ingest; an operator decides
+    SUBMIT = "submit"  # waits for a second operator
+    IGNORE = "ignore"  # recorded only (outside the city, policy says so)
+    ACCEPT = "accept"  # rendered and queued without a second person
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"  # cancelled before anything went out
+    CANCEL = "cancel"  # the original, when its cancellation is accepted
+    LIFT = "lift"  # the original, when its lifting is accepted
+    RESEND = "resend"  # failed rows queued again
+    FINISH = "finish"  # every row done, some sent
+    FAIL = "fail"  # every row done, none sent, none expired
+    EXPIRE = "expire"  # past its expiry with nothing sent, or never approved in time
+
+
+NEW = None
+WAITING = frozenset({S.PENDING_APPROVAL, S.HELD})
+OUT = frozenset({S.QUEUED, S.SENT, S.FAILED, S.EXPIRED})
+
+#: event → (states it may happen in, state it leads to)
+TRANSITIONS: Mapping[Event, tuple[frozenset[AlertStatus | None], AlertStatus]] = {
+    Event.HOLD: (frozenset({NEW}), S.HELD),
+    Event.SUBMIT: (frozenset({NEW}), S.PENDING_APPROVAL),
+    Event.IGNORE: (frozenset({NEW}), S.IGNORED),
+    Event.ACCEPT: (frozenset({NEW}), S.QUEUED),
+    Event.APPROVE: (WAITING, S.QUEUED),
+    Event.REJECT: (WAITING, S.REJECTED),
+    Event.WITHDRAW: (WAITING, S.CANCELLED),
+    Event.CANCEL: (OUT | {S.LIFTED}, S.CANCELLED),
+    Event.LIFT: (OUT, S.LIFTED),
+    Event.RESEND: (frozenset({S.QUEUED, S.SENT, S.FAILED}), S.QUEUED),
+    Event.FINISH: (frozenset({S.QUEUED}), S.SENT),
+    Event.FAIL: (frozenset({S.QUEUED}), S.FAILED),
+    Event.EXPIRE: (frozenset({S.QUEUED}) | WAITING, S.EXPIRED),
+}
+
+#: what happens to the original when a follow-up of this type is accepted
+ON_ORIGINAL = {MsgType.CANCEL: Event.CANCEL, MsgType.LIFT: Event.LIFT}
+
+
+def check(event: Event, current: AlertStatus | str | None, alert_id: int | None = None
+          ) -> AlertStatus:
+    """The state ``event`` leads to from ``current``, or an OperatorError saying why not."""
+    allowed, target = TRANSITIONS[event]
+    state = None if current is None else S(current)
+    if state not in allowed:
+        names = " or ".join(sorted(s.value for s in allowed if s is not None)) or "new"
+        needs = _NEEDS.get(event, f"{event.value} is only possible when it is {names}")
+        raise OperatorError(f"alert {alert_id} is {state.value if state else 'new'}; {needs}")
+    return target
+
+
+_NEEDS = {
+    Event.APPROVE: "only alerts waiting for approval (held or pending_approval) can be "
+                   "approved",
+    Event.REJECT: "only alerts waiting for approval (held or pending_approval) can be "
+                  "rejected",
+    Event.WITHDRAW: "only alerts that have not gone out can be withdrawn",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prepared:
+    """An alert ready to commit: rendered, translated and counted."""
+
+    alert: Alert
+    renderings: tuple[Rendering, ...] = ()
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    original: Any = None  # the stored row a follow-up refers to (None: not found)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submitted:
+    id: int
+    status: AlertStatus
+    action: str
+    note: str | None = None
+    duplicate: bool = False
+
+
+class Lifecycle:
+    def __init__(self, service: Service) -> None:
+        self.svc = service
+        self.engine = service.engine
+
+    # ------------------------------------------------------------ prepare
+
+    def prepare(self, alert: Alert, *, original: Any = ..., render: bool = True) -> Prepared:
+        """Render (and machine-translate) every language for every channel and count
+        the recipients. Runs outside any transaction; the translator may write its
+        cache meanwhile."""
+        svc = self.svc
+        if original is ...:
+            original = None
+            if alert.msg_type is not MsgType.ALERT:
+                with self.engine.connect() as conn:
+                    original = alert_store.find_original(conn, alert.references)
+        if not render:
+            return Prepared(alert=alert, original=original)
+        out: list[Rendering] = []
+        for language in svc.config.languages:
+            text, mt = svc.renderer.text(alert, language)
+            out.extend(svc.renderer.fit(text, language, name, plan.limits,
+                                        machine_translated=mt)
+                       for name, plan in svc.plans.items())
+        with self.engine.connect() as conn:
+            counts = plan_counts(conn, alert, svc.plans)
+        return Prepared(alert=alert, renderings=tuple(out), counts=counts, original=original)
+
+    # ------------------------------------------------------------ submit
+
+    def submit(self, item: Alert | Prepared, *, operator: str, action: str = "auto",
+               require_approval: bool = False, rule: str | None = None) -> Submitted:
+        """Store an alert under a policy action: ``auto`` (accept now, or wait for a
+        second operator with ``require_approval``), ``hold``, ``ignore`` or ``follow``
+        (a follow-up from a feed: sent when the original went out)."""
+        prepared = item if isinstance(item, Prepared) else None
+        alert = prepared.alert if prepared else item
+        assert isinstance(alert, Alert)
+        if prepared is None:
+            prepared = self.prepare(alert, render=False)
+        original = prepared.original
+        note = None
+        withdraw = False
+        if action == "follow":
+            if original is not None and S(original.status) in OUT | {S.LIFTED}:
+                action = "auto"
+            elif (original is not None and alert.msg_type is MsgType.CANCEL
+                  and S(original.status) in WAITING):
+                action, withdraw = "ignore", True
+                note = f"alert {original.id} had not gone out; withdrawn"
+            else:
+                action, note = "ignore", "the alert it refers to was never sent"
+        event = {"ignore": Event.IGNORE, "hold": Event.HOLD}.get(
+            action, Event.SUBMIT if require_approval else Event.ACCEPT)
+        if event is Event.ACCEPT and not prepared.renderings:
+            prepared = self.prepare(alert, original=original)
+        status = check(event, None)
+        with self.engine.begin() as conn:
+            alert_id = alert_store.insert_alert(
+                conn, alert, status=status.value, created_by=operator, policy_action=action,
+                policy_rule=rule, ref_alert_id=original.id if original is not None else None,
+                status_reason=note)
+            alert_store.audit(conn, operator, "issue", alert_id=alert_id,
+                              kind=alert.kind.value, msg_type=alert.msg_type.value,
+                              status=status.value, wards=list(alert.wards), test=alert.test,
+                              rule=rule)
+            if withdraw:
+                self._move(conn, original.id, Event.WITHDRAW, operator,
+                           reason=f"withdrawn by alert {alert_id} ({alert.source})")
+            if event is Event.ACCEPT:
+                self._accept(conn, alert_id, prepared, operator)
+            elif event is Event.SUBMIT and original is not None \
+                    and alert.msg_type is MsgType.CANCEL:
+                # Stop the wrong message now; send the cancellation when approved.
+                n = ledger.stop_pending(conn, original.id, _hold_reason(alert_id))
+                if n:
+                    log.info("alert %d: %d pending deliveries held until cancellation %d is "
+                             "approved", original.id, n, alert_id)
+        return Submitted(id=alert_id, status=status, action=action, note=note)
+
+    def _accept(self, conn: sa.Connection, alert_id: int, prepared: Prepared,
+                requested_by: str) -> None:
+        """Write renderings and delivery rows; for a follow-up, stop the original first
+        and move it on. Inside the caller's transaction: writes only."""
+        alert, original = prepared.alert, prepared.original
+        ledger.write_renderings(conn, alert_id, prepared.renderings)
+        reply_to = None
+        if alert.msg_type is not MsgType.ALERT and original is not None:
+            n = ledger.stop_pending(conn, original.id, f"superseded by alert {alert_id}")
+            if n:
+                log.info("alert %d: %d pending deliveries stopped by alert %d", original.id, n,
+                         alert_id, extra={"alert_id": original.id})
+            reply_to = ledger.reached(conn, original.id, (
+                name for name, plan in self.svc.plans.items() if plan.mode == BROADCAST))
+            on_original = ON_ORIGINAL.get(alert.msg_type)
+            if on_original is not None:
+                done = "cancelled" if on_original is Event.CANCEL else "lifted"
+                self._move(conn, original.id, on_original, requested_by,
+                           reason=f"{done} by alert {alert_id}", follow_up=alert_id)
+        counts = write_deliveries(conn, alert, alert_id, self.svc.plans, reply_to=reply_to)
+        log.info("alert %d accepted: %s", alert_id,
+                 ", ".join(f"{k} {v}" for k, v in counts.items()) or "no channels",
+                 extra={"alert_id": alert_id})
+
+    def _move(self, conn: sa.Connection, alert_id: int, event: Event, operator: str, *,
+              reason: str | None = None, approved_by: str | None = None,
+              follow_up: int | None = None) -> AlertStatus:
+        row = alert_store.get_row(conn, alert_id, lock=True)
+        target = check(event, row.status, alert_id)
+        extra = {"approved_by": approved_by} if approved_by else {}
+        alert_store.set_status(conn, alert_id, target, reason=reason, **extra)
+        details: dict[str, Any] = {"reason": reason} if reason else {}
+        if follow_up is not None:
+            details["follow_up"] = follow_up
+        alert_store.audit(conn, operator, event.value, alert_id=alert_id, **details)
+        return target
+
+    # ------------------------------------------------------------ operators
+
+    def approve(self, alert_id: int, operator: str) -> Prepared:
+        """Approve an alert held by ingest or waiting for a second operator; returns
+        what was committed (for the operator's summary)."""
+        with self.engine.connect() as conn:
+            row = alert_store.get_row(conn, alert_id)
+            original = (alert_store.get_row(conn, row.ref_alert_id)
+                        if row.ref_alert_id is not None else None)
+        check(Event.APPROVE, row.status, alert_id)
+        if row.status == S.PENDING_APPROVAL.value and row.created_by == operator:
+            raise OperatorError(f"alert {alert_id} was issued by {operator}; a different "
+                                "operator must approve it (two-person rule)")
+        if row.expires is not None and row.expires <= dt.datetime.now(dt.UTC):
+            raise OperatorError(f"alert {alert_id} expired at {row.expires.isoformat()}; "
+                                "issue a new one if it still applies")
+        prepared = self.prepare(alert_store.row_to_alert(row), original=original)
+        with self.engine.begin() as conn:
+            self._move(conn, alert_id, Event.APPROVE, operator, approved_by=operator)
+            self._accept(conn, alert_id, prepared, str(row.created_by or operator))
+        return prepared
+
+    def reject(self, alert_id: int, operator: str, reason: str) -> None:
+        with self.engine.begin() as conn:
+            row = alert_store.get_row(conn, alert_id, lock=True)
+            self._move(conn, alert_id, Event.REJECT, operator, reason=reason)
+            if row.ref_alert_id is not None and row.msg_type == MsgType.CANCEL.value:
+                n = ledger.reopen_stopped(conn, int(row.ref_alert_id), _hold_reason(alert_id))
+                if n:
+                    log.info("alert %d: cancellation %d rejected; %d deliveries queued again",
+                             row.ref_alert_id, alert_id, n)
+
+    def withdraw(self, alert_id: int, operator: str, reason: str) -> None:
+        """Cancel an alert that has not gone out (held or waiting for approval)."""
+        with self.engine.begin() as conn:
+            self._move(conn, alert_id, Event.WITHDRAW, operator, reason=reason)
+
+    def follow_up(self, alert_id: int, msg_type: MsgType, *, text_ja: str = "",
+                  texts: Mapping[str, str] | None = None, reason: str | None = None
+                  ) -> Prepared:
+        """A correction, lifting or cancellation of ``alert_id`` by an operator,
+        prepared for preview and :meth:`submit`."""
+        with self.engine.connect() as conn:
+            row = alert_store.get_row(conn, alert_id)
+        if row.msg_type != MsgType.ALERT.value:
+            raise OperatorError(f"alert {alert_id} is itself a {row.msg_type}; "
+                                f"use the original alert's id ({row.ref_alert_id})")
+        if S(row.status) in WAITING:
+            raise OperatorError(
+                f"alert {alert_id} has not gone out ({row.status}): reject it with `bousai "
+                f"alert reject {alert_id} --reason …` and issue a corrected one")
+        event = ON_ORIGINAL.get(msg_type, Event.LIFT)
+        allowed = TRANSITIONS[event][0] if msg_type is not MsgType.UPDATE else OUT
+        if S(row.status) not in allowed:
+            raise OperatorError(f"alert {alert_id} is already {row.status}")
+        original = alert_store.row_to_alert(row)
+        params = dict(original.params) | ({"reason_ja": reason} if reason else {})
+        follow = dataclasses.replace(
+            original, id=None, source="cli", source_id=str(uuid.uuid4()), msg_type=msg_type,
+            references=original.source_id, issued=dt.datetime.now(dt.UTC), expires=None,
+            send_at=None, status=S.DRAFT, body_ja=text_ja or original.body_ja,
+            texts=dict(texts) if texts else dict(original.texts), params=params)
+        return self.prepare(follow, original=row)
+
+    def resend(self, conn: sa.Connection, alert_id: int, operator: str, ids: list[int],
+               skipped: int) -> int:
+        """Queue failed rows again (inside the caller's transaction)."""
+        row = alert_store.get_row(conn, alert_id, lock=True)
+        n = ledger.reopen_failed(conn, ids)
+        if row.status != S.QUEUED.value:
+            alert_store.set_status(conn, alert_id, check(Event.RESEND, row.status, alert_id))
+        alert_store.audit(conn, operator, "resend", alert_id=alert_id, deliveries=n,
+                          skipped=skipped)
+        return n
+
+    def housekeeping(self) -> None:
+        housekeeping(self.engine)
+
+
+def housekeeping(engine: sa.Engine) -> None:
+    """Rows of expired alerts expire; waiting alerts past their expiry expire; alerts
+    with no open row finish as sent, failed (nothing sent) or expired."""
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        n = ledger.expire_due(conn)
+        if n:
+            log.warning("%d deliveries expired unsent", n)
+        _bulk(conn, alert_store.ids_where(conn, statuses=WAITING, expired_by=now),
+              Event.EXPIRE)
+        by_event: dict[Event, list[int]] = {}
+        for alert_id, rows in ledger.finished(conn, alert_store.due_select(S.QUEUED, now)):
+            event = (Event.FINISH if rows.get("sent") or not rows
+                     else Event.EXPIRE if rows.get("expired")
+                     else Event.FAIL if rows.get("failed") else Event.FINISH)
+            by_event.setdefault(event, []).append(alert_id)
+        for event, ids in by_event.items():
+            _bulk(conn, ids, event)
+
+
+def _bulk(conn: sa.Connection, ids: Collection[int], event: Event) -> None:
+    if not ids:
+        return
+    allowed, target = TRANSITIONS[event]
+    alert_store.set_status_many(conn, ids, [s for s in allowed if s is not None], target)
+    if event is not Event.FINISH:
+        for alert_id in ids:
+            log.warning("alert %d %s", alert_id, target.value, extra={"alert_id": alert_id})
+
+
+def _hold_reason(follow_up_id: int) -> str:
+    return f"held: cancellation {follow_up_id} waits for approval"

@@ -1,0 +1,357 @@
+"""The delivery ledger: the only code that speaks SQL to ``deliveries`` and ``renderings``.
+
+Writers are the lifecycle (renderings, stopping and reopening rows, follow-up
+targets), fan-out (:mod:`bot.store.fanout`, new rows) and the dispatcher
+(claims and outcomes). Readers are the operator commands (progress, log,
+statistics, budgets). Every function takes the caller's connection, so the
+caller decides the transaction; none commits on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.db.schema import alerts, deliveries, renderings, utcnow
+from bot.domain import Delivery, DeliveryStatus
+from bot.render import Rendering
+from bot.store import subscribers as subs_store
+
+d = deliveries
+PENDING = DeliveryStatus.PENDING.value
+IN_FLIGHT = DeliveryStatus.IN_FLIGHT.value
+OPEN = (PENDING, IN_FLIGHT)
+ERASED = "(erased)"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """What became of one claimed row; the dispatcher builds these, :func:`record`
+    writes them in batches."""
+
+    id: int
+    status: DeliveryStatus
+    last_error: str | None = None
+    provider_message_id: str | None = None
+    message_ids: tuple[str, ...] = ()
+    sent_at: dt.datetime | None = None
+    next_attempt_at: dt.datetime | None = None
+    attempts: int | None = None  # set to put back an attempt that did not happen
+    deactivate: tuple[str, ...] = ()  # recipients who blocked the bot or left
+
+
+# ------------------------------------------------------------------ renderings
+
+
+def write_renderings(conn: sa.Connection, alert_id: int, rendered: Iterable[Rendering]) -> None:
+    """Replace the alert's renderings with ``rendered``."""
+    now = utcnow()
+    rows = [{"alert_id": alert_id, "language": r.language, "channel": r.channel,
+             "parts": list(r.parts), "machine_translated": r.machine_translated,
+             "created_at": now} for r in rendered]
+    conn.execute(sa.delete(renderings).where(renderings.c.alert_id == alert_id))
+    if rows:
+        conn.execute(sa.insert(renderings), rows)
+
+
+def load_parts(conn: sa.Connection, channel: str, alert_ids: Iterable[int]
+               ) -> dict[tuple[int, str], tuple[str, ...]]:
+    """(alert id, language) → the parts to send on ``channel``."""
+    return {(r.alert_id, r.language): tuple(r.parts) for r in conn.execute(
+        sa.select(renderings.c.alert_id, renderings.c.language, renderings.c.parts).where(
+            renderings.c.channel == channel, renderings.c.alert_id.in_(set(alert_ids))))}
+
+
+def stored_renderings(conn: sa.Connection, alert_id: int) -> list[sa.Row[Any]]:
+    return list(conn.execute(sa.select(renderings).where(renderings.c.alert_id == alert_id)
+                             .order_by(renderings.c.language, renderings.c.channel)))
+
+
+# ------------------------------------------------------------------ follow-ups
+
+
+def stop_pending(conn: sa.Connection, alert_id: int, reason: str) -> int:
+    """Stop the alert's rows that have not been claimed; returns how many."""
+    return int(conn.execute(sa.update(d).where(d.c.alert_id == alert_id, d.c.status == PENDING)
+                            .values(status=DeliveryStatus.CANCELLED.value, updated_at=utcnow(),
+                                    last_error=reason)).rowcount or 0)
+
+
+def reopen_stopped(conn: sa.Connection, alert_id: int, reason: str) -> int:
+    """Undo :func:`stop_pending` with the same ``reason`` (a held cancellation that was
+    rejected): those rows go back in the queue."""
+    now = utcnow()
+    return int(conn.execute(sa.update(d).where(
+        d.c.alert_id == alert_id, d.c.status == DeliveryStatus.CANCELLED.value,
+        d.c.last_error == reason).values(status=PENDING, last_error=None, next_attempt_at=now,
+                                         updated_at=now)).rowcount or 0)
+
+
+def reached(conn: sa.Connection, alert_id: int, broadcast: Iterable[str]
+            ) -> dict[tuple[str, str], int]:
+    """Where the alert went out (or is going out right now), for its follow-ups:
+    (channel, user id) → delivery id for chats and multicasts, (channel, language)
+    → delivery id for the ``broadcast`` channels."""
+    public = set(broadcast)
+    out: dict[tuple[str, str], int] = {}
+    for r in conn.execute(sa.select(d.c.id, d.c.channel, d.c.language, d.c.recipients).where(
+            d.c.alert_id == alert_id,
+            d.c.status.in_([DeliveryStatus.SENT.value, IN_FLIGHT]))):
+        if r.channel in public:
+            out[(r.channel, r.language)] = int(r.id)
+        else:
+            for user in r.recipients:
+                out[(r.channel, user)] = int(r.id)
+    return out
+
+
+# ------------------------------------------------------------------ dispatcher
+
+
+def requeue_in_flight(conn: sa.Connection, channel: str) -> int:
+    """A new owner of the channel's lease puts its predecessor's rows back."""
+    return int(conn.execute(sa.update(d).where(d.c.channel == channel, d.c.status == IN_FLIGHT)
+                            .values(status=PENDING, claimed_by=None, updated_at=utcnow())
+                            ).rowcount or 0)
+
+
+def unclaim(conn: sa.Connection, channel: str, worker: str) -> int:
+    return int(conn.execute(sa.update(d).where(
+        d.c.channel == channel, d.c.claimed_by == worker, d.c.status == IN_FLIGHT).values(
+        status=PENDING, claimed_by=None, updated_at=utcnow())).rowcount or 0)
+
+
+def has_work(conn: sa.Connection, channel: str, horizon: float) -> bool:
+    soon = utcnow() + dt.timedelta(seconds=horizon)
+    return conn.execute(sa.select(d.c.id).where(
+        d.c.channel == channel,
+        sa.or_(sa.and_(d.c.status == PENDING, d.c.next_attempt_at <= soon),
+               d.c.status == IN_FLIGHT)).limit(1)).first() is not None
+
+
+def _expired_alerts(now: dt.datetime) -> sa.Select[tuple[int]]:
+    return sa.select(alerts.c.id).where(alerts.c.expires.is_not(None), alerts.c.expires < now)
+
+
+def claim(conn: sa.Connection, channel: str, worker: str, limit: int, *,
+          skip_locked: bool) -> list[Delivery]:
+    """Mark up to ``limit`` due rows in flight for ``worker``, most urgent first, and
+    return them with their reply targets resolved (see :func:`_resolve_replies`)."""
+    now = utcnow()
+    inner = (sa.select(d.c.id)
+             .where(d.c.channel == channel, d.c.status == PENDING, d.c.next_attempt_at <= now,
+                    # an expired alert is never sent, even before housekeeping marks it
+                    d.c.alert_id.not_in(_expired_alerts(now)))
+             .order_by(d.c.priority.desc(), d.c.id).limit(limit))
+    if skip_locked:
+        inner = inner.with_for_update(skip_locked=True)
+    stmt = (sa.update(d).where(d.c.id.in_(inner.scalar_subquery()))
+            .values(status=IN_FLIGHT, claimed_by=worker, attempts=d.c.attempts + 1,
+                    updated_at=now)
+            .returning(d.c.id, d.c.alert_id, d.c.language, d.c.recipients, d.c.reply_to,
+                       d.c.idempotency_key, d.c.attempts, d.c.priority, d.c.reply_to_delivery))
+    claimed = [Delivery(id=r.id, alert_id=r.alert_id, channel=channel, language=r.language,
+                        recipients=tuple(r.recipients), reply_to=r.reply_to,
+                        idempotency_key=r.idempotency_key, attempts=r.attempts,
+                        priority=r.priority, reply_to_delivery=r.reply_to_delivery,
+                        status=DeliveryStatus.IN_FLIGHT)
+               for r in conn.execute(stmt)]
+    claimed = _resolve_replies(conn, claimed, now)
+    claimed.sort(key=lambda c: (-c.priority, c.id or 0))
+    return claimed
+
+
+def _resolve_replies(conn: sa.Connection, claimed: list[Delivery], now: dt.datetime
+                     ) -> list[Delivery]:
+    """Follow-ups reply to the original's message: wait while the original is still
+    being sent; drop the follow-up where the original never arrived."""
+    pending = {c.id for c in claimed if c.reply_to_delivery is not None and not c.reply_to}
+    if not pending:
+        return claimed
+    targets = {c.reply_to_delivery for c in claimed if c.id in pending}
+    originals = {r.id: r for r in conn.execute(
+        sa.select(d.c.id, d.c.status, d.c.provider_message_id).where(d.c.id.in_(targets)))}
+    keep: list[Delivery] = []
+    wait: list[int] = []
+    drop: list[int] = []
+    resolved: list[dict[str, Any]] = []
+    for c in claimed:
+        if c.id not in pending:
+            keep.append(c)
+            continue
+        o = originals.get(c.reply_to_delivery)
+        assert c.id is not None
+        if o is None or o.status in (DeliveryStatus.FAILED.value,
+                                     DeliveryStatus.CANCELLED.value,
+                                     DeliveryStatus.EXPIRED.value):
+            drop.append(c.id)
+        elif o.status == DeliveryStatus.SENT.value:
+            keep.append(dataclasses.replace(c, reply_to=o.provider_message_id))
+            resolved.append({"b_id": c.id, "b_reply": o.provider_message_id})
+        else:
+            wait.append(c.id)
+    if wait:
+        conn.execute(sa.update(d).where(d.c.id.in_(wait)).values(
+            status=PENDING, claimed_by=None, attempts=d.c.attempts - 1,
+            next_attempt_at=now + dt.timedelta(seconds=0.5)))
+    if drop:
+        conn.execute(sa.update(d).where(d.c.id.in_(drop)).values(
+            status=DeliveryStatus.CANCELLED.value, claimed_by=None, updated_at=now,
+            last_error="the original message did not reach this recipient"))
+    if resolved:
+        conn.execute(sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(
+            reply_to=sa.bindparam("b_reply")), resolved)
+    return keep
+
+
+def record(conn: sa.Connection, channel: str, outcomes: Sequence[Outcome]) -> int:
+    """Write outcomes, grouped by status into executemany batches, and deactivate the
+    recipients who blocked the bot or left; returns how many were deactivated."""
+    now = utcnow()
+    groups: dict[DeliveryStatus, list[Outcome]] = {}
+    deactivate: list[str] = []
+    for o in outcomes:
+        deactivate.extend(o.deactivate)
+        groups.setdefault(o.status, []).append(o)
+    for status, rows in groups.items():
+        values: dict[str, Any] = {"status": status.value, "claimed_by": None,
+                                  "updated_at": now, "last_error": sa.bindparam("b_err")}
+        if status is DeliveryStatus.SENT:
+            values |= {"provider_message_id": sa.bindparam("b_pmid"),
+                       "message_ids": sa.bindparam("b_mids"), "sent_at": sa.bindparam("b_at")}
+        if status is DeliveryStatus.PENDING:
+            values["next_attempt_at"] = sa.bindparam("b_next")
+            if any(r.attempts is not None for r in rows):
+                values["attempts"] = sa.func.coalesce(sa.bindparam("b_att", type_=sa.Integer),
+                                                      d.c.attempts)
+        stmt = sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(**values)
+        conn.execute(stmt, [{"b_id": r.id, "b_err": r.last_error,
+                             "b_pmid": r.provider_message_id, "b_mids": list(r.message_ids),
+                             "b_at": r.sent_at, "b_next": r.next_attempt_at,
+                             "b_att": r.attempts} for r in rows])
+    return subs_store.set_active(conn, channel, deactivate, False) if deactivate else 0
+
+
+def expire_due(conn: sa.Connection) -> int:
+    """Pending rows of alerts past their expiry become ``expired``."""
+    now = utcnow()
+    return int(conn.execute(sa.update(d).where(
+        d.c.status == PENDING, d.c.alert_id.in_(_expired_alerts(now))).values(
+        status=DeliveryStatus.EXPIRED.value, updated_at=now,
+        last_error="alert expired before it could be sent")).rowcount or 0)
+
+
+def finished(conn: sa.Connection, alert_ids: sa.Select[tuple[int]]
+             ) -> list[tuple[int, Mapping[str, int]]]:
+    """Of the alerts ``alert_ids`` selects, those with no open row: (id, rows by status)."""
+    open_rows = sa.select(d.c.id).where(d.c.alert_id == alerts.c.id, d.c.status.in_(OPEN))
+    done = sa.select(alerts.c.id).where(alerts.c.id.in_(alert_ids), ~sa.exists(open_rows))
+    out: dict[int, dict[str, int]] = {int(i): {} for (i,) in conn.execute(done)}
+    if out:
+        for aid, status, n in conn.execute(
+                sa.select(d.c.alert_id, d.c.status, sa.func.count()).where(
+                    d.c.alert_id.in_(list(out))).group_by(d.c.alert_id, d.c.status)):
+            out[int(aid)][str(status)] = int(n)
+    return sorted(out.items())
+
+
+# ------------------------------------------------------------------ operators
+
+
+def progress(conn: sa.Connection, alert_id: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """channel → language → status → {rows, recipients}."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for ch, lang, status, n, recips in conn.execute(sa.select(
+            d.c.channel, d.c.language, d.c.status, sa.func.count(),
+            sa.func.sum(d.c.recipient_count)).where(d.c.alert_id == alert_id).group_by(
+            d.c.channel, d.c.language, d.c.status)):
+        out.setdefault(ch, {}).setdefault(lang, {})[status] = {
+            "rows": int(n), "recipients": int(recips or 0)}
+    return out
+
+
+def recipients_by_status(conn: sa.Connection, alert_id: int
+                         ) -> list[tuple[str, str, str, int]]:
+    """(channel, language, status, recipients) of one alert."""
+    return [(ch, lang, st, int(n or 0)) for ch, lang, st, n in conn.execute(
+        sa.select(d.c.channel, d.c.language, d.c.status, sa.func.sum(d.c.recipient_count))
+        .where(d.c.alert_id == alert_id).group_by(d.c.channel, d.c.language, d.c.status))]
+
+
+def latest_errors(conn: sa.Connection, alert_id: int, limit: int) -> list[str]:
+    """The newest distinct errors of the alert's failed or open rows."""
+    newest = sa.func.max(d.c.updated_at)
+    return [str(err) for err, _ in conn.execute(
+        sa.select(d.c.last_error, newest)
+        .where(d.c.alert_id == alert_id, d.c.last_error.is_not(None),
+               d.c.status.in_((DeliveryStatus.FAILED.value, *OPEN)))
+        .group_by(d.c.last_error).order_by(newest.desc(), d.c.last_error).limit(limit))]
+
+
+def log_rows(conn: sa.Connection, *, alert_id: int | None = None, status: str | None = None,
+             channel: str | None = None, since: dt.datetime | None = None
+             ) -> Iterator[sa.Row[Any]]:
+    """The ledger in id order, streamed."""
+    query = sa.select(d).order_by(d.c.id)
+    if alert_id is not None:
+        query = query.where(d.c.alert_id == alert_id)
+    if status:
+        query = query.where(d.c.status == status)
+    if channel:
+        query = query.where(d.c.channel == channel)
+    if since is not None:
+        query = query.where(d.c.updated_at >= since)
+    yield from conn.execute(query.execution_options(yield_per=2000))
+
+
+def stats_rows(conn: sa.Connection, since: dt.datetime | None) -> Iterator[sa.Row[Any]]:
+    query: sa.Select[Any] = sa.select(d.c.channel, d.c.status, d.c.recipient_count,
+                                      d.c.attempts, d.c.created_at, d.c.sent_at)
+    if since is not None:
+        query = query.where(d.c.created_at >= since)
+    yield from conn.execute(query.execution_options(yield_per=5000))
+
+
+def failed_rows(conn: sa.Connection, alert_id: int) -> list[sa.Row[Any]]:
+    return list(conn.execute(sa.select(d.c.id, d.c.channel, d.c.recipients).where(
+        d.c.alert_id == alert_id, d.c.status == DeliveryStatus.FAILED.value).order_by(d.c.id)))
+
+
+def reopen_failed(conn: sa.Connection, ids: Sequence[int]) -> int:
+    """Failed rows back in the queue; attempts start over and the old error is kept
+    as "before resend: …" until the new outcome replaces it."""
+    now = utcnow()
+    n = 0
+    for i in range(0, len(ids), 5000):
+        n += int(conn.execute(sa.update(d).where(
+            d.c.id.in_(ids[i:i + 5000]), d.c.status == DeliveryStatus.FAILED.value).values(
+            status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, updated_at=now,
+            last_error=sa.literal("before resend: ") + sa.func.coalesce(d.c.last_error, ""))
+        ).rowcount or 0)
+    return n
+
+
+def posts_since(conn: sa.Connection, channel: str, since: dt.datetime) -> int:
+    """Posts made on ``channel`` since ``since``; each part of a thread counts."""
+    return sum(len(ids or []) or 1 for (ids,) in conn.execute(sa.select(d.c.message_ids).where(
+        d.c.channel == channel, d.c.status == DeliveryStatus.SENT.value, d.c.sent_at >= since)))
+
+
+def anonymise(conn: sa.Connection, channel: str, user_id: str) -> int:
+    """Erase ``user_id`` from the ledger: per-chat rows through the recipient index in
+    one UPDATE; the few batches (LINE multicasts) that name the user lose the member."""
+    n = int(conn.execute(sa.update(d).where(d.c.channel == channel, d.c.recipient == user_id)
+                         .values(recipient=None, recipients=[ERASED])).rowcount or 0)
+    needle = sa.cast(d.c.recipients, sa.Text).contains(user_id)
+    for row in conn.execute(sa.select(d.c.id, d.c.recipients).where(
+            d.c.channel == channel, d.c.recipient_count > 1, needle)):
+        if user_id in row.recipients:
+            kept = [ERASED if r == user_id else r for r in row.recipients]
+            conn.execute(sa.update(d).where(d.c.id == row.id).values(recipients=kept))
+            n += 1
+    return n
