@@ -123,7 +123,7 @@ class Poller:
     """Polls feeds and hands documents to :class:`~bot.intake.Intake`."""
 
     def __init__(self, intake: Intake, feeds: list[Feed], *,
-                 on_accept: Callable[[], None] | None = None,
+                 on_accept: Callable[[], object] | None = None,
                  client: httpx.Client | None = None) -> None:
         self.intake = intake
         self.engine = intake.service.engine

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.cli.common import fail, handle_errors, service_context
+
+if TYPE_CHECKING:
+    from bot.scheduler import FeedScheduler
+    from bot.service import Service
+    from channels.base import Channel
 
 log = logging.getLogger("bot.run")
 
@@ -40,7 +46,8 @@ def run_command(
         raise fail("a channel stopped on a fatal error; see the log", code=2)
 
 
-async def _run(svc: Any, channels: dict[str, Any], until_idle: bool, poll_feeds: bool) -> bool:
+async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
+               poll_feeds: bool) -> bool:
     """The dispatcher, and unless ``until_idle``: feed scheduler, web server
     (webhooks, /healthz) and Telegram sign-up polling, all on one loop."""
     from bot.dispatcher import Dispatcher
@@ -108,7 +115,7 @@ async def _run(svc: Any, channels: dict[str, Any], until_idle: bool, poll_feeds:
             await ch.close()
 
 
-def _start_feeds(svc: Any, wake: Any) -> Any:
+def _start_feeds(svc: Service, wake: Callable[[], object]) -> FeedScheduler | None:
     from bot.feeds import Poller, load_feeds
     from bot.intake import Intake
     from bot.scheduler import FeedScheduler

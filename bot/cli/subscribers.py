@@ -13,6 +13,7 @@ import typer
 from bot.cli.common import echo_json, fail, handle_errors, operator_name, service_context
 from bot.domain import Kind, Subscriber
 from bot.errors import ValidationError
+from bot.service import Service
 
 app = typer.Typer(help="Subscribers: add, import, list, statistics, erase.",
                   no_args_is_help=True)
@@ -20,7 +21,7 @@ app = typer.Typer(help="Subscribers: add, import, list, statistics, erase.",
 CHANNELS = ("telegram", "line", "x")
 
 
-def _subscriber(svc: Any, row: dict[str, Any], where: str) -> Subscriber:
+def _subscriber(svc: Service, row: dict[str, Any], where: str) -> Subscriber:
     channel = str(row.get("channel", "")).strip()
     if channel not in CHANNELS:
         raise ValidationError(f"{where}: channel must be one of {', '.join(CHANNELS)}, "
