@@ -132,7 +132,7 @@ def test_database_not_upgraded(env: dict[str, str], monkeypatch: pytest.MonkeyPa
 def test_bad_ward_and_bad_input(telegram: FakeTelegram) -> None:
     _one_error_line(bousai("alert", "issue", "--kind", "evacuation", "--level", "4",
                            "--ward", "99999", "--text-ja", "避難", "--yes", expect=1),
-                    "unknown ward code '99999'")
+                    "unknown ward '99999'", "43104 南区 (Minami Ward)", "bousai wards")
     _one_error_line(bousai("subscribers", "add", "--channel", "telegram", "--user-id", "1",
                            "--language", "en", "--ward", "4310", expect=1),
                     "unknown ward code '4310'")

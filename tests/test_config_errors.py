@@ -27,7 +27,7 @@ def test_unknown_ward_code(env: dict[str, str]) -> None:
     assert "unknown ward code '99999'" in result.stderr
     result = bousai("alert", "issue", "--kind", "city_notice", "--ward", "4310", "--text-ja",
                     "x", "--yes", expect=1)
-    assert "unknown ward code '4310'" in result.stderr
+    assert "unknown ward '4310'" in result.stderr and "43101 中央区" in result.stderr
 
 
 def test_malformed_config_file(env: dict[str, str], tmp_path: Path,

@@ -12,6 +12,7 @@ from bot.cli.common import (
     echo_json,
     fail,
     handle_errors,
+    one_of,
     operator_name,
     parse_since,
     service_context,
@@ -19,6 +20,7 @@ from bot.cli.common import (
 from bot.domain import Alert, AlertStatus, Kind, Severity, Urgency
 from bot.errors import ValidationError
 from bot.lifecycle import Prepared, Submitted
+from bot.places import resolve_shelter, resolve_wards
 from bot.service import Service
 
 app = typer.Typer(help="Alerts: issue, preview, approve, reject, update, cancel, list, show.",
@@ -132,6 +134,21 @@ def _print_preview(rows: list[dict[str, Any]], plan: dict[str, Any]) -> None:
     console.print(plan_t)
 
 
+_OPTION_KINDS = {"--level": (Kind.EVACUATION,), "--shelter": (Kind.SHELTER,),
+                 "--action": (Kind.SHELTER,), "--utility": (Kind.LIFELINE,)}
+
+
+def _check_options(kind: Kind, *, text_ja: str, **given: object) -> None:
+    """Refuse an empty text and options that do not apply to the kind."""
+    if not text_ja.strip():
+        raise fail("--text-ja is empty: write the message in Japanese")
+    for name, value in given.items():
+        option = f"--{name}"
+        if value is not None and kind not in _OPTION_KINDS[option]:
+            kinds = ", ".join(k.value for k in _OPTION_KINDS[option])
+            raise fail(f"{option} applies only to --kind {kinds}, not {kind.value}")
+
+
 @app.command("issue")
 @handle_errors
 def issue(
@@ -139,14 +156,16 @@ def issue(
                                            "earthquake, tsunami, weather_warning, …")],
     text_ja: Annotated[str, typer.Option("--text-ja", help="the message in Japanese")],
     ward: Annotated[list[str] | None, typer.Option(
-        help="ward code; repeat for several; omit for the whole city")] = None,
+        help="ward code or name (43101, 中央区, chuo, Chuo-ku; `bousai wards` lists "
+             "them); repeat for several; omit or 'all' for the whole city")] = None,
     headline_ja: Annotated[str, typer.Option("--headline-ja")] = "",
     text_en: Annotated[str | None, typer.Option("--text-en", help="official English text")
                        ] = None,
     text: Annotated[list[str] | None, typer.Option(
         help="official text in another language, LANG=TEXT; repeat")] = None,
     level: Annotated[int | None, typer.Option(help="evacuation level 3, 4 or 5")] = None,
-    shelter: Annotated[str | None, typer.Option(help="shelter id (kind shelter)")] = None,
+    shelter: Annotated[str | None, typer.Option(
+        help="shelter id or name (kind shelter; `bousai shelters search TEXT`)")] = None,
     action: Annotated[str | None, typer.Option(help="shelter: opened/closed")] = None,
     utility: Annotated[str | None, typer.Option(help="lifeline: water/power/gas/supplies")
                        ] = None,
@@ -166,7 +185,7 @@ def issue(
     plan, then asks for confirmation (unless --yes). Manual non-test alerts wait for a
     second operator's approval when the two-person rule is on.
 
-    Example: bousai alert issue --kind evacuation --level 4 --ward 43101 --ward 43104
+    Example: bousai alert issue --kind evacuation --level 4 --ward 中央区 --ward 南区
     --text-ja "白川の水位が上がっています。避難してください。" --yes
     """
     try:
@@ -174,10 +193,11 @@ def issue(
     except ValueError:
         raise fail(f"unknown kind {kind!r}; kinds: {', '.join(x.value for x in Kind)}") \
             from None
+    _check_options(k, text_ja=text_ja, level=level, shelter=shelter, action=action,
+                   utility=utility)
     who = operator_name(operator)
     with service_context() as svc:
-        wards = svc.config.check_wards(ward) if ward and ward != ["all"] else \
-            svc.config.ward_codes
+        wards = resolve_wards(svc.config, ward)
         params: dict[str, Any] = {}
         sev = Severity.parse(severity) if severity else Severity.MODERATE
         if k is Kind.EVACUATION:
@@ -186,6 +206,8 @@ def issue(
             params["level"] = level
             sev = Severity.parse(severity) if severity else EVACUATION_SEVERITY[level]
         if k is Kind.SHELTER:
+            if shelter:
+                shelter = resolve_shelter(shelter).id
             if not shelter or action not in ("opened", "closed"):
                 raise ValidationError("--kind shelter needs --shelter ID and --action "
                                       "opened|closed")
@@ -262,6 +284,8 @@ def list_(
     """
     from bot.store.alerts import list_rows
 
+    for st in status or ():
+        one_of(st, [s.value for s in AlertStatus], "--status")
     with service_context() as svc, svc.engine.connect() as conn:
         rows = list_rows(conn, status=status, since=parse_since(since))
     for r in rows:

@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
+import typer.core
 
 from bot.cli import alerts, deliveries, feeds, subscribers
 from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
 from bot.cli.follow_ups import follow_ups
 from bot.cli.ingest import ingest_command
+from bot.cli.places import shelters_app, wards_command
 from bot.cli.resend import resend_failed
 from bot.cli.run import run_command
 from bot.cli.signup_links import signup_links
+
+# --help shows option types the way operators read them: TEXT, NUMBER, nothing for a
+# flag (typer's own labels are Python types such as <bool> and <list[str]>).
+_PLAIN_TYPES = {"<bool>": None, "<str>": "TEXT", "<int>": "NUMBER", "<float>": "NUMBER",
+                "<list[str]>": "TEXT …", "<Path>": "PATH", "<path>": "PATH"}
+
+
+def _plain_type(original: Callable[..., str | None]) -> Callable[..., str | None]:
+    def display(self: object, ctx: object) -> str | None:
+        label = original(self, ctx)
+        if label is None:
+            return None
+        return _PLAIN_TYPES.get(label, label.strip("<>").upper())
+    return display
+
+
+for _cls in (typer.core.TyperOption, typer.core.TyperArgument):
+    _cls.display_type_rich = _plain_type(_cls.display_type_rich)  # type: ignore[method-assign]
 
 alerts.app.command("resend-failed")(resend_failed)
 for _command in follow_ups.registered_commands:  # update, lift, cancel
@@ -29,6 +50,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"bousai {version('bousai-bot')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool | None, typer.Option(
+        "--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = None,
+) -> None:
+    """Multilingual disaster information for residents and visitors, over LINE, X and
+    Telegram. Start with `bousai db upgrade`, then `bousai demo` or `bousai run`."""
+
 app.add_typer(db_app, name="db")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(alerts.app, name="alert")
@@ -38,6 +78,8 @@ app.command("signup-links")(signup_links)
 app.command("ingest")(ingest_command)
 app.command("audit")(audit_command)
 app.add_typer(feeds.app, name="feeds")
+app.command("wards")(wards_command)
+app.add_typer(shelters_app, name="shelters")
 
 
 @db_app.command("upgrade")

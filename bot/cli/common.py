@@ -5,16 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
 from bot.errors import BousaiError
+
+if TYPE_CHECKING:
+    from bot.service import Service
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,16 +32,44 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn our errors into one clear line on stderr and a non-zero exit."""
+    """Turn every error into one clear line on stderr and a non-zero exit; the
+    traceback goes to the log at DEBUG (BOUSAI_LOG_LEVEL=DEBUG shows it)."""
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
         except BousaiError as exc:
             raise fail(str(exc)) from None
+        except Exception as exc:
+            log.debug("%s failed", fn.__name__, exc_info=True)
+            raise fail(explain(exc)) from None
 
     return wrapper
+
+
+def explain(exc: Exception) -> str:
+    """One line for an error that is not ours: what happened and what to do."""
+    import sqlalchemy as sa
+
+    if isinstance(exc, OverflowError):
+        return "a number is out of range (ids and counts are at most 2147483647)"
+    if isinstance(exc, sa.exc.NoSuchModuleError | sa.exc.ArgumentError):
+        return ("BOUSAI_DATABASE_URL is not a supported database URL; use "
+                "sqlite:///PATH or postgresql://USER@HOST/DB")
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        return (f"the database cannot be reached ({reason}); check BOUSAI_DATABASE_URL and "
+                "that the database server is running")
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        return f"database error: {type(exc).__name__}; run `bousai db upgrade` and try again"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        return f"cannot use{where}: {exc.strerror or exc}"
+    return (f"unexpected error: {type(exc).__name__}: {str(exc)[:200]} "
+            "(BOUSAI_LOG_LEVEL=DEBUG shows the details)")
 
 
 def operator_name(explicit: str | None) -> str:
@@ -86,11 +120,9 @@ def parse_since(value: str | None) -> dt.datetime | None:
 
 
 @contextmanager
-def service_context(check: bool = True, log_level: int | None = None) -> Iterator[Any]:
+def service_context(check: bool = True, log_level: int | None = None) -> Iterator[Service]:
     """The service for one command. Commands log warnings and errors only (their
     output is the answer); ``bousai run`` logs at INFO. BOUSAI_LOG_LEVEL overrides."""
-    import logging
-
     from bot.runtime import build_service
 
     level = os.environ.get("BOUSAI_LOG_LEVEL", "").upper()
@@ -101,3 +133,12 @@ def service_context(check: bool = True, log_level: int | None = None) -> Iterato
         yield svc
     finally:
         svc.engine.dispose()
+
+
+def one_of(value: str | None, allowed: Iterable[str], option: str) -> str | None:
+    """``value`` if it is one of ``allowed`` (None passes); otherwise one line that
+    lists the valid values."""
+    choices = list(allowed)
+    if value is None or value in choices:
+        return value
+    raise fail(f"{option} {value!r} is not known; use one of: {', '.join(choices)}")

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import sqlalchemy as sa
 import typer
 
-from bot.cli.common import echo_json, fail, handle_errors, parse_since, service_context
+from bot.cli.common import (
+    echo_json,
+    fail,
+    handle_errors,
+    one_of,
+    parse_since,
+    service_context,
+)
+from bot.domain import DeliveryStatus
 from bot.store import deliveries as ledger
 
 if TYPE_CHECKING:
@@ -49,13 +57,14 @@ def log_(
 
     Example: bousai deliveries log --alert 12 --status failed --format csv
     """
-    if fmt not in ("table", "jsonl", "csv"):
-        raise fail("--format must be table, jsonl or csv")
+    one_of(fmt, ("table", "jsonl", "csv"), "--format")
+    one_of(status, [s.value for s in DeliveryStatus], "--status")
     since_t = parse_since(since)
     writer = csv.writer(sys.stdout) if fmt == "csv" else None
     if writer:
         writer.writerow(FIELDS)
     with service_context() as svc, svc.engine.connect() as conn:
+        one_of(channel, list(svc.config.channels), "--channel")
         for r in ledger.log_rows(conn, alert_id=alert, status=status, channel=channel,
                                  since=since_t):
             rec = _record(r)

@@ -22,6 +22,10 @@ def make_engine(url: str, **kw: Any) -> sa.Engine:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise ConfigError("not a database URL", key="BOUSAI_DATABASE_URL") from None
+    if not parsed.drivername.startswith(("sqlite", "postgresql")):
+        raise ConfigError(f"{parsed.drivername!r} databases are not supported; use "
+                          "sqlite:///PATH or postgresql://USER@HOST/DB",
+                          key="BOUSAI_DATABASE_URL")
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +77,10 @@ def check_schema(engine: sa.Engine) -> None:
     try:
         current = current_revision(engine)
     except sa.exc.OperationalError as exc:
-        raise SchemaOutOfDate(f"cannot open the database: {exc.orig}") from None
+        reason = str(exc.orig).strip().splitlines()[0][:200]
+        raise SchemaOutOfDate(f"the database cannot be reached ({reason}); check "
+                              "BOUSAI_DATABASE_URL and that the database server is running"
+                              ) from None
     head = head_revision()
     if current != head:
         state = "has no schema" if current is None else f"is at revision {current}"

@@ -102,6 +102,8 @@ def find_original(conn: sa.Connection, references: str | None) -> sa.Row[Any] | 
 
 
 def get_row(conn: sa.Connection, alert_id: int, *, lock: bool = False) -> sa.Row[Any]:
+    if not 0 < alert_id < 2**31:  # ids are 32-bit on every database
+        raise AlertNotFound(alert_id)
     query = sa.select(alerts).where(alerts.c.id == alert_id)
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()

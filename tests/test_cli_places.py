@@ -1,0 +1,132 @@
+"""Places by name, and mistakes refused with one line: what a tired operator types."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import load_config
+from bot.errors import ValidationError
+from bot.fakes.telegram import FakeTelegram
+from bot.places import resolve_shelter, resolve_ward, resolve_wards, search_shelters
+from tests.cli_helpers import bousai, json_lines
+
+TOKEN = "424242:AAE-test-token-for-the-fake"
+
+
+@pytest.fixture
+def telegram(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
+    with FakeTelegram(token=TOKEN) as fake:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.url)
+        bousai("db", "upgrade")
+        yield fake
+
+
+@pytest.mark.parametrize("typed", ["43104", "4310400", "南区", "南", "minami", "Minami-ku",
+                                   "MINAMI WARD", "minamiku", "南区（みなみく）",
+                                   "Quận Minami", "미나미구", "ｍｉｎａｍｉ"])
+def test_a_ward_by_code_or_any_name(typed: str) -> None:
+    assert resolve_ward(load_config(), typed).code == "43104"
+
+
+def test_the_whole_city_and_several_wards() -> None:
+    config = load_config()
+    assert resolve_wards(config, None) == config.ward_codes
+    assert resolve_wards(config, ["all"]) == config.ward_codes
+    assert resolve_wards(config, ["kita", "中央区", "kita"]) == ("43101", "43105")
+    with pytest.raises(ValidationError, match="do not combine"):
+        resolve_wards(config, ["all", "kita"])
+
+
+@pytest.mark.parametrize("typed", ["43106", "4310", "higashiku-x", "Tokyo", ""])
+def test_an_unknown_ward_lists_the_wards(typed: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        resolve_ward(load_config(), typed)
+    assert "43102 東区 (Higashi Ward)" in str(exc.value)
+
+
+def test_shelters_by_id_or_name() -> None:
+    assert resolve_shelter("00000009").name == "白川中学校"
+    assert resolve_shelter("9").name == "白川中学校"
+    assert resolve_shelter("白川中学校").id == "00000009"  # exact name wins over 【広域】
+    with pytest.raises(ValidationError, match="shelters match '白川'"):
+        resolve_shelter("白川")
+    with pytest.raises(ValidationError, match="bousai shelters search"):
+        resolve_shelter("存在しない避難所")
+    assert len(search_shelters("白川")) >= 5
+
+
+def test_issue_by_ward_name_reaches_that_ward(telegram: FakeTelegram) -> None:
+    for chat, ward in (("1001", "43101"), ("1002", "43104"), ("1003", "43102")):
+        bousai("subscribers", "add", "--channel", "telegram", "--user-id", chat,
+               "--language", "en", "--ward", ward)
+    out = json_lines(bousai("alert", "issue", "--kind", "city_notice", "--ward", "Minami-ku",
+                            "--ward", "中央区", "--text-ja", "断水のお知らせ", "--test",
+                            "--yes", "--json").stdout)[0]
+    assert out["wards"] == ["43101", "43104"]
+
+
+def test_shelter_alert_by_name(telegram: FakeTelegram) -> None:
+    out = json_lines(bousai("alert", "issue", "--kind", "shelter", "--shelter", "白川中学校",
+                            "--action", "opened", "--text-ja", "開設しました", "--test",
+                            "--yes", "--json").stdout)[0]
+    shown = json.loads(bousai("alert", "preview", str(out["id"]), "--language", "en",
+                              "--channel", "telegram", "--json").stdout)[0]
+    assert "白川中学校" in shown["parts"][0]
+
+
+def _one_line(result: object, *needles: str) -> None:
+    err = result.stderr  # type: ignore[attr-defined]
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (("alert", "issue", "--kind", "city_notice", "--text-ja", "  ", "--yes"),
+     ("--text-ja is empty",)),
+    (("alert", "issue", "--kind", "earthquake", "--level", "4", "--text-ja", "x", "--yes"),
+     ("--level applies only to --kind evacuation",)),
+    (("alert", "issue", "--kind", "city_notice", "--utility", "water", "--text-ja", "x"),
+     ("--utility applies only to --kind lifeline",)),
+    (("alert", "issue", "--kind", "shelter", "--shelter", "白川", "--action", "opened",
+      "--text-ja", "x", "--yes"), ("shelters match '白川'",)),
+    (("deliveries", "log", "--status", "faild"), ("--status 'faild'", "failed")),
+    (("deliveries", "log", "--channel", "telegrm"), ("--channel 'telegrm'", "telegram")),
+    (("deliveries", "log", "--format", "xml"), ("--format 'xml'", "jsonl")),
+    (("alert", "list", "--status", "pending"), ("--status 'pending'", "pending_approval")),
+    (("alert", "show", str(2 ** 70)), ("no alert with id",)),
+    (("alert", "approve", str(2 ** 40)), ("no alert with id",)),
+    (("shelters", "search", "存在しない"), ("no shelter matches",)),
+])
+def test_operator_slips_get_one_line(telegram: FakeTelegram, args: tuple[str, ...],
+                                     needles: tuple[str, ...]) -> None:
+    _one_line(bousai(*args, expect=1), *needles)
+    assert json_lines(bousai("alert", "list", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(("url", "needle"), [
+    ("mysql://root@127.0.0.1/test", "not supported"),
+    ("postgresql://postgres@127.0.0.1:1/test", "cannot be reached"),
+    ("not a url", "BOUSAI_DATABASE_URL"),
+])
+def test_database_problems_get_one_line(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                        url: str, needle: str) -> None:
+    monkeypatch.setenv("BOUSAI_DATABASE_URL", url)
+    _one_line(bousai("db", "upgrade", expect=1), needle)
+    _one_line(bousai("alert", "list", expect=1), needle)
+
+
+def test_version_and_wards(env: dict[str, str]) -> None:
+    assert bousai("--version").stdout.startswith("bousai ")
+    listed = bousai("wards").stdout
+    assert "43104  南区  Minami Ward" in listed
+    assert [w["code"] for w in json_lines(bousai("wards", "--json").stdout)] == [
+        "43101", "43102", "43103", "43104", "43105"]
+    helptext = bousai("alert", "issue", "--help").stdout
+    assert "<bool>" not in helptext and "<list[str]>" not in helptext and "TEXT" in helptext
