@@ -118,6 +118,7 @@ class Prepared:
     renderings: tuple[Rendering, ...] = ()
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     original: Any = None  # the stored row a follow-up refers to (None: not found)
+    issued_by: str | None = None  # stored alerts: who issued it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,12 +149,10 @@ class Lifecycle:
                     original = alert_store.find_original(conn, alert.references)
         if not render:
             return Prepared(alert=alert, original=original)
+        limits = {name: plan.limits for name, plan in svc.plans.items()}
         out: list[Rendering] = []
         for language in svc.config.languages:
-            text, mt = svc.renderer.text(alert, language)
-            out.extend(svc.renderer.fit(text, language, name, plan.limits,
-                                        machine_translated=mt)
-                       for name, plan in svc.plans.items())
+            out.extend(svc.renderer.render_all(alert, language, limits))
         with self.engine.connect() as conn:
             counts = plan_counts(conn, alert, svc.plans)
         return Prepared(alert=alert, renderings=tuple(out), counts=counts, original=original)
@@ -249,25 +248,32 @@ class Lifecycle:
 
     # ------------------------------------------------------------ operators
 
-    def approve(self, alert_id: int, operator: str) -> Prepared:
+    def approve(self, alert_id: int, operator: str, *, prepared: Prepared | None = None
+                ) -> Prepared:
         """Approve an alert held by ingest or waiting for a second operator; returns
-        what was committed (for the operator's summary)."""
+        what was committed. ``prepared`` is what the approver was shown
+        (:meth:`prepare_approval`); it is what goes out."""
+        prepared = prepared or self.prepare_approval(alert_id, operator)
+        with self.engine.begin() as conn:
+            row = alert_store.get_row(conn, alert_id, lock=True)
+            _two_person(row, operator)
+            self._move(conn, alert_id, Event.APPROVE, operator, approved_by=operator)
+            self._accept(conn, alert_id, prepared, str(prepared.issued_by or operator))
+        return prepared
+
+    def prepare_approval(self, alert_id: int, operator: str) -> Prepared:
+        """Check that ``operator`` may approve ``alert_id`` and prepare it."""
         with self.engine.connect() as conn:
             row = alert_store.get_row(conn, alert_id)
             original = (alert_store.get_row(conn, row.ref_alert_id)
                         if row.ref_alert_id is not None else None)
         check(Event.APPROVE, row.status, alert_id)
-        if row.status == S.PENDING_APPROVAL.value and row.created_by == operator:
-            raise OperatorError(f"alert {alert_id} was issued by {operator}; a different "
-                                "operator must approve it (two-person rule)")
+        _two_person(row, operator)
         if row.expires is not None and row.expires <= dt.datetime.now(dt.UTC):
             raise OperatorError(f"alert {alert_id} expired at {row.expires.isoformat()}; "
                                 "issue a new one if it still applies")
         prepared = self.prepare(alert_store.row_to_alert(row), original=original)
-        with self.engine.begin() as conn:
-            self._move(conn, alert_id, Event.APPROVE, operator, approved_by=operator)
-            self._accept(conn, alert_id, prepared, str(row.created_by or operator))
-        return prepared
+        return dataclasses.replace(prepared, issued_by=row.created_by)
 
     def reject(self, alert_id: int, operator: str, reason: str) -> None:
         with self.engine.begin() as conn:
@@ -354,6 +360,12 @@ def _bulk(conn: sa.Connection, ids: Collection[int], event: Event) -> None:
     if event is not Event.FINISH:
         for alert_id in ids:
             log.warning("alert %d %s", alert_id, target.value, extra={"alert_id": alert_id})
+
+
+def _two_person(row: Any, operator: str) -> None:
+    if row.status == S.PENDING_APPROVAL.value and row.created_by == operator:
+        raise OperatorError(f"alert {row.id} was issued by {operator}; a different "
+                            "operator must approve it (two-person rule)")
 
 
 def _hold_reason(follow_up_id: int) -> str:

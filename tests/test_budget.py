@@ -51,13 +51,15 @@ def test_line_shortfall_and_x_budget_are_reported(platforms: tuple[FakeLine, Fak
     path.write_text(rows, encoding="utf-8")
     bousai("subscribers", "import", str(path))
     result = bousai("alert", "issue", "--kind", "city_notice", "--text-ja", "断水のお知らせ。" * 40,
-                    "--yes", "--json", "--test", "--operator", "a")
+                    "--text-en", "Water outage notice. " * 40, "--yes", "--json", "--test",
+                    "--operator", "a")
     plan = json_lines(result.stdout)[0]["plan"]
     # A drill goes only to test subscribers (none here) and never to public X posts.
     assert plan["line"]["recipients"] == 0 and "quota" not in plan["line"]
     assert "warning" not in result.stderr
     result = bousai("alert", "issue", "--kind", "city_notice", "--text-ja",
-                    "断水のお知らせ。" * 40, "--yes", "--json", "--operator", "a")
+                    "断水のお知らせ。" * 40, "--text-en", "Water outage notice. " * 40, "--yes",
+                    "--json", "--operator", "a")
     plan = json_lines(result.stdout)[0]["plan"]
     assert plan["line"]["quota"] == {"limit": 500, "used": 450, "needed": 80, "after": -30,
                                      "shortfall": 30}

@@ -40,7 +40,7 @@ def _subscribe(*chats: tuple[str, str, str]) -> None:
 
 
 def _issue(*, operator: str = "sato", ward: str = "43101") -> int:
-    out = bousai("alert", "issue", "--kind", "city_notice", "--ward", ward,
+    out = bousai("alert", "issue", "--allow-fallback", "--kind", "city_notice", "--ward", ward,
                  "--text-ja", "中央区の一部で断水しています。", "--yes", "--json",
                  "--operator", operator)
     return int(json_lines(out.stdout)[0]["id"])
@@ -48,7 +48,7 @@ def _issue(*, operator: str = "sato", ward: str = "43101") -> int:
 
 def _issue_and_approve() -> int:
     alert_id = _issue()
-    bousai("alert", "approve", str(alert_id), "--operator", "tanaka")
+    bousai("alert", "approve", "--yes", str(alert_id), "--operator", "tanaka")
     return alert_id
 
 
@@ -84,14 +84,15 @@ def test_unknown_alert_id_is_one_clear_line(telegram: FakeTelegram,
 def test_approval_errors(telegram: FakeTelegram) -> None:
     _subscribe(("1001", "en", "43101"))
     alert_id = _issue(operator="sato")
-    _one_error_line(bousai("alert", "approve", str(alert_id), "--operator", "sato", expect=1),
+    _one_error_line(bousai("alert", "approve", "--yes", str(alert_id), "--operator", "sato",
+                           expect=1),
                     "two-person rule")
-    bousai("alert", "approve", str(alert_id), "--operator", "tanaka")
+    bousai("alert", "approve", "--yes", str(alert_id), "--operator", "tanaka")
     # Approving twice, or approving an alert that has gone out, is refused.
-    _one_error_line(bousai("alert", "approve", str(alert_id), "--operator", "suzuki",
+    _one_error_line(bousai("alert", "approve", "--yes", str(alert_id), "--operator", "suzuki",
                            expect=1), f"alert {alert_id} is queued")
     bousai("run", "--until-idle")
-    _one_error_line(bousai("alert", "approve", str(alert_id), "--operator", "suzuki",
+    _one_error_line(bousai("alert", "approve", "--yes", str(alert_id), "--operator", "suzuki",
                            expect=1), f"alert {alert_id} is sent", "waiting for approval")
     _one_error_line(bousai("alert", "reject", str(alert_id), "--reason", "x", expect=1),
                     f"alert {alert_id} is sent")
@@ -100,10 +101,10 @@ def test_approval_errors(telegram: FakeTelegram) -> None:
                                "--operator", "tanaka", "--yes", "--json").stdout)[0]
     assert cancel["status"] == "pending_approval"
     follow_id = int(cancel["follow_up"])
-    _one_error_line(bousai("alert", "approve", str(follow_id), "--operator", "tanaka",
+    _one_error_line(bousai("alert", "approve", "--yes", str(follow_id), "--operator", "tanaka",
                            expect=1), "two-person rule")
-    bousai("alert", "approve", str(follow_id), "--operator", "suzuki")
-    _one_error_line(bousai("alert", "approve", str(alert_id), "--operator", "suzuki",
+    bousai("alert", "approve", "--yes", str(follow_id), "--operator", "suzuki")
+    _one_error_line(bousai("alert", "approve", "--yes", str(alert_id), "--operator", "suzuki",
                            expect=1), f"alert {alert_id} is cancelled")
     _one_error_line(bousai("alert", "cancel", str(alert_id), "--reason", "again",
                            expect=1), "already cancelled")
@@ -122,7 +123,7 @@ def test_database_not_upgraded(env: dict[str, str], monkeypatch: pytest.MonkeyPa
     # ResourceWarning for them would fail whichever test the garbage collector picks.
     monkeypatch.setenv("BOUSAI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     for command in (("alert", "list"), ("alert", "show", "1"), ("audit",),
-                    ("alert", "approve", "1"), ("alert", "issue", "--kind", "drill",
+                    ("alert", "approve", "--yes", "1"), ("alert", "issue", "--kind", "drill",
                                                 "--text-ja", "訓練", "--yes"),
                     ("deliveries", "stats"), ("deliveries", "watch", "1", "--once"),
                     ("alert", "resend-failed", "1"), ("subscribers", "stats")):
@@ -130,13 +131,15 @@ def test_database_not_upgraded(env: dict[str, str], monkeypatch: pytest.MonkeyPa
 
 
 def test_bad_ward_and_bad_input(telegram: FakeTelegram) -> None:
-    _one_error_line(bousai("alert", "issue", "--kind", "evacuation", "--level", "4",
+    _one_error_line(bousai("alert", "issue", "--allow-fallback", "--kind", "evacuation",
+                           "--level", "4",
                            "--ward", "99999", "--text-ja", "避難", "--yes", expect=1),
                     "unknown ward '99999'", "43104 南区 (Minami Ward)", "bousai wards")
     _one_error_line(bousai("subscribers", "add", "--channel", "telegram", "--user-id", "1",
                            "--language", "en", "--ward", "4310", expect=1),
                     "unknown ward code '4310'")
-    _one_error_line(bousai("alert", "issue", "--kind", "evacuation", "--level", "7",
+    _one_error_line(bousai("alert", "issue", "--allow-fallback", "--kind", "evacuation",
+                           "--level", "7",
                            "--text-ja", "避難", "--yes", expect=1), "--level 3, 4 or 5")
     _one_error_line(bousai("audit", "--since", "yesterday", expect=1), "--since")
     _one_error_line(bousai("deliveries", "stats", "--since", "soon", expect=1), "--since")
@@ -232,7 +235,7 @@ def test_resend_failed_refuses_when_nothing_failed(telegram: FakeTelegram) -> No
     pending = _issue()
     _one_error_line(bousai("alert", "resend-failed", str(pending), expect=1),
                     "no failed deliveries")
-    bousai("alert", "approve", str(pending), "--operator", "tanaka")
+    bousai("alert", "approve", "--yes", str(pending), "--operator", "tanaka")
     bousai("run", "--until-idle")
     _one_error_line(bousai("alert", "resend-failed", str(pending), expect=1),
                     "no failed deliveries")
@@ -246,9 +249,9 @@ def test_subscriber_stats_and_erase(telegram: FakeTelegram) -> None:
     _subscribe(("4001", "en", "43101"), ("4002", "ja", "43101"), ("4003", "en", "43102"))
     telegram.block("4003")
     alert_id = _issue(ward="43101")
-    bousai("alert", "approve", str(alert_id), "--operator", "tanaka")
+    bousai("alert", "approve", "--yes", str(alert_id), "--operator", "tanaka")
     second = _issue(ward="43102")
-    bousai("alert", "approve", str(second), "--operator", "tanaka")
+    bousai("alert", "approve", "--yes", str(second), "--operator", "tanaka")
     bousai("run", "--until-idle")
 
     stats = json_lines(bousai("subscribers", "stats", "--json").stdout)[0]

@@ -63,14 +63,16 @@ def test_issue_by_ward_name_reaches_that_ward(telegram: FakeTelegram) -> None:
     for chat, ward in (("1001", "43101"), ("1002", "43104"), ("1003", "43102")):
         bousai("subscribers", "add", "--channel", "telegram", "--user-id", chat,
                "--language", "en", "--ward", ward)
-    out = json_lines(bousai("alert", "issue", "--kind", "city_notice", "--ward", "Minami-ku",
+    out = json_lines(bousai("alert", "issue", "--allow-fallback", "--kind", "city_notice",
+                            "--ward", "Minami-ku",
                             "--ward", "中央区", "--text-ja", "断水のお知らせ", "--test",
                             "--yes", "--json").stdout)[0]
     assert out["wards"] == ["43101", "43104"]
 
 
 def test_shelter_alert_by_name(telegram: FakeTelegram) -> None:
-    out = json_lines(bousai("alert", "issue", "--kind", "shelter", "--shelter", "白川中学校",
+    out = json_lines(bousai("alert", "issue", "--allow-fallback", "--kind", "shelter",
+                            "--shelter", "白川中学校",
                             "--action", "opened", "--text-ja", "開設しました", "--test",
                             "--yes", "--json").stdout)[0]
     shown = json.loads(bousai("alert", "preview", str(out["id"]), "--language", "en",
@@ -128,5 +130,59 @@ def test_version_and_wards(env: dict[str, str]) -> None:
     assert "43104  南区  Minami Ward" in listed
     assert [w["code"] for w in json_lines(bousai("wards", "--json").stdout)] == [
         "43101", "43102", "43103", "43104", "43105"]
-    helptext = bousai("alert", "issue", "--help").stdout
+    helptext = bousai("alert", "issue", "--allow-fallback", "--help").stdout
     assert "<bool>" not in helptext and "<list[str]>" not in helptext and "TEXT" in helptext
+
+
+# ------------------------------------------------------------ one screen before send
+
+
+def test_the_summary_says_what_goes_to_whom(telegram: FakeTelegram) -> None:
+    for chat, lang, ward in (("1001", "en", "43104"), ("1002", "vi", "43104"),
+                             ("1003", "my", "43104"), ("1004", "en", "43101")):
+        bousai("subscribers", "add", "--channel", "telegram", "--user-id", chat,
+               "--language", lang, "--ward", ward)
+    result = bousai("alert", "issue", "--kind", "evacuation", "--level", "4", "--ward",
+                    "minami", "--text-ja", "白川の水位が上がっています。", "--text-en",
+                    "The Shirakawa River is rising.", "--operator", "sato", "--preview",
+                    input="n\n", expect=1)
+    err = result.stderr
+    assert "what      evacuation level 4, severity severe; new alert" in err
+    assert "where     南区 Minami Ward" in err
+    assert "telegram  3 recipients, 3 requests" in err and "(en 1, my 1, vi 1)" in err
+    assert "languages 16: 16 from templates or official text, 0 machine-translated" in err
+    assert "── my / telegram" in err and "── km / telegram" in err  # every text in full
+    assert "Send this alert? [y/N]" in err and "nothing sent" in err
+    assert json_lines(bousai("alert", "list", "--json").stdout) == []
+
+
+def test_free_text_with_no_translation_is_refused_until_allowed(
+        telegram: FakeTelegram) -> None:
+    refused = bousai("alert", "issue", "--kind", "city_notice", "--text-ja", "断水します。",
+                     "--yes", expect=1)
+    _one_line(refused, "in Japanese only", "vi", "--text-en", "--allow-fallback")
+    assert json_lines(bousai("alert", "list", "--json").stdout) == []
+    sent = bousai("alert", "issue", "--kind", "city_notice", "--text-ja", "断水します。",
+                  "--yes", "--allow-fallback", "--json")
+    assert "only in Japanese" in sent.stderr and json_lines(sent.stdout)[0]["id"] == 1
+
+
+def test_approval_shows_what_it_approves(telegram: FakeTelegram) -> None:
+    bousai("subscribers", "add", "--channel", "telegram", "--user-id", "1001",
+           "--language", "en", "--ward", "43101")
+    issued = json_lines(bousai("alert", "issue", "--kind", "city_notice", "--ward", "chuo",
+                               "--text-ja", "給水所を開設しました。", "--text-en",
+                               "A water station is open.", "--yes", "--json",
+                               "--operator", "sato").stdout)[0]
+    assert issued["status"] == "pending_approval"
+    declined = bousai("alert", "approve", str(issued["id"]), "--operator", "tanaka",
+                      input="n\n", expect=1)
+    assert "── ja" in declined.stderr and "給水所を開設しました。" in declined.stderr
+    assert "── en" in declined.stderr and "A water station is open." in declined.stderr
+    assert "where     中央区 Chuo Ward" in declined.stderr
+    assert "telegram  1 recipients" in declined.stderr
+    shown = json_lines(bousai("alert", "show", str(issued["id"]), "--json").stdout)[0]
+    assert shown["status"] == "pending_approval"
+    approved = bousai("alert", "approve", str(issued["id"]), "--operator", "tanaka",
+                      input="y\n")
+    assert "approved and queued: city_notice alert, 1 recipients" in approved.stdout

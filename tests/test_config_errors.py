@@ -25,7 +25,8 @@ def test_unknown_ward_code(env: dict[str, str]) -> None:
                     "--language", "en", "--ward", "99999", expect=1)
     assert result.stderr.strip().count("\n") == 0
     assert "unknown ward code '99999'" in result.stderr
-    result = bousai("alert", "issue", "--kind", "city_notice", "--ward", "4310", "--text-ja",
+    result = bousai("alert", "issue", "--allow-fallback", "--kind", "city_notice", "--ward",
+                    "4310", "--text-ja",
                     "x", "--yes", expect=1)
     assert "unknown ward '4310'" in result.stderr and "43101 中央区" in result.stderr
 

@@ -34,14 +34,14 @@ def _three_subscribers() -> None:
 
 
 def _issue_and_approve() -> int:
-    out = bousai("alert", "issue", "--kind", "city_notice", "--ward", "43101",
+    out = bousai("alert", "issue", "--allow-fallback", "--kind", "city_notice", "--ward", "43101",
                  "--text-ja", "中央区の一部で断水しています。給水所は中央区役所です。",
                  "--text-en", "Water is cut off in part of Chuo Ward. Water is handed out at "
                  "the Chuo Ward Office.", "--yes", "--json", "--operator", "sato")
     issued = json_lines(out.stdout)[0]
     assert issued["status"] == "pending_approval"
     assert issued["plan"]["telegram"]["recipients"] == 3
-    bousai("alert", "approve", str(issued["id"]), "--operator", "tanaka")
+    bousai("alert", "approve", "--yes", str(issued["id"]), "--operator", "tanaka")
     return int(issued["id"])
 
 

@@ -42,7 +42,7 @@ def telegram(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[F
 def test_issue_refuse_approve_send_cancel_reply_audit(telegram: FakeTelegram) -> None:
     # Operator A issues an evacuation level 4 for 中央区 and 南区.
     issued = json_lines(bousai(
-        "alert", "issue", "--kind", "evacuation", "--level", "4",
+        "alert", "issue", "--allow-fallback", "--kind", "evacuation", "--level", "4",
         "--ward", "43101", "--ward", "43104",
         "--text-ja",
         "白川の水位が上がっています。中央区と南区の浸水想定区域の方は避難してください。",
@@ -54,7 +54,7 @@ def test_issue_refuse_approve_send_cancel_reply_audit(telegram: FakeTelegram) ->
     assert issued["plan"]["telegram"]["recipients"] == len(REACHED)
 
     # Operator A cannot approve their own alert: one clear line, nothing sent.
-    refused = bousai("alert", "approve", str(alert_id), "--operator", "alice", expect=1)
+    refused = bousai("alert", "approve", "--yes", str(alert_id), "--operator", "alice", expect=1)
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1, refused.stderr
     assert "two-person rule" in lines[0] and "alice" in lines[0]
@@ -64,7 +64,7 @@ def test_issue_refuse_approve_send_cancel_reply_audit(telegram: FakeTelegram) ->
     assert "waiting for approval" in watch
 
     # Operator B approves; the dispatcher sends through the fake Telegram server.
-    approved = bousai("alert", "approve", str(alert_id), "--operator", "bob")
+    approved = bousai("alert", "approve", "--yes", str(alert_id), "--operator", "bob")
     assert f"alert {alert_id} approved" in approved.stdout
     bousai("run", "--until-idle")
 
@@ -94,7 +94,7 @@ def test_issue_refuse_approve_send_cancel_reply_audit(telegram: FakeTelegram) ->
     assert cancelled["status"] == "pending_approval"
     bousai("run", "--until-idle")
     assert len(telegram.sent) == len(REACHED)  # nothing goes out before approval
-    bousai("alert", "approve", str(follow_id), "--operator", "alice")
+    bousai("alert", "approve", "--yes", str(follow_id), "--operator", "alice")
     bousai("run", "--until-idle")
     assert json_lines(bousai("alert", "show", str(alert_id), "--json").stdout)[0][
         "status"] == "cancelled"

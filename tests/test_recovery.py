@@ -64,7 +64,7 @@ def _issue() -> int:
                  "給水車が来ます。", "--text-en", "A water truck is coming.", "--yes", "--json",
                  "--operator", "a")
     alert_id = int(json_lines(out.stdout)[0]["id"])
-    bousai("alert", "approve", str(alert_id), "--operator", "b")
+    bousai("alert", "approve", "--yes", str(alert_id), "--operator", "b")
     return alert_id
 
 

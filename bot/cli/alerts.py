@@ -17,11 +17,10 @@ from bot.cli.common import (
     parse_since,
     service_context,
 )
+from bot.cli.summary import confirm, preview_rows, print_full_preview, submitted
 from bot.domain import Alert, AlertStatus, Kind, Severity, Urgency
 from bot.errors import ValidationError
-from bot.lifecycle import Prepared, Submitted
 from bot.places import resolve_shelter, resolve_wards
-from bot.service import Service
 
 app = typer.Typer(help="Alerts: issue, preview, approve, reject, update, cancel, list, show.",
                   no_args_is_help=True)
@@ -60,80 +59,6 @@ def _texts(pairs: list[str] | None, text_en: str | None) -> dict[str, str]:
     return out
 
 
-def _preview_rows(prepared: Prepared) -> list[dict[str, Any]]:
-    return [{"language": r.language, "channel": r.channel, "parts": list(r.parts),
-             "length": list(r.lengths), "limit": r.limit,
-             "machine_translated": r.machine_translated} for r in prepared.renderings]
-
-
-def _delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
-    """Recipients and requests per channel, time at the platform's limit, and the
-    budgets: LINE quota after the send, X posts against the 24-hour budget."""
-    from bot.budget import line_quota, x_budget
-
-    out: dict[str, Any] = {}
-    for name, by_lang in prepared.counts.items():
-        limits = svc.plans[name].limits
-        recipients = sum(by_lang.values())
-        per = limits.recipients_per_request
-        requests = sum(-(-n // per) for n in by_lang.values())
-        if name == "x":  # a thread is several posts
-            requests = sum(len(r.parts) for r in prepared.renderings
-                           if r.channel == "x" and r.language in by_lang)
-        out[name] = {"recipients": recipients, "by_language": dict(by_lang),
-                     "requests": requests,
-                     "seconds_at_limit": round(requests / limits.requests_per_second, 1)}
-    if "line" in out and out["line"]["recipients"]:
-        out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
-    if "x" in out and out["x"]["requests"]:
-        out["x"]["budget"] = x_budget(svc, out["x"]["requests"])
-    return out
-
-
-def _confirm(svc: Service, prepared: Prepared, yes: bool, question: str) -> dict[str, Any]:
-    """Warnings, the preview and the plan, then the operator's yes (unless --yes)."""
-    from bot.budget import warnings_for
-
-    rows = _preview_rows(prepared)
-    plan = _delivery_plan(svc, prepared)
-    for warning in warnings_for(plan):
-        typer.echo(f"warning: {warning}", err=True)
-    if not yes:
-        _print_preview(rows, plan)
-        if not typer.confirm(question, default=False, err=True):
-            raise fail("nothing sent", code=1)
-    return plan
-
-
-def _submitted(done: Submitted, what: str) -> str:
-    if done.status is AlertStatus.PENDING_APPROVAL:
-        return (f"{what} — waits for a second operator: `bousai alert approve {done.id}`")
-    return what
-
-
-def _print_preview(rows: list[dict[str, Any]], plan: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(stderr=True)
-    table = Table(title="Preview", show_lines=True)
-    for col in ("lang", "channel", "parts", "length/limit", "MT", "text (first part)"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["language"], r["channel"], str(len(r["parts"])),
-                      ", ".join(str(n) for n in r["length"]) + f" / {r['limit']}",
-                      "yes" if r["machine_translated"] else "", r["parts"][0][:160])
-    console.print(table)
-    plan_t = Table(title="Delivery plan")
-    for col in ("channel", "recipients", "requests", "time at limit (s)", "languages"):
-        plan_t.add_column(col)
-    for name, p in plan.items():
-        plan_t.add_row(name, str(p["recipients"]), str(p["requests"]),
-                       str(p["seconds_at_limit"]),
-                       " ".join(f"{k}:{v}" for k, v in sorted(p["by_language"].items())))
-    console.print(plan_t)
-
-
 _OPTION_KINDS = {"--level": (Kind.EVACUATION,), "--shelter": (Kind.SHELTER,),
                  "--action": (Kind.SHELTER,), "--utility": (Kind.LIFELINE,)}
 
@@ -147,6 +72,16 @@ def _check_options(kind: Kind, *, text_ja: str, **given: object) -> None:
         if value is not None and kind not in _OPTION_KINDS[option]:
             kinds = ", ".join(k.value for k in _OPTION_KINDS[option])
             raise fail(f"{option} applies only to --kind {kinds}, not {kind.value}")
+
+
+YES = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
+PREVIEW = Annotated[bool, typer.Option("--preview", help="also show every text in full")]
+ALLOW_FALLBACK = Annotated[bool, typer.Option(
+    "--allow-fallback", help="send the Japanese text with a note to languages that have no "
+                             "translation")]
+JSON = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+OPERATOR = Annotated[str | None, typer.Option(help="who does this (default BOUSAI_OPERATOR "
+                                                   "or the OS user)")]
 
 
 @app.command("issue")
@@ -175,15 +110,16 @@ def issue(
     send_at: Annotated[str | None, typer.Option("--send-at", help="ISO time or +30m")] = None,
     test: Annotated[bool, typer.Option(help="drill: only test subscribers, marked as a test")
                     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")
-                   ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
-    operator: Annotated[str | None, typer.Option(help="who issues (default BOUSAI_OPERATOR "
-                                                      "or the OS user)")] = None,
+    yes: YES = False,
+    preview: PREVIEW = False,
+    allow_fallback: ALLOW_FALLBACK = False,
+    as_json: JSON = False,
+    operator: OPERATOR = None,
 ) -> None:
-    """Issue an alert. Shows a preview in every language and channel and the delivery
-    plan, then asks for confirmation (unless --yes). Manual non-test alerts wait for a
-    second operator's approval when the two-person rule is on.
+    """Issue an alert. Shows one screen first (what, where, recipients per channel and
+    language, machine translation, time at the platforms' limits, warnings) and asks
+    for confirmation (unless --yes); --preview adds every text in full. Manual non-test
+    alerts wait for a second operator's approval when the two-person rule is on.
 
     Example: bousai alert issue --kind evacuation --level 4 --ward 中央区 --ward 南区
     --text-ja "白川の水位が上がっています。避難してください。" --yes
@@ -226,7 +162,8 @@ def issue(
             expires=_when(expires, "--expires"), send_at=_when(send_at, "--send-at"),
             test=test or k is Kind.DRILL)
         prepared = svc.lifecycle.prepare(alert)
-        plan = _confirm(svc, prepared, yes, "Send this alert?")
+        plan = confirm(svc, prepared, yes=yes, question="Send this alert?", preview=preview,
+                       allow_fallback=allow_fallback)
         done = svc.lifecycle.submit(prepared, operator=who, action="auto",
                                     require_approval=svc.two_person_rule and not alert.test)
         alert_id, status = done.id, done.status.value
@@ -234,18 +171,28 @@ def issue(
         echo_json({"id": alert_id, "status": status, "kind": k.value, "wards": list(wards),
                    "test": alert.test, "operator": who, "plan": plan})
     else:
-        typer.echo(_submitted(done, f"alert {alert_id} {status}"))
+        typer.echo(submitted(done, f"alert {alert_id} {status}"))
 
 
 @app.command("approve")
 @handle_errors
-def approve(alert_id: int, operator: Annotated[str | None, typer.Option()] = None) -> None:
-    """Approve an alert that waits for a second operator (or one that ingest held).
+def approve(alert_id: int, operator: OPERATOR = None, yes: YES = False,
+            preview: PREVIEW = False) -> None:
+    """Approve an alert that waits for a second operator (or one that ingest held):
+    shows the same screen as at issue, with the Japanese and English text, then asks.
 
-    Example: BOUSAI_OPERATOR=tanaka bousai alert approve 12
+    Example: BOUSAI_OPERATOR=tanaka bousai alert approve 12 --yes
     """
+    who = operator_name(operator)
     with service_context() as svc:
-        prepared = svc.lifecycle.approve(alert_id, operator_name(operator))
+        prepared = svc.lifecycle.prepare_approval(alert_id, who)
+        for language in ("ja", "en"):
+            shown = next((r for r in prepared.renderings if r.language == language), None)
+            if shown is not None:
+                typer.echo(f"── {language}\n" + "\n".join(shown.parts), err=True)
+        confirm(svc, prepared, yes=yes, question=f"Approve and send alert {alert_id}?",
+                preview=preview, refuse_untranslated=False)
+        prepared = svc.lifecycle.approve(alert_id, who, prepared=prepared)
     recipients = sum(sum(v.values()) for v in prepared.counts.values())
     typer.echo(f"alert {alert_id} approved and queued: {prepared.alert.kind.value} "
                f"{prepared.alert.msg_type.value}, {recipients} recipients")
@@ -254,7 +201,7 @@ def approve(alert_id: int, operator: Annotated[str | None, typer.Option()] = Non
 @app.command("reject")
 @handle_errors
 def reject(alert_id: int, reason: Annotated[str, typer.Option(help="why")],
-           operator: Annotated[str | None, typer.Option()] = None) -> None:
+           operator: OPERATOR = None) -> None:
     """Reject an alert that waits for approval.
 
     Example: bousai alert reject 12 --reason "wrong ward"
@@ -338,16 +285,12 @@ def preview(
     with service_context() as svc:
         with svc.engine.connect() as conn:
             alert = get_alert(conn, alert_id)
-        rows = [r for r in _preview_rows(svc.lifecycle.prepare(alert))
+        one_of(language, svc.config.languages, "--language")
+        one_of(channel, list(svc.plans), "--channel")
+        rows = [r for r in preview_rows(svc.lifecycle.prepare(alert))
                 if (language is None or r["language"] == language)
                 and (channel is None or r["channel"] == channel)]
         if as_json:
             echo_json(rows)
             return
-        for r in rows:
-            mt = " machine-translated" if r["machine_translated"] else ""
-            typer.echo(f"── {r['language']} / {r['channel']} ({len(r['parts'])} part(s), "
-                       f"{', '.join(map(str, r['length']))} of {r['limit']}){mt}")
-            for p in r["parts"]:
-                typer.echo(p)
-                typer.echo("")
+        print_full_preview(rows, err=False)

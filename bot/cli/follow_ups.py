@@ -7,31 +7,30 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.alerts import _confirm, _submitted, _texts
+from bot.cli.alerts import ALLOW_FALLBACK, JSON, OPERATOR, PREVIEW, YES, _texts
 from bot.cli.common import echo_json, handle_errors, operator_name, service_context
+from bot.cli.summary import confirm, submitted
 from bot.domain import AlertStatus, MsgType
 from bot.lifecycle import Submitted
 
 
 def _follow_up(msg_type: MsgType, alert_id: int, text_ja: str, texts: dict[str, str],
-               reason: str | None, operator: str | None, yes: bool) -> Submitted:
+               reason: str | None, operator: str | None, yes: bool, preview: bool = False,
+               allow_fallback: bool = False) -> Submitted:
     """Prepare, preview, confirm and submit a follow-up under the two-person rule."""
     who = operator_name(operator)
     with service_context() as svc:
         prepared = svc.lifecycle.follow_up(alert_id, msg_type, text_ja=text_ja, texts=texts,
                                            reason=reason)
-        _confirm(svc, prepared, yes, f"Send this {msg_type.value} of alert {alert_id}?")
+        confirm(svc, prepared, yes=yes, question=f"Send this {msg_type.value} of alert "
+                f"{alert_id}?", preview=preview, allow_fallback=allow_fallback,
+                refuse_untranslated=msg_type is not MsgType.CANCEL)
         return svc.lifecycle.submit(prepared, operator=who, action="auto",
                                     require_approval=svc.two_person_rule
                                     and not prepared.alert.test)
 
 
 follow_ups = typer.Typer()
-
-YES = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
-JSON = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
-OPERATOR = Annotated[str | None, typer.Option(help="who does this (default BOUSAI_OPERATOR "
-                                                   "or the OS user)")]
 
 
 @follow_ups.command("update")
@@ -43,6 +42,8 @@ def update(
     text: Annotated[list[str] | None, typer.Option(help="LANG=TEXT; repeat")] = None,
     operator: OPERATOR = None,
     yes: YES = False,
+    preview: PREVIEW = False,
+    allow_fallback: ALLOW_FALLBACK = False,
     as_json: JSON = False,
 ) -> None:
     """Send a correction of an alert: stops its pending sends and follows up where it
@@ -52,11 +53,11 @@ def update(
     Example: bousai alert update 12 --text-ja "避難所は西区役所に変更しました。"
     """
     done = _follow_up(MsgType.UPDATE, alert_id, text_ja, _texts(text, text_en), None,
-                      operator, yes)
+                      operator, yes, preview, allow_fallback)
     if as_json:
         echo_json({"id": done.id, "updates": alert_id, "status": done.status.value})
     else:
-        typer.echo(_submitted(done, f"alert {done.id} corrects alert {alert_id}"))
+        typer.echo(submitted(done, f"alert {done.id} corrects alert {alert_id}"))
 
 
 @follow_ups.command("lift")
@@ -68,6 +69,8 @@ def lift(
     text: Annotated[list[str] | None, typer.Option(help="LANG=TEXT; repeat")] = None,
     operator: OPERATOR = None,
     yes: YES = False,
+    preview: PREVIEW = False,
+    allow_fallback: ALLOW_FALLBACK = False,
     as_json: JSON = False,
 ) -> None:
     """Lift an alert that was right and has ended (an evacuation order, a shelter
@@ -76,11 +79,11 @@ def lift(
     Example: bousai alert lift 12 --text-ja "避難指示を解除しました。"
     """
     done = _follow_up(MsgType.LIFT, alert_id, text_ja, _texts(text, text_en), None,
-                      operator, yes)
+                      operator, yes, preview, allow_fallback)
     if as_json:
         echo_json({"id": done.id, "lifts": alert_id, "status": done.status.value})
     else:
-        typer.echo(_submitted(done, f"alert {done.id} lifts alert {alert_id}"))
+        typer.echo(submitted(done, f"alert {done.id} lifts alert {alert_id}"))
 
 
 @follow_ups.command("cancel")
@@ -90,6 +93,7 @@ def cancel(
     reason: Annotated[str, typer.Option(help="why (Japanese; shown to recipients)")],
     operator: OPERATOR = None,
     yes: YES = False,
+    preview: PREVIEW = False,
     as_json: JSON = False,
 ) -> None:
     """Cancel an alert sent in error: stops its pending sends at once and tells those
@@ -107,7 +111,8 @@ def cancel(
             svc.lifecycle.withdraw(alert_id, operator_name(operator), reason)
             done = None
     if row.status not in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
-        done = _follow_up(MsgType.CANCEL, alert_id, reason, {}, reason, operator, yes)
+        done = _follow_up(MsgType.CANCEL, alert_id, reason, {}, reason, operator, yes,
+                          preview)
     new_id = done.id if done else None
     if as_json:
         echo_json({"cancelled": alert_id, "follow_up": new_id,
@@ -116,6 +121,6 @@ def cancel(
         typer.echo(f"alert {alert_id} cancelled (it had not gone out)")
     elif done.status is AlertStatus.PENDING_APPROVAL:
         typer.echo(f"alert {alert_id}: pending sends stopped; "
-                   + _submitted(done, f"cancellation {done.id}"))
+                   + submitted(done, f"cancellation {done.id}"))
     else:
         typer.echo(f"alert {alert_id} cancelled; follow-up alert {new_id} queued")

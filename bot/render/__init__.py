@@ -7,6 +7,8 @@ than a channel's limit is split into numbered parts, never cut.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.config import Config
@@ -26,6 +28,7 @@ class Rendering:
     lengths: tuple[int, ...]
     limit: int
     machine_translated: bool
+    untranslated: bool = False  # free text left in Japanese: no text, no translation
 
 
 class Renderer:
@@ -36,9 +39,21 @@ class Renderer:
         self.translate = translate
 
     def text(self, alert: Alert, language: str) -> tuple[str, bool]:
-        ctx = Context(alert=alert, language=language, config=self.config,
-                      catalogs=self.catalogs, translate=self.translate)
+        ctx = self.context(alert, language)
         return compose(ctx), ctx.machine_translated
+
+    def context(self, alert: Alert, language: str) -> Context:
+        return Context(alert=alert, language=language, config=self.config,
+                       catalogs=self.catalogs, translate=self.translate)
+
+    def render_all(self, alert: Alert, language: str,
+                   limits: Mapping[str, Limits]) -> list[Rendering]:
+        """``alert`` in ``language`` fitted to each channel (composed once)."""
+        ctx = self.context(alert, language)
+        text = compose(ctx)
+        return [dataclasses.replace(
+            self.fit(text, language, name, lim, machine_translated=ctx.machine_translated),
+            untranslated=ctx.untranslated) for name, lim in limits.items()]
 
     def render(self, alert: Alert, language: str, channel: str, limits: Limits) -> Rendering:
         text, mt = self.text(alert, language)

@@ -78,6 +78,11 @@ class Catalogs:
         by_language = {tag: load_catalog(directory / f"{tag}.po", tag) for tag in languages}
         return cls(by_language=by_language, fallback=fallback)
 
+    def reviewed(self, language: str) -> bool:
+        """Whether a native speaker has reviewed this language's catalog."""
+        cat = self.by_language.get(language)
+        return cat is not None and cat.reviewed
+
     def has(self, language: str, key: str) -> bool:
         cat = self.by_language.get(language)
         return cat is not None and key in cat.messages

@@ -31,6 +31,7 @@ class Context:
     catalogs: Catalogs
     translate: Translate | None = None
     machine_translated: bool = False
+    untranslated: bool = False  # free text reached this reader in Japanese only
     notes: list[str] = field(default_factory=list)
 
     def t(self, key: str, /, **values: Any) -> str:
@@ -72,6 +73,8 @@ class Context:
                 return translated
         # Translator down or absent: an official English text if any, else Japanese.
         fallback = alert.texts.get("en") if self.language != "ja-easy" else None
+        if fallback is None and self.language != "ja-easy":
+            self.untranslated = True
         note = self.t("note.translation_unavailable")
         if note not in self.notes:
             self.notes.append(note)

@@ -1,0 +1,155 @@
+"""What an operator sees before anything is sent: one screen that says what goes to
+whom, then (with --preview) every text in full, then the question.
+
+The summary is plain lines, readable in any terminal and any script (no table
+borders for Burmese or Khmer to break); the full preview prints each rendering
+as one block, never cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+
+from bot.cli.common import fail
+from bot.domain import AlertStatus, MsgType
+from bot.lifecycle import Prepared, Submitted
+from bot.service import Service
+
+WHAT = {MsgType.ALERT: "new alert", MsgType.UPDATE: "correction",
+        MsgType.LIFT: "lifting (the order or warning has ended)",
+        MsgType.CANCEL: "cancellation (the earlier message was sent in error)"}
+
+
+def preview_rows(prepared: Prepared) -> list[dict[str, Any]]:
+    return [{"language": r.language, "channel": r.channel, "parts": list(r.parts),
+             "length": list(r.lengths), "limit": r.limit,
+             "machine_translated": r.machine_translated, "untranslated": r.untranslated}
+            for r in prepared.renderings]
+
+
+def delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
+    """Recipients and requests per channel, time at the platform's limit, and the
+    budgets: LINE quota after the send, X posts against the 24-hour budget."""
+    from bot.budget import line_quota, x_budget
+
+    out: dict[str, Any] = {}
+    for name, by_lang in prepared.counts.items():
+        limits = svc.plans[name].limits
+        recipients = sum(by_lang.values())
+        per = limits.recipients_per_request
+        requests = sum(-(-n // per) for n in by_lang.values())
+        if name == "x":  # a thread is several posts
+            requests = sum(len(r.parts) for r in prepared.renderings
+                           if r.channel == "x" and r.language in by_lang)
+        out[name] = {"recipients": recipients, "by_language": dict(by_lang),
+                     "requests": requests,
+                     "seconds_at_limit": round(requests / limits.requests_per_second, 1)}
+    if "line" in out and out["line"]["recipients"]:
+        out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
+    if "x" in out and out["x"]["requests"]:
+        out["x"]["budget"] = x_budget(svc, out["x"]["requests"])
+    return out
+
+
+def _languages(prepared: Prepared, flag: str) -> list[str]:
+    return sorted({r.language for r in prepared.renderings if getattr(r, flag)})
+
+
+def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
+                  warnings: Sequence[str] = ()) -> list[str]:
+    """The one screen: what, where, to whom, in which languages, how long."""
+    a = prepared.alert
+    config = svc.config
+    level = a.params.get("level")
+    what = f"{a.kind.value}" + (f" level {level}" if level else "") + \
+        f", severity {a.severity.name.lower()}" + (" — TEST (test subscribers only)"
+                                                    if a.test else "")
+    lines = [f"what      {what}; {WHAT[a.msg_type]}"]
+    if prepared.original is not None:
+        lines.append(f"refers to alert {prepared.original.id} ({prepared.original.status})")
+    if set(a.wards) >= set(config.ward_codes) or not a.wards:
+        where = f"the whole city ({config.city_name}, {len(config.ward_codes)} wards)"
+    else:
+        where = ", ".join(f"{config.ward(c).name('ja')} {config.ward(c).name('en')}"
+                          for c in a.wards)
+    lines.append(f"where     {where}")
+    if a.send_at:
+        lines.append(f"send at   {a.send_at.isoformat(timespec='minutes')}")
+    if a.expires:
+        lines.append(f"expires   {a.expires.isoformat(timespec='minutes')}")
+    total = 0
+    for name, p in plan.items():
+        total += p["recipients"]
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(p["by_language"].items(),
+                                                        key=lambda kv: -kv[1]))
+        lines.append(f"{name:<9} {p['recipients']} recipients, {p['requests']} requests, "
+                     f"{_duration(p['seconds_at_limit'])} at the platform's limit"
+                     + (f" ({langs})" if langs else ""))
+    lines.append(f"total     {total} recipients")
+    languages = sorted({r.language for r in prepared.renderings})
+    mt = _languages(prepared, "machine_translated")
+    left = _languages(prepared, "untranslated")
+    unreviewed = [lang for lang in languages
+                  if not svc.renderer.catalogs.reviewed(lang)]
+    lines.append(f"languages {len(languages)}: {len(languages) - len(mt) - len(left)} from "
+                 f"templates or official text, {len(mt)} machine-translated"
+                 + (f" ({', '.join(mt)})" if mt else "")
+                 + (f", {len(left)} only in Japanese ({', '.join(left)})" if left else ""))
+    if unreviewed:
+        lines.append(f"review    catalogs not yet reviewed by a native speaker: "
+                     f"{', '.join(unreviewed)}")
+    lines.extend(f"warning   {w}" for w in warnings)
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:g}s"
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def print_full_preview(rows: Sequence[dict[str, Any]], *, err: bool = True) -> None:
+    """Every rendering in full, one block after another."""
+    for r in rows:
+        flags = " machine-translated" if r["machine_translated"] else ""
+        flags += " ONLY-JAPANESE" if r.get("untranslated") else ""
+        typer.echo(f"── {r['language']} / {r['channel']} ({len(r['parts'])} part(s), "
+                   f"{', '.join(map(str, r['length']))} of {r['limit']}){flags}", err=err)
+        for part in r["parts"]:
+            typer.echo(part, err=err)
+            typer.echo("", err=err)
+
+
+def confirm(svc: Service, prepared: Prepared, *, yes: bool, question: str,
+            preview: bool = False, allow_fallback: bool = False,
+            refuse_untranslated: bool = True) -> dict[str, Any]:
+    """The summary (and with ``preview`` every text), refusals, then the question."""
+    from bot.budget import warnings_for
+
+    plan = delivery_plan(svc, prepared)
+    left = _languages(prepared, "untranslated")
+    if left and refuse_untranslated and not allow_fallback:
+        raise fail(f"the text would reach {len(left)} languages in Japanese only "
+                   f"({', '.join(left)}): give --text-en (or --text LANG=TEXT), configure a "
+                   "translator ([translation] in the config), or add --allow-fallback to "
+                   "send the Japanese with a note")
+    warnings = warnings_for(plan)
+    if left:
+        warnings.append(f"{len(left)} languages get the Japanese text with a note "
+                        f"({', '.join(left)})")
+    for line in summary_lines(svc, prepared, plan, warnings):
+        typer.echo(line, err=True)
+    if preview:
+        print_full_preview(preview_rows(prepared))
+    if not yes and not typer.confirm(question, default=False, err=True):
+        raise fail("nothing sent", code=1)
+    return plan
+
+
+def submitted(done: Submitted, what: str) -> str:
+    if done.status is AlertStatus.PENDING_APPROVAL:
+        return f"{what} — waits for a second operator: `bousai alert approve {done.id}`"
+    return what
