@@ -6,6 +6,7 @@ subscribers can be counted and erased. Real database, real CLI, fake Telegram.""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import threading
 from collections.abc import Iterator
@@ -332,7 +333,7 @@ def test_render_snapshot_in_progress_and_done() -> None:
     snap = Snapshot(alert_id=7, alert_status="queued", at=10.0, groups=groups,
                     errors=errors)
     text = _render(snap, 25.0)
-    assert "alert 7 (queued)" in text
+    assert "alert 7 (queued: sending)" in text
     assert "telegram" in text and " vi " in text and "150" in text  # total sent
     assert "25.0 recipients/s" in text and "100 pending" in text
     assert "time remaining 4s" in text
@@ -344,6 +345,13 @@ def test_render_snapshot_in_progress_and_done() -> None:
     waiting = Snapshot(alert_id=8, alert_status="pending_approval", at=0.0, groups={},
                        errors=())
     assert not waiting.done and "waiting for approval" in _render(waiting, None)
+    idle = Snapshot(alert_id=9, alert_status="queued", at=0.0, errors=(),
+                    groups={("line", "en"): GroupCounts(pending=5)}, unattended=("line",))
+    assert "no worker is sending on line: is `bousai run` running?" in _render(idle, None)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    scheduled = Snapshot(alert_id=9, alert_status="queued", at=0.0, errors=(),
+                         groups={("line", "en"): GroupCounts(pending=5)}, send_at=later)
+    assert "alert 9 (queued: scheduled for" in _render(scheduled, None)
 
 
 def test_rate_meter_uses_recent_change_in_sent() -> None:

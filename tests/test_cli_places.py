@@ -186,3 +186,22 @@ def test_approval_shows_what_it_approves(telegram: FakeTelegram) -> None:
     approved = bousai("alert", "approve", str(issued["id"]), "--operator", "tanaka",
                       input="y\n")
     assert "approved and queued: city_notice alert, 1 recipients" in approved.stdout
+
+
+def test_watch_tells_when_nobody_is_sending(telegram: FakeTelegram) -> None:
+    for chat in ("1001", "1002"):
+        bousai("subscribers", "add", "--channel", "telegram", "--user-id", chat,
+               "--language", "en", "--ward", "43101")
+    telegram.block("1002")
+    bousai("subscribers", "add", "--channel", "telegram", "--user-id", "1003", "--language",
+           "en", "--ward", "43101", "--test")
+    issued = json_lines(bousai("alert", "issue", "--kind", "city_notice", "--text-ja", "断水",
+                               "--text-en", "Water outage", "--yes", "--json").stdout)[0]
+    bousai("alert", "approve", "--yes", str(issued["id"]), "--operator", "other")
+    before = bousai("deliveries", "watch", str(issued["id"]), "--once").stdout
+    assert "queued: sending" in before
+    assert "no worker is sending on telegram: is `bousai run` running?" in before
+    bousai("run", "--until-idle")
+    after = bousai("deliveries", "watch", str(issued["id"]), "--once").stdout
+    assert "no worker" not in after and "done: 2 sent, 1 failed" in after
+    assert "telegram: Forbidden: bot was blocked by the user" in after

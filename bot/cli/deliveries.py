@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import sys
 import time
 from array import array
@@ -23,6 +24,8 @@ from bot.cli.common import (
     service_context,
 )
 from bot.domain import DeliveryStatus
+from bot.leases import holder_of
+from bot.render.timefmt import format_jst
 from bot.store import deliveries as ledger
 
 if TYPE_CHECKING:
@@ -110,7 +113,18 @@ class Snapshot:
     alert_status: str
     at: float  # time.monotonic() when taken
     groups: dict[tuple[str, str], GroupCounts]
-    errors: tuple[str, ...]  # latest distinct errors, newest first
+    errors: tuple[str, ...]  # "channel: error (×rows)", newest first
+    send_at: dt.datetime | None = None
+    unattended: tuple[str, ...] = ()  # channels with work that no worker holds
+
+    @property
+    def status_label(self) -> str:
+        if self.alert_status == "queued" and self.send_at is not None \
+                and self.send_at > dt.datetime.now(dt.UTC):
+            return f"queued: scheduled for {format_jst(self.send_at, 'en')}"
+        if self.alert_status == "queued" and self.pending:
+            return "queued: sending"
+        return self.alert_status
 
     @property
     def sent(self) -> int:
@@ -141,10 +155,13 @@ def take_snapshot(conn: sa.Connection, alert_id: int, *, errors: int = 5) -> Sna
             else "other"
         c = counts.setdefault((ch, lang), {})
         c[key] = c.get(key, 0) + int(recips or 0)
-    latest = ledger.latest_errors(conn, alert_id, errors)
+    latest = [f"{ch}: {err}" + (f" (×{n})" if n > 1 else "")
+              for ch, err, n in ledger.latest_errors(conn, alert_id, errors)]
+    busy = sorted({ch for (ch, _), c in counts.items() if c.get("pending")})
+    unattended = tuple(ch for ch in busy if holder_of(conn, f"channel:{ch}") is None)
     return Snapshot(alert_id=alert_id, alert_status=str(row.status), at=time.monotonic(),
                     groups={k: GroupCounts(**v) for k, v in sorted(counts.items())},
-                    errors=tuple(latest))
+                    errors=tuple(latest), send_at=row.send_at, unattended=unattended)
 
 
 class RateMeter:
@@ -179,7 +196,7 @@ def render_snapshot(snap: Snapshot, rate: float | None) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"alert {snap.alert_id} ({snap.alert_status})", title_justify="left")
+    table = Table(title=f"alert {snap.alert_id} ({snap.status_label})", title_justify="left")
     for col in ("channel", "language", "sent", "pending", "failed", "cancelled/expired"):
         table.add_column(col, justify="left" if col in ("channel", "language") else "right")
     for (ch, lang), g in snap.groups.items():
@@ -199,8 +216,12 @@ def render_snapshot(snap: Snapshot, rate: float | None) -> RenderableType:
         eta = "unknown" if not rate else _duration(snap.pending / rate)
         summary = f"rate {rate_s}; {snap.pending} pending; time remaining {eta}"
     parts: list[RenderableType] = [table, Text(summary)]
+    if snap.unattended and not snap.done and snap.alert_status not in ("pending_approval",
+                                                                        "held"):
+        parts.append(Text(f"no worker is sending on {', '.join(snap.unattended)}: is "
+                          "`bousai run` running?", style="bold red"))
     if snap.errors:
-        parts.append(Text("latest errors (newest first):"))
+        parts.append(Text("errors by channel (newest first):"))
         parts.extend(Text(f"  {e[:200]}", style="red") for e in snap.errors)
     return Group(*parts)
 

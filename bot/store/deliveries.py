@@ -283,14 +283,16 @@ def recipients_by_status(conn: sa.Connection, alert_id: int
         .where(d.c.alert_id == alert_id).group_by(d.c.channel, d.c.language, d.c.status))]
 
 
-def latest_errors(conn: sa.Connection, alert_id: int, limit: int) -> list[str]:
-    """The newest distinct errors of the alert's failed or open rows."""
+def latest_errors(conn: sa.Connection, alert_id: int, limit: int
+                  ) -> list[tuple[str, str, int]]:
+    """(channel, error, rows) of the alert's failed or open rows, newest error first."""
     newest = sa.func.max(d.c.updated_at)
-    return [str(err) for err, _ in conn.execute(
-        sa.select(d.c.last_error, newest)
+    return [(str(ch), str(err), int(n)) for ch, err, n, _ in conn.execute(
+        sa.select(d.c.channel, d.c.last_error, sa.func.count(), newest)
         .where(d.c.alert_id == alert_id, d.c.last_error.is_not(None),
                d.c.status.in_((DeliveryStatus.FAILED.value, *OPEN)))
-        .group_by(d.c.last_error).order_by(newest.desc(), d.c.last_error).limit(limit))]
+        .group_by(d.c.channel, d.c.last_error)
+        .order_by(newest.desc(), d.c.last_error).limit(limit))]
 
 
 def log_rows(conn: sa.Connection, *, alert_id: int | None = None, status: str | None = None,
