@@ -205,3 +205,20 @@ def test_watch_tells_when_nobody_is_sending(telegram: FakeTelegram) -> None:
     after = bousai("deliveries", "watch", str(issued["id"]), "--once").stdout
     assert "no worker" not in after and "done: 2 sent, 1 failed" in after
     assert "telegram: Forbidden: bot was blocked by the user" in after
+
+
+@pytest.mark.parametrize("args", [
+    ("alert", "cancel", "-3", "--reason", "x"),
+    ("alert", "issue", "--kind"),
+    ("alert", "show", "abc"),
+    ("alert", "approve"),
+    ("deliveries", "watch", "1", "--interval", "0"),
+    ("no-such-command",),
+    ("alert", "issue", "--kind", "city_notice", "--text-ja", "x", "--colour", "red"),
+])
+def test_usage_mistakes_get_one_line_that_points_at_help(env: dict[str, str],
+                                                          args: tuple[str, ...]) -> None:
+    result = bousai(*args, expect=2)
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "--help" in lines[0] or "requires an argument" in lines[0]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import typer.core
+import typer.rich_utils
 
 from bot.cli import alerts, deliveries, feeds, subscribers
 from bot.cli.audit import audit_command
@@ -36,6 +37,17 @@ def _plain_type(original: Callable[..., str | None]) -> Callable[..., str | None
 
 for _cls in (typer.core.TyperOption, typer.core.TyperArgument):
     _cls.display_type_rich = _plain_type(_cls.display_type_rich)  # type: ignore[method-assign]
+
+
+def _one_line_usage_error(self: Any) -> None:
+    """A usage mistake (unknown option, missing value, bad number) in one line that
+    says where to look, instead of a boxed usage screen (``self``: click's error)."""
+    ctx = getattr(self, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    typer.echo(f"error: {self.format_message()}{hint}", err=True)
+
+
+typer.rich_utils.rich_format_error = _one_line_usage_error
 
 alerts.app.command("resend-failed")(resend_failed)
 for _command in follow_ups.registered_commands:  # update, lift, cancel
