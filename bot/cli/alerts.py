@@ -122,7 +122,8 @@ def issue(
     alerts wait for a second operator's approval when the two-person rule is on.
 
     Example: bousai alert issue --kind evacuation --level 4 --ward 中央区 --ward 南区
-    --text-ja "白川の水位が上がっています。避難してください。" --yes
+    --text-ja "白川の水位が上がっています。避難してください。"
+    --text-en "The Shirakawa River is rising. Evacuate now." --yes
     """
     try:
         k = Kind(kind)

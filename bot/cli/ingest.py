@@ -39,7 +39,7 @@ def ingest_command(
     matched, and (without --dry-run) store them as the scheduler would. Exits 1 if
     any document was rejected.
 
-    Example: bousai ingest --dry-run --json tests/fixtures/jma/32-35_06_05_240613_VXSE53.xml
+    Example: bousai ingest --dry-run --json tests/fixtures/jma/32-35_04_04_240613_VXSE53.xml
     """
     from bot.intake import Intake
 

@@ -106,7 +106,7 @@ def import_(
     lines; wards separated by spaces or semicolons. All rows are checked before any
     is written.
 
-    Example: bousai subscribers import subscribers.csv
+    Example: bousai subscribers import tests/fixtures/subscribers.csv
     """
     from bot.store import subscribers as store
 
