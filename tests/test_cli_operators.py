@@ -6,9 +6,9 @@ subscribers can be counted and erased. Real database, real CLI, fake Telegram.""
 from __future__ import annotations
 
 import asyncio
-import re
 import datetime as dt
 import io
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
