@@ -8,6 +8,12 @@ batches right after the calls return. A worker that takes a channel's lease
 over puts the rows its predecessor left in flight back in the queue: at most
 those can reach someone twice, never the queue.
 
+Pacing: the pacer runs at the channel instance's effective
+``limits.requests_per_second`` (configured overrides applied, the rate the
+operator's plan shows) and charges each message what the channel says it costs
+(:meth:`~channels.base.Channel.requests_for`: a three-part Telegram message is
+three requests, an X thread one per post), in one place, :meth:`Dispatcher._pace`.
+
 Outcomes:
     sent                      → ``sent`` with the platform's message id
     RetryLater(retry_after)   → back to ``pending`` after the delay (or backoff
@@ -233,7 +239,7 @@ class Dispatcher:
                 if st.fatal is not None or self._stop.is_set():
                     break
                 await sem.acquire()
-                await st.pacer.acquire()
+                await self._pace(name, row)
                 task = asyncio.create_task(self._send_one(name, row))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
@@ -368,14 +374,25 @@ class Dispatcher:
 
     # ----------------------------------------------------------------- sending
 
-    async def _send_one(self, name: str, row: Claimed) -> None:
-        st = self.states[name]
+    def _message(self, name: str, row: Claimed) -> OutgoingMessage | None:
         parts = self._parts.get((row.alert_id, row.language, name))
         if not parts:
+            return None
+        return OutgoingMessage(recipients=row.recipients, parts=parts,
+                               idempotency_key=row.idempotency_key, reply_to=row.reply_to)
+
+    async def _pace(self, name: str, row: Claimed) -> None:
+        """Wait for the turn of ``row``'s requests: as many as its message costs."""
+        st = self.states[name]
+        msg = self._message(name, row)
+        await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
+
+    async def _send_one(self, name: str, row: Claimed) -> None:
+        st = self.states[name]
+        msg = self._message(name, row)
+        if msg is None:
             st.outcomes.append(self._failed(row, "no rendering for this language and channel"))
             return
-        msg = OutgoingMessage(recipients=row.recipients, parts=parts,
-                              idempotency_key=row.idempotency_key, reply_to=row.reply_to)
         try:
             result = await st.channel.send(msg)
         except RetryLater as exc:

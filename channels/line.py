@@ -34,32 +34,33 @@ import hashlib
 import hmac
 import json
 import uuid
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import aiohttp
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    MulticastRequest,
-    PushMessageRequest,
-    TextMessage,
-)
-from linebot.v3.messaging.exceptions import ApiException
 
 from channels.base import (
+    DEFAULT_TIMEOUT,
     Channel,
+    ChannelEnvironment,
     ChannelError,
     ChannelFatal,
+    ChannelSpec,
+    FanoutMode,
     LengthUnit,
     Limits,
     OutgoingMessage,
     RecipientError,
     RetryLater,
     SendResult,
+    positive_number,
+    with_rate,
 )
 
-DEFAULT_BASE_URL = "https://api.line.me"
+if TYPE_CHECKING:  # the SDK is imported when the channel first talks to LINE
+    from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi
+    from linebot.v3.messaging.exceptions import ApiException
+
 MONTHLY_LIMIT_MARKER = "monthly limit"
 _RECIPIENT_MARKERS = ("failed to send messages", "'to'")
 # Namespace for turning a non-UUID idempotency key into a stable retry key.
@@ -119,31 +120,45 @@ def _header(exc: ApiException, name: str) -> str | None:
 
 
 class LineChannel(Channel):
-    name: ClassVar[str] = "line"
-    limits: ClassVar[Limits] = Limits(
-        text_limit=5000,
-        length_unit=LengthUnit.UTF16,
-        recipients_per_request=500,
-        messages_per_request=5,
-        requests_per_second=200.0,
+    spec: ClassVar[ChannelSpec] = ChannelSpec(
+        name="line",
+        limits=Limits(text_limit=5000, length_unit=LengthUnit.UTF16, recipients_per_request=500,
+                      parts_per_request=5, max_parts=5, requests_per_second=200.0),
+        fanout=FanoutMode.BATCHED,
+        secret_vars=("LINE_CHANNEL_ACCESS_TOKEN", "LINE_CHANNEL_SECRET"),
+        base_url="https://api.line.me",
+        base_url_var="LINE_API_BASE_URL",
     )
 
     def __init__(
         self,
         access_token: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 10.0,
+        base_url: str | None = None,
+        limits: Limits | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
         pool_size: int = 100,
     ) -> None:
+        super().__init__(limits=limits)
         if not access_token:
             raise ChannelFatal("LINE_CHANNEL_ACCESS_TOKEN is empty", channel=self.name)
         self._access_token = access_token
-        self.base_url = base_url.rstrip("/")
+        self.base_url = (base_url or self.spec.base_url).rstrip("/")
         self.timeout = timeout
         self.pool_size = pool_size
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
+
+    @classmethod
+    def limits_for(cls, options: Mapping[str, Any]) -> Limits:
+        """``requests_per_second`` paces the requests (LINE allows 200 multicasts/s)."""
+        return with_rate(cls.spec.limits, positive_number(options, "requests_per_second"))
+
+    @classmethod
+    def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:
+        access_token, _webhook_secret = cls.read_secrets(settings)
+        return cls(access_token, base_url=settings.base_url(cls.spec.name),
+                   limits=cls.limits_for(options), timeout=cls.timeout_for(options))
 
     def __repr__(self) -> str:  # never show the token
         return f"LineChannel(base_url={self.base_url!r})"
@@ -151,6 +166,8 @@ class LineChannel(Channel):
     async def start(self) -> None:
         """Open the SDK client (its aiohttp session needs a running event loop)."""
         if self._client is None:
+            from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
+
             config = Configuration(host=self.base_url, access_token=self._access_token)
             config.connection_pool_maxsize = self.pool_size
             self._client = AsyncApiClient(config)
@@ -166,17 +183,10 @@ class LineChannel(Channel):
         assert self._api is not None
         return self._api
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
-        if len(message.parts) > self.limits.messages_per_request:
-            raise ValueError(
-                f"line: {len(message.parts)} parts in one message, "
-                f"limit is {self.limits.messages_per_request}"
-            )
-        if not message.parts:
-            raise ValueError("line: a message needs at least one part")
-        return await super().send(message)
-
     async def _send(self, message: OutgoingMessage) -> SendResult:
+        from linebot.v3.messaging import MulticastRequest, PushMessageRequest, TextMessage
+        from linebot.v3.messaging.exceptions import ApiException
+
         api = await self._messaging()
         messages = [TextMessage(text=part, quickReply=None, quoteToken=None)
                     for part in message.parts]
@@ -216,6 +226,8 @@ class LineChannel(Channel):
         return (int(limit) if limit is not None else None), int(used.total_usage)
 
     def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
+        from linebot.v3.messaging.exceptions import ApiException
+
         recipients = message.recipients if message is not None else ()
         if isinstance(exc, ApiException):
             return self._map_api_error(exc, recipients)

@@ -19,6 +19,7 @@ from channels.base import (
     Channel,
     ChannelError,
     ChannelFatal,
+    FanoutMode,
     LengthUnit,
     OutgoingMessage,
     RecipientError,
@@ -176,14 +177,19 @@ async def test_wrong_credentials_are_channel_fatal(harness: Harness) -> None:
 
 
 async def test_limits_are_declared_and_consistent(harness: Harness) -> None:
+    spec = type(harness.channel).spec
+    assert spec.name == harness.channel.name == harness.name
+    assert isinstance(spec.fanout, FanoutMode)
+    assert spec.secret_vars and all(v.isupper() for v in spec.secret_vars)
+    assert spec.base_url.startswith("https://") and spec.base_url_var.endswith("_API_BASE_URL")
     limits = harness.channel.limits
-    assert limits == type(harness.channel).limits
+    assert limits == spec.limits == type(harness.channel).limits_for({})
     assert isinstance(limits.length_unit, LengthUnit)
     assert limits.text_limit > 0
     assert limits.recipients_per_request >= 1
-    assert limits.messages_per_request >= 1
+    assert limits.parts_per_request >= 1
+    assert limits.max_parts is None or limits.max_parts >= limits.parts_per_request
     assert limits.requests_per_second > 0
-    assert limits.per_recipient_per_second is None or limits.per_recipient_per_second > 0
     assert limits.posts_per_day is None or limits.posts_per_day > 0
     assert harness.channel.measure("安全 https://example.jp/x") == measure(
         "安全 https://example.jp/x", limits.length_unit)

@@ -102,7 +102,8 @@ async def test_window_budget_and_daily_cap() -> None:
             await channel.close()
     assert info.value.retry_after is not None and 890 <= info.value.retry_after <= 900
     with FakeX(*CREDS, posts_per_day=1) as fake:
-        channel = XChannel(*CREDS, base_url=fake.url, posts_per_day=1)
+        channel = XChannel(*CREDS, base_url=fake.url,
+                           limits=XChannel.limits_for({"posts_per_day": 1}))
         try:
             await channel.send(msg("one"))
             with pytest.raises(RetryLater) as info:
@@ -176,6 +177,18 @@ async def test_a_read_only_app_is_fatal(x: XChannel, fake: FakeX) -> None:
     fake.fail_next(1, 403)
     with pytest.raises(ChannelFatal, match="403"):
         await x.send(msg("warning"))
+
+
+async def test_a_thread_resumed_costs_only_the_posts_still_to_go(x: XChannel,
+                                                                fake: FakeX) -> None:
+    message = msg("p1", "p2", "p3")
+    assert x.requests_for(message) == 3
+    fake.fail_next(1, 503, after=1)
+    with pytest.raises(ThreadIncomplete):
+        await x.send(message)
+    assert x.requests_for(message) == 2
+    await x.send(message)
+    assert x.requests_for(message) == 0
 
 
 async def test_only_the_timeline_is_a_recipient(x: XChannel, fake: FakeX) -> None:

@@ -77,14 +77,14 @@ def _delivery_plan(svc: Any, alert: Alert, rows: list[dict[str, Any]] | None = N
     counts = svc.plan(alert)
     out: dict[str, Any] = {}
     for name, by_lang in counts.items():
-        limits = svc.plans[name].limits
+        limits = svc.plans[name].limits  # effective: the configured rates, as the pacer's
         recipients = sum(by_lang.values())
         per = limits.recipients_per_request
-        requests = sum(-(-n // per) for n in by_lang.values())
-        if name == "x" and rows is not None:  # a thread is several posts
-            requests = sum(len(r["parts"]) for r in rows
-                           if r["channel"] == "x" and r["language"] in by_lang)
+        parts = {r["language"]: len(r["parts"]) for r in rows or () if r["channel"] == name}
+        requests = sum(-(-n // per) * limits.requests_for(parts.get(lang, 1))
+                       for lang, n in by_lang.items())
         out[name] = {"recipients": recipients, "by_language": by_lang, "requests": requests,
+                     "requests_per_second": limits.requests_per_second,
                      "seconds_at_limit": round(requests / limits.requests_per_second, 1)}
     if "line" in out and out["line"]["recipients"]:
         out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
@@ -107,11 +107,11 @@ def _print_preview(rows: list[dict[str, Any]], plan: dict[str, Any]) -> None:
                       "yes" if r["machine_translated"] else "", r["parts"][0][:160])
     console.print(table)
     plan_t = Table(title="Delivery plan")
-    for col in ("channel", "recipients", "requests", "time at limit (s)", "languages"):
+    for col in ("channel", "recipients", "requests", "req/s", "time at limit (s)", "languages"):
         plan_t.add_column(col)
     for name, p in plan.items():
         plan_t.add_row(name, str(p["recipients"]), str(p["requests"]),
-                       str(p["seconds_at_limit"]),
+                       f"{p['requests_per_second']:g}", str(p["seconds_at_limit"]),
                        " ".join(f"{k}:{v}" for k, v in sorted(p["by_language"].items())))
     console.print(plan_t)
 
