@@ -19,6 +19,9 @@ Outcomes:
     RetryLater(retry_after)   → back to ``pending`` after the delay (or backoff
                                 with jitter); the channel pauses for the delay
     RecipientError            → ``failed``; the recipients are deactivated
+    MessageRejected           → ``failed`` with ``rejected: <reason>``; nobody is
+                                deactivated, the channel goes on, and the operator
+                                sees an ERROR (once per alert, language and reason)
     ChannelFatal              → row back to ``pending``; the channel stops and
                                 the error is reported; other channels go on
     too many attempts         → ``failed``
@@ -50,6 +53,7 @@ from channels.base import (
     Channel,
     ChannelError,
     ChannelFatal,
+    MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
@@ -88,6 +92,8 @@ class ChannelState:
     retried: int = 0
     owns_lease: bool = False
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    # (alert, language, reason) of rejections already reported at ERROR
+    rejections: set[tuple[int, str, str]] = field(default_factory=set)
 
 
 class Dispatcher:
@@ -404,6 +410,9 @@ class Dispatcher:
             st.outcomes.append(self._failed(row, str(exc), deactivate=exc.recipients
                                             or row.recipients))
             st.failed += 1
+        except MessageRejected as exc:
+            st.outcomes.append(self._rejected(name, row, exc))
+            st.failed += 1
         except ChannelFatal as exc:
             if st.fatal is None:
                 log.error("channel %s stopped: %s (the other channels go on)", name, exc)
@@ -411,7 +420,7 @@ class Dispatcher:
             st.outcomes.append({"id": row.id, "status": DeliveryStatus.PENDING.value,
                                 "next_attempt_at": utcnow(), "last_error": f"channel stopped: "
                                 f"{exc}", "attempts": row.attempts - 1})
-        except ChannelError as exc:  # pragma: no cover - the three kinds cover all
+        except ChannelError as exc:  # pragma: no cover - the four kinds cover all
             st.outcomes.append(self._retry(row, RetryLater(str(exc))))
         else:
             st.outcomes.append(self._sent(row, result))
@@ -432,6 +441,22 @@ class Dispatcher:
                     extra={"delivery_id": row.id, "alert_id": row.alert_id})
         return {"id": row.id, "status": DeliveryStatus.FAILED.value, "last_error": error,
                 "deactivate": deactivate}
+
+    def _rejected(self, name: str, row: Claimed, exc: MessageRejected) -> dict[str, Any]:
+        """The platform refused the message itself: the rendering is wrong for this
+        channel. The recipients keep their subscription; the operator must look."""
+        st = self.states[name]
+        seen = (row.alert_id, row.language, str(exc))
+        if seen not in st.rejections:
+            if len(st.rejections) > 1000:
+                st.rejections.clear()
+            st.rejections.add(seen)
+            log.error("channel %s rejected alert %d's %s message: %s (a rendering that "
+                      "does not fit the channel; its recipients stay subscribed)",
+                      name, row.alert_id, row.language, exc,
+                      extra={"delivery_id": row.id, "alert_id": row.alert_id})
+        return {"id": row.id, "status": DeliveryStatus.FAILED.value,
+                "last_error": f"rejected: {exc}", "deactivate": ()}
 
     def _retry(self, row: Claimed, exc: RetryLater) -> dict[str, Any]:
         if row.attempts >= self.delivery.max_attempts:

@@ -2,13 +2,16 @@
 
 A channel subclass does the I/O in one method, :meth:`Channel._send`, over the
 platform's official SDK; :meth:`Channel.send` calls it and turns whatever the
-SDK raised into one of the three kinds of error below, so that the dispatcher
+SDK raised into one of the four kinds of error below, so that the dispatcher
 never sees an SDK exception::
 
     ChannelError
     ├── RetryLater          try again later; ``retry_after`` seconds if the platform said
     ├── RecipientError      permanent for these recipients (blocked the bot, unknown user)
-    └── ChannelFatal        permanent for the whole channel (token rejected, quota spent)
+    ├── MessageRejected     permanent for this message, and our fault (too long, bad markup,
+    │                       invalid reply); the recipients are fine, the channel goes on
+    └── ChannelFatal        permanent for the whole channel (token rejected, quota spent,
+                            an exception the SDK did not type: its traceback is logged)
 
 A platform's facts are declared once, on its class, as a :class:`ChannelSpec`:
 its name, published :class:`Limits`, how recipients are grouped
@@ -28,15 +31,18 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, Self
 
+log = logging.getLogger(__name__)
+
 
 class ChannelError(Exception):
-    """Base of the three kinds of channel error."""
+    """Base of the four kinds of channel error."""
 
     def __init__(self, message: str, *, channel: str = "") -> None:
         super().__init__(message)
@@ -59,6 +65,12 @@ class RecipientError(ChannelError):
     ) -> None:
         super().__init__(message, channel=channel)
         self.recipients = recipients
+
+
+class MessageRejected(ChannelError):
+    """The platform refused this message as it is (too long, unparsable entities, an
+    invalid reply, too many parts). Sending it again cannot help and nobody is to
+    blame but us: the row fails, no recipient is touched, the channel goes on."""
 
 
 class ChannelFatal(ChannelError):
@@ -173,6 +185,9 @@ class SendResult:
 
 
 DEFAULT_TIMEOUT = 10.0
+# Failures to reach the platform that the SDKs leave untyped; a subclass adds its
+# HTTP library's (aiohttp's) connection errors.
+NETWORK_ERRORS: tuple[type[Exception], ...] = (TimeoutError, ConnectionError)
 
 
 class Channel(abc.ABC):
@@ -249,8 +264,8 @@ class Channel(abc.ABC):
         if not message.parts:
             raise ValueError(f"{self.name}: a message needs at least one part")
         if self._too_many_parts(message):
-            raise ValueError(f"{self.name}: {len(message.parts)} parts in one message, "
-                             f"limit is {self.limits.max_parts}")
+            raise MessageRejected(f"{len(message.parts)} parts in one message, {self.name} "
+                                  f"takes at most {self.limits.max_parts}", channel=self.name)
         try:
             return await self._send(message)
         except ChannelError:
@@ -263,8 +278,22 @@ class Channel(abc.ABC):
         """Do the platform call(s); may raise SDK exceptions freely."""
 
     def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
-        """Turn an SDK exception into one of ours. Subclasses refine this."""
-        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+        """Turn an SDK exception into one of ours. Subclasses map what their SDK
+        types and hand the rest here: a network failure is :class:`RetryLater`,
+        anything else is :meth:`unexpected`."""
+        if isinstance(exc, NETWORK_ERRORS):
+            return RetryLater(f"{self.name} unreachable: {type(exc).__name__}: {exc}",
+                              channel=self.name)
+        return self.unexpected(exc)
+
+    def unexpected(self, exc: BaseException) -> ChannelFatal:
+        """An exception nobody typed (a bug here or in the SDK, or an answer the SDK
+        could not read): retrying blindly could repeat it for every message, so the
+        channel stops, with the traceback in the log for the operator."""
+        log.exception("%s: unexpected %s from the platform call; the channel stops until "
+                      "an operator looks", self.name, type(exc).__name__, exc_info=exc)
+        return ChannelFatal(f"unexpected {type(exc).__name__}: {str(exc)[:200]} "
+                            "(traceback in the log)", channel=self.name)
 
     def measure(self, text: str) -> int:
         return measure(text, self.limits.length_unit)

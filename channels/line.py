@@ -17,7 +17,12 @@ How LINE's answers map to our errors (see :mod:`channels.base`)::
     400 on a push to one user about that user
         ("Failed to send messages", invalid 'to')
                                          -> RecipientError (blocked, unknown user)
-    400 otherwise                        -> ChannelFatal (a malformed request is our bug)
+    400 about a request header (X-Line-Retry-Key)
+                                         -> ChannelFatal (every request would fail alike)
+    400 otherwise: the message as sent ("Length must be between 0 and 5000" on
+        messages[0].text, too many messages, a malformed id in a multicast)
+                                         -> MessageRejected
+    anything else                        -> ChannelFatal, traceback logged
 
 Message ids: a push answers with one id per part (``sentMessages``); a
 multicast answers with no message ids, so its result holds the request id
@@ -49,6 +54,7 @@ from channels.base import (
     FanoutMode,
     LengthUnit,
     Limits,
+    MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
@@ -63,6 +69,7 @@ if TYPE_CHECKING:  # the SDK is imported when the channel first talks to LINE
 
 MONTHLY_LIMIT_MARKER = "monthly limit"
 _RECIPIENT_MARKERS = ("failed to send messages", "'to'")
+_HEADER_MARKER = "header"
 # Namespace for turning a non-UUID idempotency key into a stable retry key.
 _RETRY_KEY_NAMESPACE = uuid.UUID("5b0c7d8e-2f4a-4c55-9a39-6a1f4d0b7e21")
 
@@ -231,13 +238,10 @@ class LineChannel(Channel):
         recipients = message.recipients if message is not None else ()
         if isinstance(exc, ApiException):
             return self._map_api_error(exc, recipients)
-        if isinstance(exc, TimeoutError | aiohttp.ClientError | ConnectionError):
+        if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
             return RetryLater(f"LINE unreachable: {type(exc).__name__}: {exc}",
                               channel=self.name)
-        if isinstance(exc, ValueError | TypeError):
-            return ChannelFatal(f"could not build the LINE request (our bug): {exc}",
-                                channel=self.name)
-        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+        return super().map_error(exc, message)
 
     def _map_api_error(self, exc: ApiException, recipients: tuple[str, ...]) -> ChannelError:
         status = int(exc.status or 0)
@@ -258,11 +262,11 @@ class LineChannel(Channel):
             if len(recipients) == 1 and _about_recipient(text):
                 return RecipientError(f"LINE could not deliver to this user (400): {text}",
                                       channel=self.name, recipients=recipients)
-            return ChannelFatal(
-                f"LINE rejected the request as malformed (400): {text} -- "
-                "this is a bug in bousai-bot, not a LINE outage",
-                channel=self.name,
-            )
+            if _HEADER_MARKER in text.lower():
+                return ChannelFatal(f"LINE refused a request header (400): {text} -- this is "
+                                    "a bug in bousai-bot, not a LINE outage", channel=self.name)
+            return MessageRejected(f"LINE rejected this message (400): {text} -- this is a "
+                                   "bug in bousai-bot, not the user's fault", channel=self.name)
         if status >= 500 or status == 408:
             return RetryLater(f"LINE server error ({status}): {text}", channel=self.name,
                               retry_after=_retry_after(exc))

@@ -12,6 +12,19 @@ chat one delivery per alert, so a chat only ever sees one message's parts in a
 row, which is such a burst. That per-chat figure is therefore not declared as a
 limit the service would pretend to keep; a chat that is answered 429 is retried
 after the ``retry_after`` Telegram gives.
+
+How Telegram's answers map to our errors (see :mod:`channels.base`)::
+
+    429 (RetryAfter)                         -> RetryLater with retry_after
+    401/404 (InvalidToken)                   -> ChannelFatal
+    403 (blocked, kicked, deactivated)       -> RecipientError
+    400 about the chat ("chat not found", "user is deactivated", no rights in
+        a group, PEER_ID_INVALID), chat migrated
+                                             -> RecipientError
+    any other 400 ("message is too long", "can't parse entities" ...)
+                                             -> MessageRejected
+    5xx, timeouts, connection errors         -> RetryLater
+    anything else                            -> ChannelFatal, traceback logged
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ from channels.base import (
     FanoutMode,
     LengthUnit,
     Limits,
+    MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
@@ -51,7 +65,13 @@ if TYPE_CHECKING:
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 PAID_BROADCAST_RATE = 1000.0  # messages/s with paid broadcasts enabled
-_GONE_MARKERS = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid")
+# A 400 that is about the chat, not the message: that recipient is gone for good.
+_RECIPIENT_MARKERS = (
+    "chat not found", "user not found", "user is deactivated", "peer_id_invalid",
+    "bot was blocked", "bot was kicked", "bot is not a member", "group chat was deactivated",
+    "chat_write_forbidden", "chat_restricted", "have no rights to send",
+    "not enough rights to send", "need administrator rights",
+)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -170,12 +190,10 @@ class TelegramChannel(Channel):
         return SendResult(message_ids=tuple(ids))
 
     async def edit(self, chat_id: str, message_id: str, text: str) -> None:
-        from telegram.error import TelegramError
-
         try:
             await self.bot.edit_message_text(chat_id=chat_id, message_id=int(message_id),
                                              text=text)
-        except TelegramError as exc:
+        except Exception as exc:
             raise self.map_error(exc, None) from exc
 
     def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
@@ -200,11 +218,11 @@ class TelegramChannel(Channel):
                                   recipients=recipients)
         if isinstance(exc, BadRequest):
             text = str(exc).lower()
-            if any(m in text for m in _GONE_MARKERS):
+            if any(m in text for m in _RECIPIENT_MARKERS):
                 return RecipientError(str(exc), channel=self.name, recipients=recipients)
-            # Any other 400 is our fault (too long, bad markup): retrying will not help.
-            return RecipientError(f"bad request: {exc}", channel=self.name,
-                                  recipients=recipients)
+            # Any other 400 is about the message (too long, bad entities): our fault,
+            # and retrying will not help; the chat is fine.
+            return MessageRejected(str(exc), channel=self.name)
         if isinstance(exc, NetworkError):  # TimedOut, 5xx, connection errors
             return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
         return super().map_error(exc, message)

@@ -17,8 +17,13 @@ Errors (see :mod:`channels.base`)::
     429                                -> RetryLater, retry_after from x-rate-limit-reset
                                           (or the 24-hour reset when the daily cap is hit)
     5xx, timeouts, connection errors   -> RetryLater
-    401, other 403, 400, 404           -> ChannelFatal (credentials, permissions, our bug)
-    a failure after some parts went out -> ThreadIncomplete (a RetryLater) or
+    400 (X answers "Your Tweet text is too long." and other invalid parameters
+        with 400, some accounts get the same as a 403), 403 about the reply
+        target (deleted or not visible) -> MessageRejected
+    401, other 403, 404                -> ChannelFatal (credentials, permissions, base URL)
+    anything else                      -> ChannelFatal, traceback logged
+    a failure after some parts went out -> ThreadIncomplete (a RetryLater),
+                                           ThreadRejected (a MessageRejected) or
                                            ThreadAborted (a ChannelFatal), with ``sent_ids``
 
 Budgets: X caps posts per 24 hours (``posts_per_day``, per account tier) and
@@ -59,6 +64,7 @@ from channels.base import (
     FanoutMode,
     LengthUnit,
     Limits,
+    MessageRejected,
     OutgoingMessage,
     RetryLater,
     SendResult,
@@ -75,6 +81,7 @@ log = logging.getLogger(__name__)
 TIMELINE = "timeline"
 DUPLICATE_MARKER = "duplicate content"
 REPLY_GONE_MARKER = "deleted or not visible"
+TOO_LONG_MARKER = "too long"
 _MEMORY = 4096  # how many messages' progress the channel remembers
 
 
@@ -85,6 +92,15 @@ class ThreadIncomplete(RetryLater):
     def __init__(self, message: str, *, channel: str = "", retry_after: float | None = None,
                  sent_ids: tuple[str, ...] = ()) -> None:
         super().__init__(message, channel=channel, retry_after=retry_after)
+        self.sent_ids = sent_ids
+
+
+class ThreadRejected(MessageRejected):
+    """Parts ``sent_ids`` of a thread went out, then X refused the next part."""
+
+    def __init__(self, message: str, *, channel: str = "",
+                 sent_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message, channel=channel)
         self.sent_ids = sent_ids
 
 
@@ -256,6 +272,8 @@ class XChannel(Channel):
         if isinstance(err, RetryLater):
             return ThreadIncomplete(text, channel=self.name, retry_after=err.retry_after,
                                     sent_ids=sent)
+        if isinstance(err, MessageRejected):
+            return ThreadRejected(text, channel=self.name, sent_ids=sent)
         return ThreadAborted(text, channel=self.name, sent_ids=sent)
 
     @staticmethod
@@ -269,7 +287,6 @@ class XChannel(Channel):
             BadRequest,
             Forbidden,
             HTTPException,
-            NotFound,
             TooManyRequests,
             TwitterServerError,
             Unauthorized,
@@ -280,22 +297,28 @@ class XChannel(Channel):
                               retry_after=rate_limit_delay(exc))
         if isinstance(exc, Unauthorized):
             return ChannelFatal("X rejected the API credentials (401)", channel=self.name)
+        if isinstance(exc, BadRequest) or (isinstance(exc, Forbidden) and _about_post(exc)):
+            return MessageRejected(f"X rejected this post ({_status(exc)}): {_messages(exc)}",
+                                   channel=self.name)
         if isinstance(exc, Forbidden):
             return ChannelFatal(f"X refused the post (403): {_messages(exc)}",
-                                channel=self.name)
-        if isinstance(exc, BadRequest | NotFound):
-            return ChannelFatal(f"X rejected the request ({_status(exc)}): {_messages(exc)} "
-                                "-- this is a bug in bousai-bot or a wrong X_API_BASE_URL",
                                 channel=self.name)
         if isinstance(exc, TwitterServerError):
             return RetryLater(f"X server error ({_status(exc)}): {_messages(exc)}",
                               channel=self.name)
-        if isinstance(exc, HTTPException):
+        if isinstance(exc, HTTPException):  # 404 and the rest: a wrong X_API_BASE_URL?
             return ChannelFatal(f"X answered {_status(exc)}: {_messages(exc)}",
                                 channel=self.name)
-        if isinstance(exc, TimeoutError | aiohttp.ClientError | ConnectionError):
+        if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
             return RetryLater(f"X unreachable: {type(exc).__name__}: {exc}", channel=self.name)
-        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+        return super().map_error(exc, message)
+
+
+def _about_post(exc: HTTPException) -> bool:
+    """A 403 that refuses this post, not the account: too long, or a reply to a post
+    that is gone (duplicates are handled before mapping)."""
+    text = _messages(exc).lower()
+    return TOO_LONG_MARKER in text or REPLY_GONE_MARKER in text
 
 
 def _status(exc: HTTPException) -> int:
