@@ -217,14 +217,14 @@ def queue_telegram(url: str, n: int, *, text: str = "bench message", seed: bool 
     alert with a delivery row for each, written by the product fan-out; renderings
     are one short part per language."""
     from bot.db.schema import renderings
-    from bot.service import DEFAULT_LIMITS
     from bot.store.alerts import insert_alert
     from bot.store.fanout import PER_RECIPIENT, ChannelPlan, write_deliveries
+    from channels.registry import spec
 
     if seed:
         seed_subscribers(url, n, channel="telegram")
     alert = make_alert()
-    plan = ChannelPlan(name="telegram", limits=DEFAULT_LIMITS["telegram"], mode=PER_RECIPIENT)
+    plan = ChannelPlan(name="telegram", limits=spec("telegram").limits, mode=PER_RECIPIENT)
     engine = make_engine(url)
     with engine.begin() as conn:
         alert_id = insert_alert(conn, alert, status=AlertStatus.QUEUED.value)
@@ -288,10 +288,11 @@ def fake_telegram_process(**kw: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 def telegram_channel(base_url: str, rate: float | None, request: str = "httpx") -> Any:
     """The product's TelegramChannel with its request backend: "aiohttp" (the
     product's default) or "httpx" (python-telegram-bot's default, for comparison)."""
+    from channels.base import with_rate
     from channels.telegram import TelegramChannel
 
-    return TelegramChannel(TOKEN, base_url=base_url, messages_per_second=rate,
-                           request_backend=request)
+    return TelegramChannel(TOKEN, base_url=base_url, request_backend=request,
+                           limits=with_rate(TelegramChannel.spec.limits, rate))
 
 
 async def dispatch_all(url: str, base_url: str, rate: float | None,

@@ -44,16 +44,12 @@ COLUMNS = ("alert_id", "channel", "language", "recipients", "recipient_count", "
 
 
 def plans() -> dict[str, Any]:
-    from bot.service import DEFAULT_LIMITS
-    from bot.store.fanout import BATCHED, BROADCAST, PER_RECIPIENT, ChannelPlan
+    from bot.store.fanout import ChannelPlan
+    from channels.registry import specs
 
-    return {
-        "telegram": ChannelPlan(name="telegram", limits=DEFAULT_LIMITS["telegram"],
-                                mode=PER_RECIPIENT),
-        "line": ChannelPlan(name="line", limits=DEFAULT_LIMITS["line"], mode=BATCHED),
-        "x": ChannelPlan(name="x", limits=DEFAULT_LIMITS["x"], mode=BROADCAST,
-                         broadcast_languages=LANGUAGES),
-    }
+    return {name: ChannelPlan(name=name, limits=s.limits, mode=s.fanout,
+                              broadcast_languages=LANGUAGES if name == "x" else ())
+            for name, s in specs().items()}
 
 
 class _PerStatementOptions:

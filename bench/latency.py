@@ -26,14 +26,16 @@ def build_service(url: str, subscribers: int) -> Any:
     from bot.db import make_engine
     from bot.domain import Subscriber
     from bot.render import load_renderer
-    from bot.service import DEFAULT_LIMITS, Service
+    from bot.service import Service
     from bot.store.fanout import PER_RECIPIENT, ChannelPlan
     from bot.store.subscribers import import_batch
 
     config = load_config()
     settings = Settings(database_url=url, secrets={}, base_urls={}, http_host="127.0.0.1",
                         http_port=0, log_format="text")
-    plans = {"telegram": ChannelPlan(name="telegram", limits=DEFAULT_LIMITS["telegram"],
+    from channels.registry import spec
+
+    plans = {"telegram": ChannelPlan(name="telegram", limits=spec("telegram").limits,
                                      mode=PER_RECIPIENT)}
     svc = Service(config=config, settings=settings, engine=make_engine(url),
                   renderer=load_renderer(config), plans=plans)

@@ -10,9 +10,13 @@ from typing import Any
 from bot.db.schema import utcnow
 from bot.service import Service
 from bot.store import deliveries as ledger
-from channels.base import ChannelError
+from channels import registry
+from channels.base import ChannelError, Limits
 
-DEFAULT_X_POSTS_PER_DAY = 100
+
+def _options(svc: Service, name: str) -> dict[str, Any]:
+    ch = svc.config.channels.get(name)
+    return dict(ch.options) if ch is not None else {}
 
 
 def line_quota(svc: Service, recipients: int) -> dict[str, Any]:
@@ -20,8 +24,8 @@ def line_quota(svc: Service, recipients: int) -> dict[str, Any]:
     from channels.line import LineChannel
 
     async def ask() -> tuple[int | None, int]:
-        channel = LineChannel(svc.settings.secret("LINE_CHANNEL_ACCESS_TOKEN").get(),
-                              base_url=svc.settings.base_urls["line"], timeout=5.0)
+        channel = LineChannel.from_settings(svc.settings,
+                                            _options(svc, "line") | {"timeout_seconds": 5.0})
         try:
             return await channel.quota()
         finally:
@@ -40,9 +44,14 @@ def line_quota(svc: Service, recipients: int) -> dict[str, Any]:
 
 
 def x_budget(svc: Service, posts_needed: int) -> dict[str, Any]:
-    """Posts made in the last 24 hours (thread parts count) against the budget."""
-    x = svc.config.channels.get("x")
-    budget = int((x.options if x else {}).get("posts_per_day", DEFAULT_X_POSTS_PER_DAY))
+    """Posts made in the last 24 hours (thread parts count) against the budget the
+    X channel declares (``posts_per_day``, as configured)."""
+    plan = svc.plans.get("x")
+    limits: Limits = plan.limits if plan is not None else \
+        registry.effective_limits("x", _options(svc, "x"))
+    if limits.posts_per_day is None:
+        return {"budget": None, "needed": posts_needed}
+    budget = limits.posts_per_day
     since = utcnow() - dt.timedelta(hours=24)
     with svc.engine.connect() as conn:
         posted = ledger.posts_since(conn, "x", since)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError, UnknownLanguageError, UnknownWardError
+from channels import registry
+from channels.base import BadOption
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -199,12 +201,16 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError("must be a table", key="channels", path=spath)
     channels = {}
     for name, table in channels_raw.items():
-        if name not in ("telegram", "line", "x"):
-            raise ConfigError("unknown channel (telegram, line, x)", key=f"channels.{name}",
-                              path=spath)
+        if name not in registry.names():
+            raise ConfigError(f"unknown channel ({', '.join(registry.names())})",
+                              key=f"channels.{name}", path=spath)
         if not isinstance(table, dict):
             raise ConfigError("must be a table", key=f"channels.{name}", path=spath)
         enabled_flag = _get(table, "enabled", bool, spath, f"channels.{name}.")
+        try:  # rates, budgets, timeout: what the channel will be built with
+            registry.channel_class(name).check_options(table)
+        except BadOption as exc:
+            raise ConfigError(str(exc), key=f"channels.{name}.{exc.key}", path=spath) from None
         channels[name] = ChannelSettings(name=name, enabled=enabled_flag, options=dict(table))
 
     d = raw.get("delivery", {})
@@ -236,23 +242,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 
 # ---------------------------------------------------------------- environment
-
-_SECRET_VARS = {
-    "telegram": ("TELEGRAM_BOT_TOKEN",),
-    "line": ("LINE_CHANNEL_ACCESS_TOKEN", "LINE_CHANNEL_SECRET"),
-    "x": ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"),
-}
-
-DEFAULT_BASE_URLS = {
-    "telegram": "https://api.telegram.org",
-    "line": "https://api.line.me",
-    "x": "https://api.twitter.com",
-}
+# Which variables hold each channel's secrets and base URL is declared on the
+# channel class (channels.base.ChannelSpec); the registry lists the channels.
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Secrets and endpoints, from the environment only."""
+    """Secrets and endpoints, from the environment only. ``secrets`` by variable
+    name; ``base_urls`` by channel name (a channel missing there uses its default)."""
 
     database_url: str
     secrets: Mapping[str, Secret]
@@ -264,12 +261,16 @@ class Settings:
     def secret(self, name: str) -> Secret:
         return self.secrets.get(name, Secret(""))
 
+    def base_url(self, channel: str) -> str:
+        """Where ``channel``'s API is: its ``*_API_BASE_URL``, else the platform's own."""
+        return self.base_urls.get(channel) or registry.spec(channel).base_url
+
     def require_channel_secrets(self, config: Config) -> None:
         """Every enabled channel has its secrets, or start-up stops here."""
         for name, ch in config.channels.items():
             if not ch.enabled:
                 continue
-            for var in _SECRET_VARS[name]:
+            for var in registry.spec(name).secret_vars:
                 if not self.secret(var):
                     raise ConfigError(
                         f"channel {name!r} is enabled in {config.path} but {var} is not set "
@@ -285,13 +286,11 @@ def default_database_url() -> str:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    secrets = {
-        var: Secret(env.get(var, "")) for vars_ in _SECRET_VARS.values() for var in vars_
-    }
-    base_urls = {
-        name: env.get(f"{name.upper()}_API_BASE_URL", default).rstrip("/")
-        for name, default in DEFAULT_BASE_URLS.items()
-    }
+    specs = registry.specs()
+    secrets = {var: Secret(env.get(var, "")) for spec in specs.values()
+               for var in spec.secret_vars}
+    base_urls = {name: (env.get(spec.base_url_var) or spec.base_url).rstrip("/")
+                 for name, spec in specs.items()}
     port_s = env.get("BOUSAI_HTTP_PORT", "8080")
     try:
         port = int(port_s)

@@ -8,11 +8,20 @@ batches right after the calls return. A worker that takes a channel's lease
 over puts the rows its predecessor left in flight back in the queue: at most
 those can reach someone twice, never the queue.
 
+Pacing: the pacer runs at the channel instance's effective
+``limits.requests_per_second`` (configured overrides applied, the rate the
+operator's plan shows) and charges each message what the channel says it costs
+(:meth:`~channels.base.Channel.requests_for`: a three-part Telegram message is
+three requests, an X thread one per post), in one place, :meth:`Dispatcher._pace`.
+
 Outcomes:
     sent                      → ``sent`` with the platform's message id
     RetryLater(retry_after)   → back to ``pending`` after the delay (or backoff
                                 with jitter); the channel pauses for the delay
     RecipientError            → ``failed``; the recipients are deactivated
+    MessageRejected           → ``failed`` with ``rejected: <reason>``; nobody is
+                                deactivated, the channel goes on, and the operator
+                                sees an ERROR (once per alert, language and reason)
     ChannelFatal              → row back to ``pending``; the channel stops and
                                 the error is reported; other channels go on
     too many attempts         → ``failed``
@@ -45,6 +54,7 @@ from channels.base import (
     Channel,
     ChannelError,
     ChannelFatal,
+    MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
@@ -70,6 +80,8 @@ class ChannelState:
     retried: int = 0
     owns_lease: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
+    # (alert, language, reason) of rejections already reported at ERROR
+    rejections: set[tuple[int, str, str]] = field(default_factory=set)
 
 
 class Dispatcher:
@@ -189,7 +201,7 @@ class Dispatcher:
                 if st.fatal is not None or self._stop.is_set():
                     break
                 await sem.acquire()
-                await st.pacer.acquire()
+                await self._pace(name, row)
                 task = asyncio.create_task(self._send_one(name, row))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
@@ -234,14 +246,25 @@ class Dispatcher:
 
     # ----------------------------------------------------------------- sending
 
-    async def _send_one(self, name: str, row: Delivery) -> None:
-        st = self.states[name]
+    def _message(self, name: str, row: Delivery) -> OutgoingMessage | None:
         parts = self._parts.get((row.alert_id, row.language, name))
         if not parts:
+            return None
+        return OutgoingMessage(recipients=row.recipients, parts=parts,
+                               idempotency_key=row.idempotency_key, reply_to=row.reply_to)
+
+    async def _pace(self, name: str, row: Delivery) -> None:
+        """Wait for the turn of ``row``'s requests: as many as its message costs."""
+        st = self.states[name]
+        msg = self._message(name, row)
+        await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
+
+    async def _send_one(self, name: str, row: Delivery) -> None:
+        st = self.states[name]
+        msg = self._message(name, row)
+        if msg is None:
             st.outcomes.append(self._failed(row, "no rendering for this language and channel"))
             return
-        msg = OutgoingMessage(recipients=row.recipients, parts=parts,
-                              idempotency_key=row.idempotency_key, reply_to=row.reply_to)
         try:
             result = await st.channel.send(msg)
         except RetryLater as exc:
@@ -253,6 +276,9 @@ class Dispatcher:
             st.outcomes.append(self._failed(row, str(exc), deactivate=exc.recipients
                                             or row.recipients))
             st.failed += 1
+        except MessageRejected as exc:
+            st.outcomes.append(self._rejected(name, row, exc))
+            st.failed += 1
         except ChannelFatal as exc:
             if st.fatal is None:
                 log.error("channel %s stopped: %s (the other channels go on)", name, exc)
@@ -261,7 +287,7 @@ class Dispatcher:
                                        next_attempt_at=utcnow(),
                                        last_error=f"channel stopped: {exc}",
                                        attempts=row.attempts - 1))
-        except ChannelError as exc:  # pragma: no cover - the three kinds cover all
+        except ChannelError as exc:  # pragma: no cover - the four kinds cover all
             st.outcomes.append(self._retry(row, RetryLater(str(exc))))
         else:
             st.outcomes.append(self._sent(row, result))
@@ -286,6 +312,22 @@ class Dispatcher:
                     extra={"delivery_id": row.id, "alert_id": row.alert_id})
         return Outcome(id=self._id(row), status=DeliveryStatus.FAILED, last_error=error,
                        deactivate=deactivate)
+
+    def _rejected(self, name: str, row: Delivery, exc: MessageRejected) -> Outcome:
+        """The platform refused the message itself: the rendering is wrong for this
+        channel. The recipients keep their subscription; the operator must look."""
+        st = self.states[name]
+        seen = (row.alert_id, row.language, str(exc))
+        if seen not in st.rejections:
+            if len(st.rejections) > 1000:
+                st.rejections.clear()
+            st.rejections.add(seen)
+            log.error("channel %s rejected alert %d's %s message: %s (a rendering that "
+                      "does not fit the channel; its recipients stay subscribed)",
+                      name, row.alert_id, row.language, exc,
+                      extra={"delivery_id": row.id, "alert_id": row.alert_id})
+        return Outcome(id=self._id(row), status=DeliveryStatus.FAILED,
+                       last_error=f"rejected: {exc}")
 
     def _retry(self, row: Delivery, exc: RetryLater) -> Outcome:
         if row.attempts >= self.delivery.max_attempts:

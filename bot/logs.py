@@ -24,12 +24,28 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
             message = record.getMessage()
-            redacted = message
-            for s in self.secrets:
-                redacted = redacted.replace(s, "***")
+            redacted = self._redact(message)
             if redacted != message:
                 record.msg, record.args = redacted, None
+            if record.exc_info:  # a traceback may quote a URL with a token in it
+                record.exc_text = self._redact(
+                    record.exc_text or _PLAIN.formatException(record.exc_info))
         return True
+
+    def _redact(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "***")
+        return text
+
+
+_PLAIN = logging.Formatter()
+
+
+def _exception(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    """The record's traceback, as the secret filter left it when it ran."""
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else ""
 
 
 class TextFormatter(logging.Formatter):
@@ -39,8 +55,8 @@ class TextFormatter(logging.Formatter):
         line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}"
         if ids:
             line += f" [{ids}]"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            line += "\n" + _exception(self, record)
         return line
 
 
@@ -55,8 +71,8 @@ class JsonFormatter(logging.Formatter):
         for k in _IDS:
             if hasattr(record, k):
                 obj[k] = getattr(record, k)
-        if record.exc_info:
-            obj["exc"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            obj["exc"] = _exception(self, record)
         return json.dumps(obj, ensure_ascii=False)
 
 

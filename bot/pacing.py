@@ -2,8 +2,11 @@
 
 A :class:`Pacer` spaces requests evenly at ``rate`` per second (a token bucket
 with a capacity of one), so that no sliding one-second window ever holds more
-than the platform allows. :meth:`Pacer.pause` holds every sender back when the
-platform answers 429 with a delay.
+than the platform allows. A message that costs several requests (a three-part
+Telegram message, an X thread) takes that many consecutive slots, so the next
+message waits until all of them have passed; its requests go out one after the
+other as the platform answers. :meth:`Pacer.pause` holds every sender back when
+the platform answers 429 with a delay.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ class Pacer:
     def __init__(self, rate: float | None, *, margin: float = 0.97) -> None:
         """``rate`` per second, scaled by ``margin`` to absorb network jitter;
         ``None`` means no limit."""
+        self.limit = rate
         self.interval = 0.0 if not rate else 1.0 / (rate * margin)
+        self.charged = 0  # requests paced so far
         self._next = 0.0
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
@@ -25,13 +30,15 @@ class Pacer:
     def rate(self) -> float | None:
         return None if self.interval == 0 else 1.0 / self.interval
 
-    async def acquire(self) -> None:
-        if self.interval == 0 and self._paused_until == 0:
+    async def acquire(self, requests: int = 1) -> None:
+        """Wait for the turn of the next ``requests`` requests, and charge them."""
+        self.charged += requests
+        if requests <= 0 or (self.interval == 0 and self._paused_until == 0):
             return
         async with self._lock:
             now = time.monotonic()
             start = max(now, self._next, self._paused_until)
-            self._next = start + self.interval
+            self._next = start + self.interval * requests
         delay = start - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)

@@ -12,41 +12,15 @@ from bot.db import check_schema, make_engine
 from bot.logs import setup_logging
 from bot.render import load_renderer
 from bot.service import Service, channel_plans
+from channels import registry
 from channels.base import Channel
 
 
 def build_channels(config: Config, settings: Settings) -> dict[str, Channel]:
-    """The enabled channels, over their SDKs, pointed at their configured base URLs."""
-    out: dict[str, Channel] = {}
-    for name, ch in config.channels.items():
-        if not ch.enabled:
-            continue
-        if name == "telegram":
-            from channels.telegram import TelegramChannel
-
-            rate = ch.options.get("messages_per_second")
-            if ch.options.get("paid_broadcast"):
-                rate = ch.options.get("paid_broadcast_rate", 1000)
-            out[name] = TelegramChannel(settings.secret("TELEGRAM_BOT_TOKEN").get(),
-                                        base_url=settings.base_urls["telegram"],
-                                        messages_per_second=rate,
-                                        timeout=float(ch.options.get("timeout_seconds", 10)))
-        elif name == "line":
-            from channels.line import LineChannel
-
-            out[name] = LineChannel(settings.secret("LINE_CHANNEL_ACCESS_TOKEN").get(),
-                                    base_url=settings.base_urls["line"])
-        elif name == "x":
-            from channels.x import XChannel
-
-            out[name] = XChannel(
-                api_key=settings.secret("X_API_KEY").get(),
-                api_secret=settings.secret("X_API_SECRET").get(),
-                access_token=settings.secret("X_ACCESS_TOKEN").get(),
-                access_token_secret=settings.secret("X_ACCESS_TOKEN_SECRET").get(),
-                base_url=settings.base_urls["x"],
-            )
-    return out
+    """The enabled channels, over their SDKs, pointed at their configured base URLs,
+    with the limits their ``[channels.<name>]`` settings give (what the plans show)."""
+    return {name: registry.build(name, settings, ch.options)
+            for name, ch in config.channels.items() if ch.enabled}
 
 
 def build_service(

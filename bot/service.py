@@ -15,36 +15,33 @@ from bot.config import Config, Settings
 from bot.domain import Alert
 from bot.render import Renderer
 from bot.store import deliveries as ledger
-from bot.store.fanout import BATCHED, BROADCAST, PER_RECIPIENT, ChannelPlan, plan_counts
-from channels.base import LengthUnit, Limits
+from bot.store.fanout import ChannelPlan, plan_counts
+from channels import registry
+from channels.base import Channel, FanoutMode
 
 if TYPE_CHECKING:
     from bot.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
-# The limits each platform publishes; the channel classes declare the same.
-DEFAULT_LIMITS = {
-    "telegram": Limits(text_limit=4096, length_unit=LengthUnit.UTF16, recipients_per_request=1,
-                       messages_per_request=1, requests_per_second=30.0,
-                       per_recipient_per_second=1.0),
-    "line": Limits(text_limit=5000, length_unit=LengthUnit.UTF16, recipients_per_request=500,
-                   messages_per_request=5, requests_per_second=200.0),
-    "x": Limits(text_limit=280, length_unit=LengthUnit.WEIGHTED, recipients_per_request=1,
-                messages_per_request=25, requests_per_second=1.0, posts_per_day=100),
-}
-MODES = {"telegram": PER_RECIPIENT, "line": BATCHED, "x": BROADCAST}
 
-
-def channel_plans(config: Config, limits: Mapping[str, Limits] | None = None
+def channel_plans(config: Config, channels: Mapping[str, Channel] | None = None
                   ) -> dict[str, ChannelPlan]:
+    """How each enabled channel receives alerts, with its effective limits: those of
+    the channel instance when it is given (the one the dispatcher paces), else what
+    ``[channels.<name>]`` makes of the platform's limits (``limits_for``, the same
+    code that builds the instance), so the plan an operator sees needs no secrets
+    and shows the rate the pacer keeps."""
     plans = {}
     for name, ch in config.channels.items():
         if not ch.enabled:
             continue
-        lim = (limits or {}).get(name) or DEFAULT_LIMITS[name]
-        langs = tuple(ch.options.get("languages", config.languages)) if name == "x" else ()
-        plans[name] = ChannelPlan(name=name, limits=lim, mode=MODES[name],
+        cls = registry.channel_class(name)
+        built = (channels or {}).get(name)
+        limits = built.limits if built is not None else cls.limits_for(ch.options)
+        langs = tuple(ch.options.get("languages", config.languages)) \
+            if cls.spec.fanout is FanoutMode.BROADCAST else ()
+        plans[name] = ChannelPlan(name=name, limits=limits, mode=cls.spec.fanout,
                                   broadcast_languages=langs)
     return plans
 

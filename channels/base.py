@@ -1,32 +1,48 @@
-"""The interface every chat platform implements, and the errors it raises.
+"""The interface every chat platform implements, its facts, and the errors it raises.
 
 A channel subclass does the I/O in one method, :meth:`Channel._send`, over the
 platform's official SDK; :meth:`Channel.send` calls it and turns whatever the
-SDK raised into one of the three kinds of error below, so that the dispatcher
+SDK raised into one of the four kinds of error below, so that the dispatcher
 never sees an SDK exception::
 
     ChannelError
     ├── RetryLater          try again later; ``retry_after`` seconds if the platform said
     ├── RecipientError      permanent for these recipients (blocked the bot, unknown user)
-    └── ChannelFatal        permanent for the whole channel (token rejected, quota spent)
+    ├── MessageRejected     permanent for this message, and our fault (too long, bad markup,
+    │                       invalid reply); the recipients are fine, the channel goes on
+    └── ChannelFatal        permanent for the whole channel (token rejected, quota spent,
+                            an exception the SDK did not type: its traceback is logged)
 
-Limits are data on the class (:class:`Limits`): the renderer reads the text
-limit and how length is counted, the dispatcher reads batch sizes and rates.
-Nothing here knows about alerts or the database.
+A platform's facts are declared once, on its class, as a :class:`ChannelSpec`:
+its name, published :class:`Limits`, how recipients are grouped
+(:class:`FanoutMode`), the environment variables holding its secrets, and its
+API base URL with the variable that overrides it. ``cls.limits_for(options)``
+applies a deployment's overrides from ``[channels.<name>]`` (e.g. Telegram's
+``messages_per_second``), and :meth:`Channel.from_settings` builds an instance
+with those effective limits; the planner reads the same ``limits_for``, so the
+rate an operator sees in a plan is the rate the pacer keeps. Channel modules
+import their SDK only when they talk to the platform, so reading specs (every
+``bousai`` command does) costs no SDK import. :mod:`channels.registry` maps
+names to classes. Nothing here knows about alerts or the database.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 import enum
+import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol, Self
+
+log = logging.getLogger(__name__)
 
 
 class ChannelError(Exception):
-    """Base of the three kinds of channel error."""
+    """Base of the four kinds of channel error."""
 
     def __init__(self, message: str, *, channel: str = "") -> None:
         super().__init__(message)
@@ -51,8 +67,22 @@ class RecipientError(ChannelError):
         self.recipients = recipients
 
 
+class MessageRejected(ChannelError):
+    """The platform refused this message as it is (too long, unparsable entities, an
+    invalid reply, too many parts). Sending it again cannot help and nobody is to
+    blame but us: the row fails, no recipient is touched, the channel goes on."""
+
+
 class ChannelFatal(ChannelError):
     """The channel cannot send at all until an operator acts (bad token, quota)."""
+
+
+class BadOption(ValueError):
+    """A ``[channels.<name>]`` setting a channel cannot use; ``key`` names it."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class LengthUnit(enum.StrEnum):
@@ -61,15 +91,75 @@ class LengthUnit(enum.StrEnum):
     WEIGHTED = "weighted"  # twitter-text weighted length (X)
 
 
+class FanoutMode(enum.StrEnum):
+    """How one alert's recipients become delivery rows on a channel."""
+
+    PER_RECIPIENT = "per_recipient"  # one row per recipient (a Telegram chat)
+    BATCHED = "batched"  # up to recipients_per_request users of one language (LINE multicast)
+    BROADCAST = "broadcast"  # one post per language on the account's own timeline (X)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Limits:
+    """What a platform allows.
+
+    ``parts_per_request``: text parts one API request carries (LINE 5 message
+    objects; Telegram and X one). ``max_parts``: the most parts one
+    :class:`OutgoingMessage` may have (LINE 5: one request; X 25: a thread;
+    ``None``: no limit). ``requests_per_second``: the pace of API requests, which
+    :meth:`requests_for` counts. ``posts_per_day``: a 24-hour posting budget the
+    platform enforces itself (X); the service only warns operators before a send
+    would exceed it.
+    """
+
     text_limit: int
     length_unit: LengthUnit
     recipients_per_request: int
-    messages_per_request: int
+    parts_per_request: int
+    max_parts: int | None
     requests_per_second: float
-    per_recipient_per_second: float | None = None
     posts_per_day: int | None = None
+
+    def requests_for(self, parts: int) -> int:
+        """API requests that carry a message of ``parts`` parts to one request's recipients."""
+        return max(1, -(-parts // self.parts_per_request))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelSpec:
+    """A platform's facts, declared once on its channel class."""
+
+    name: str
+    limits: Limits  # as the platform publishes them; overrides come from limits_for()
+    fanout: FanoutMode
+    secret_vars: tuple[str, ...]  # environment variables, all required to send
+    base_url: str  # the platform's API
+    base_url_var: str  # environment variable that points the channel elsewhere
+
+
+class SecretValue(Protocol):
+    def get(self) -> str: ...
+
+
+class ChannelEnvironment(Protocol):
+    """What a channel reads from the service's settings (bot.config.Settings)."""
+
+    def secret(self, name: str) -> SecretValue: ...
+
+    def base_url(self, channel: str) -> str: ...
+
+
+def positive_number(options: Mapping[str, Any], key: str, *, integer: bool = False
+                    ) -> float | None:
+    """``options[key]`` as a positive number, None when absent; BadOption otherwise."""
+    if key not in options:
+        return None
+    value = options[key]
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+        kind = "a positive whole number" if integer else "a positive number"
+        raise BadOption(key, f"must be {kind}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -94,15 +184,74 @@ class SendResult:
         return self.message_ids[0] if self.message_ids else None
 
 
+DEFAULT_TIMEOUT = 10.0
+# Failures to reach the platform that the SDKs leave untyped; a subclass adds its
+# HTTP library's (aiohttp's) connection errors.
+NETWORK_ERRORS: tuple[type[Exception], ...] = (TimeoutError, ConnectionError)
+
+
 class Channel(abc.ABC):
-    name: ClassVar[str]
-    limits: ClassVar[Limits]
+    spec: ClassVar[ChannelSpec]
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        """``limits``: the effective limits (default: the platform's, ``spec.limits``)."""
+        self.limits = limits if limits is not None else self.spec.limits
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    # ------------------------------------------------ facts and construction
+
+    @classmethod
+    def limits_for(cls, options: Mapping[str, Any]) -> Limits:
+        """The platform's limits with this deployment's overrides from
+        ``[channels.<name>]`` applied; :class:`BadOption` for a bad value.
+        Subclasses read their own keys."""
+        return cls.spec.limits
+
+    @classmethod
+    def timeout_for(cls, options: Mapping[str, Any]) -> float:
+        """Seconds one platform call may take (``timeout_seconds``)."""
+        value = positive_number(options, "timeout_seconds")
+        return DEFAULT_TIMEOUT if value is None else float(value)
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Raise :class:`BadOption` for any setting :meth:`from_settings` would refuse."""
+        cls.limits_for(options)
+        cls.timeout_for(options)
+
+    @classmethod
+    def read_secrets(cls, settings: ChannelEnvironment) -> tuple[str, ...]:
+        """The values of ``spec.secret_vars``, in that order ("" when unset)."""
+        return tuple(settings.secret(var).get() for var in cls.spec.secret_vars)
+
+    @classmethod
+    @abc.abstractmethod
+    def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:
+        """The channel as this deployment configures it: secrets and base URL from
+        ``settings``, timeout and :meth:`limits_for` from ``options``."""
+
+    # ------------------------------------------------------------ sending
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open connections; called once before the first send."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    def requests_for(self, message: OutgoingMessage) -> int:
+        """API requests that sending ``message`` costs: what the pacer charges for it.
+        One per ``parts_per_request`` parts (a three-part Telegram message is three
+        requests, a LINE multicast of up to five parts one); none for a message
+        :meth:`send` refuses before calling the platform. Subclasses refine it."""
+        if self._too_many_parts(message):
+            return 0
+        return self.limits.requests_for(len(message.parts))
+
+    def _too_many_parts(self, message: OutgoingMessage) -> bool:
+        return self.limits.max_parts is not None and len(message.parts) > self.limits.max_parts
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         if not message.recipients:
@@ -112,6 +261,11 @@ class Channel(abc.ABC):
                 f"{self.name}: {len(message.recipients)} recipients in one request, "
                 f"limit is {self.limits.recipients_per_request}"
             )
+        if not message.parts:
+            raise ValueError(f"{self.name}: a message needs at least one part")
+        if self._too_many_parts(message):
+            raise MessageRejected(f"{len(message.parts)} parts in one message, {self.name} "
+                                  f"takes at most {self.limits.max_parts}", channel=self.name)
         try:
             return await self._send(message)
         except ChannelError:
@@ -123,12 +277,32 @@ class Channel(abc.ABC):
     async def _send(self, message: OutgoingMessage) -> SendResult:
         """Do the platform call(s); may raise SDK exceptions freely."""
 
-    def map_error(self, exc: Exception, message: OutgoingMessage) -> ChannelError:
-        """Turn an SDK exception into one of ours. Subclasses refine this."""
-        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+    def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
+        """Turn an SDK exception into one of ours. Subclasses map what their SDK
+        types and hand the rest here: a network failure is :class:`RetryLater`,
+        anything else is :meth:`unexpected`."""
+        if isinstance(exc, NETWORK_ERRORS):
+            return RetryLater(f"{self.name} unreachable: {type(exc).__name__}: {exc}",
+                              channel=self.name)
+        return self.unexpected(exc)
+
+    def unexpected(self, exc: BaseException) -> ChannelFatal:
+        """An exception nobody typed (a bug here or in the SDK, or an answer the SDK
+        could not read): retrying blindly could repeat it for every message, so the
+        channel stops, with the traceback in the log for the operator."""
+        log.exception("%s: unexpected %s from the platform call; the channel stops until "
+                      "an operator looks", self.name, type(exc).__name__, exc_info=exc)
+        return ChannelFatal(f"unexpected {type(exc).__name__}: {str(exc)[:200]} "
+                            "(traceback in the log)", channel=self.name)
 
     def measure(self, text: str) -> int:
         return measure(text, self.limits.length_unit)
+
+
+def with_rate(limits: Limits, rate: float | None) -> Limits:
+    """``limits`` paced at ``rate`` requests per second when given."""
+    return limits if rate is None else dataclasses.replace(limits,
+                                                           requests_per_second=float(rate))
 
 
 # ---------------------------------------------------------------- text length

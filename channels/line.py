@@ -17,7 +17,12 @@ How LINE's answers map to our errors (see :mod:`channels.base`)::
     400 on a push to one user about that user
         ("Failed to send messages", invalid 'to')
                                          -> RecipientError (blocked, unknown user)
-    400 otherwise                        -> ChannelFatal (a malformed request is our bug)
+    400 about a request header (X-Line-Retry-Key)
+                                         -> ChannelFatal (every request would fail alike)
+    400 otherwise: the message as sent ("Length must be between 0 and 5000" on
+        messages[0].text, too many messages, a malformed id in a multicast)
+                                         -> MessageRejected
+    anything else                        -> ChannelFatal, traceback logged
 
 Message ids: a push answers with one id per part (``sentMessages``); a
 multicast answers with no message ids, so its result holds the request id
@@ -34,34 +39,37 @@ import hashlib
 import hmac
 import json
 import uuid
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import aiohttp
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    MulticastRequest,
-    PushMessageRequest,
-    TextMessage,
-)
-from linebot.v3.messaging.exceptions import ApiException
 
 from channels.base import (
+    DEFAULT_TIMEOUT,
     Channel,
+    ChannelEnvironment,
     ChannelError,
     ChannelFatal,
+    ChannelSpec,
+    FanoutMode,
     LengthUnit,
     Limits,
+    MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
     SendResult,
+    positive_number,
+    with_rate,
 )
 
-DEFAULT_BASE_URL = "https://api.line.me"
+if TYPE_CHECKING:  # the SDK is imported when the channel first talks to LINE
+    from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi
+    from linebot.v3.messaging.exceptions import ApiException
+
 MONTHLY_LIMIT_MARKER = "monthly limit"
 _RECIPIENT_MARKERS = ("failed to send messages", "'to'")
+_HEADER_MARKER = "header"
 # Namespace for turning a non-UUID idempotency key into a stable retry key.
 _RETRY_KEY_NAMESPACE = uuid.UUID("5b0c7d8e-2f4a-4c55-9a39-6a1f4d0b7e21")
 
@@ -119,31 +127,45 @@ def _header(exc: ApiException, name: str) -> str | None:
 
 
 class LineChannel(Channel):
-    name: ClassVar[str] = "line"
-    limits: ClassVar[Limits] = Limits(
-        text_limit=5000,
-        length_unit=LengthUnit.UTF16,
-        recipients_per_request=500,
-        messages_per_request=5,
-        requests_per_second=200.0,
+    spec: ClassVar[ChannelSpec] = ChannelSpec(
+        name="line",
+        limits=Limits(text_limit=5000, length_unit=LengthUnit.UTF16, recipients_per_request=500,
+                      parts_per_request=5, max_parts=5, requests_per_second=200.0),
+        fanout=FanoutMode.BATCHED,
+        secret_vars=("LINE_CHANNEL_ACCESS_TOKEN", "LINE_CHANNEL_SECRET"),
+        base_url="https://api.line.me",
+        base_url_var="LINE_API_BASE_URL",
     )
 
     def __init__(
         self,
         access_token: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 10.0,
+        base_url: str | None = None,
+        limits: Limits | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
         pool_size: int = 100,
     ) -> None:
+        super().__init__(limits=limits)
         if not access_token:
             raise ChannelFatal("LINE_CHANNEL_ACCESS_TOKEN is empty", channel=self.name)
         self._access_token = access_token
-        self.base_url = base_url.rstrip("/")
+        self.base_url = (base_url or self.spec.base_url).rstrip("/")
         self.timeout = timeout
         self.pool_size = pool_size
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
+
+    @classmethod
+    def limits_for(cls, options: Mapping[str, Any]) -> Limits:
+        """``requests_per_second`` paces the requests (LINE allows 200 multicasts/s)."""
+        return with_rate(cls.spec.limits, positive_number(options, "requests_per_second"))
+
+    @classmethod
+    def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:
+        access_token, _webhook_secret = cls.read_secrets(settings)
+        return cls(access_token, base_url=settings.base_url(cls.spec.name),
+                   limits=cls.limits_for(options), timeout=cls.timeout_for(options))
 
     def __repr__(self) -> str:  # never show the token
         return f"LineChannel(base_url={self.base_url!r})"
@@ -151,6 +173,8 @@ class LineChannel(Channel):
     async def start(self) -> None:
         """Open the SDK client (its aiohttp session needs a running event loop)."""
         if self._client is None:
+            from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
+
             config = Configuration(host=self.base_url, access_token=self._access_token)
             config.connection_pool_maxsize = self.pool_size
             self._client = AsyncApiClient(config)
@@ -166,17 +190,10 @@ class LineChannel(Channel):
         assert self._api is not None
         return self._api
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
-        if len(message.parts) > self.limits.messages_per_request:
-            raise ValueError(
-                f"line: {len(message.parts)} parts in one message, "
-                f"limit is {self.limits.messages_per_request}"
-            )
-        if not message.parts:
-            raise ValueError("line: a message needs at least one part")
-        return await super().send(message)
-
     async def _send(self, message: OutgoingMessage) -> SendResult:
+        from linebot.v3.messaging import MulticastRequest, PushMessageRequest, TextMessage
+        from linebot.v3.messaging.exceptions import ApiException
+
         api = await self._messaging()
         messages = [TextMessage(text=part, quickReply=None, quoteToken=None)
                     for part in message.parts]
@@ -216,16 +233,15 @@ class LineChannel(Channel):
         return (int(limit) if limit is not None else None), int(used.total_usage)
 
     def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
+        from linebot.v3.messaging.exceptions import ApiException
+
         recipients = message.recipients if message is not None else ()
         if isinstance(exc, ApiException):
             return self._map_api_error(exc, recipients)
-        if isinstance(exc, TimeoutError | aiohttp.ClientError | ConnectionError):
+        if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
             return RetryLater(f"LINE unreachable: {type(exc).__name__}: {exc}",
                               channel=self.name)
-        if isinstance(exc, ValueError | TypeError):
-            return ChannelFatal(f"could not build the LINE request (our bug): {exc}",
-                                channel=self.name)
-        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+        return super().map_error(exc, message)
 
     def _map_api_error(self, exc: ApiException, recipients: tuple[str, ...]) -> ChannelError:
         status = int(exc.status or 0)
@@ -246,11 +262,11 @@ class LineChannel(Channel):
             if len(recipients) == 1 and _about_recipient(text):
                 return RecipientError(f"LINE could not deliver to this user (400): {text}",
                                       channel=self.name, recipients=recipients)
-            return ChannelFatal(
-                f"LINE rejected the request as malformed (400): {text} -- "
-                "this is a bug in bousai-bot, not a LINE outage",
-                channel=self.name,
-            )
+            if _HEADER_MARKER in text.lower():
+                return ChannelFatal(f"LINE refused a request header (400): {text} -- this is "
+                                    "a bug in bousai-bot, not a LINE outage", channel=self.name)
+            return MessageRejected(f"LINE rejected this message (400): {text} -- this is a "
+                                   "bug in bousai-bot, not the user's fault", channel=self.name)
         if status >= 500 or status == 408:
             return RetryLater(f"LINE server error ({status}): {text}", channel=self.name,
                               retry_after=_retry_after(exc))

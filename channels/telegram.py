@@ -3,41 +3,60 @@
 One message per chat; a message in several parts is sent as several messages,
 the first replying to ``reply_to`` when there is one. Text goes out without a
 parse mode, so that operator text can never inject markup.
+
+Pacing: the bot-wide rate (about 30 messages/s, 1000/s with paid broadcasts) is
+the spec's ``requests_per_second``, and each part is one request
+(:meth:`~channels.base.Channel.requests_for`). Telegram also asks for about one
+message per second per chat but allows short bursts; the fan-out gives each
+chat one delivery per alert, so a chat only ever sees one message's parts in a
+row, which is such a burst. That per-chat figure is therefore not declared as a
+limit the service would pretend to keep; a chat that is answered 429 is retried
+after the ``retry_after`` Telegram gives.
+
+How Telegram's answers map to our errors (see :mod:`channels.base`)::
+
+    429 (RetryAfter)                         -> RetryLater with retry_after
+    401/404 (InvalidToken)                   -> ChannelFatal
+    403 (blocked, kicked, deactivated)       -> RecipientError
+    400 about the chat ("chat not found", "user is deactivated", no rights in
+        a group, PEER_ID_INVALID), chat migrated
+                                             -> RecipientError
+    any other 400 ("message is too long", "can't parse entities" ...)
+                                             -> MessageRejected
+    5xx, timeouts, connection errors         -> RetryLater
+    anything else                            -> ChannelFatal, traceback logged
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import warnings
-from typing import ClassVar
-
-from telegram import Bot, ReplyParameters
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.request import BaseRequest, HTTPXRequest
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from channels.base import (
+    DEFAULT_TIMEOUT,
+    BadOption,
     Channel,
+    ChannelEnvironment,
     ChannelError,
     ChannelFatal,
+    ChannelSpec,
+    FanoutMode,
     LengthUnit,
     Limits,
+    MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
     SendResult,
+    positive_number,
+    with_rate,
 )
-from channels.telegram_request import AiohttpRequest
+
+if TYPE_CHECKING:
+    from telegram.error import RetryAfter
 
 # Opt in to python-telegram-bot's timedelta durations (its next major version's default).
 # Without it PTB warns while *building* RetryAfter, and where warnings are errors (our
@@ -45,7 +64,14 @@ from channels.telegram_request import AiohttpRequest
 # handles both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-_GONE_MARKERS = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid")
+PAID_BROADCAST_RATE = 1000.0  # messages/s with paid broadcasts enabled
+# A 400 that is about the chat, not the message: that recipient is gone for good.
+_RECIPIENT_MARKERS = (
+    "chat not found", "user not found", "user is deactivated", "peer_id_invalid",
+    "bot was blocked", "bot was kicked", "bot is not a member", "group chat was deactivated",
+    "chat_write_forbidden", "chat_restricted", "have no rights to send",
+    "not enough rights to send", "need administrator rights",
+)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -58,30 +84,36 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 
 class TelegramChannel(Channel):
-    name: ClassVar[str] = "telegram"
-    limits: ClassVar[Limits] = Limits(
-        text_limit=4096,
-        length_unit=LengthUnit.UTF16,
-        recipients_per_request=1,
-        messages_per_request=1,
-        requests_per_second=30.0,
-        per_recipient_per_second=1.0,
+    spec: ClassVar[ChannelSpec] = ChannelSpec(
+        name="telegram",
+        limits=Limits(text_limit=4096, length_unit=LengthUnit.UTF16, recipients_per_request=1,
+                      parts_per_request=1, max_parts=None, requests_per_second=30.0),
+        fanout=FanoutMode.PER_RECIPIENT,
+        secret_vars=("TELEGRAM_BOT_TOKEN",),
+        base_url="https://api.telegram.org",
+        base_url_var="TELEGRAM_API_BASE_URL",
     )
 
     def __init__(
         self,
         token: str,
         *,
-        base_url: str = "https://api.telegram.org",
-        messages_per_second: float | None = None,
+        base_url: str | None = None,
+        limits: Limits | None = None,
         pool_size: int = 128,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         request_backend: str = "aiohttp",
     ) -> None:
         """``request_backend``: "aiohttp" (fast, see channels/telegram_request.py) or
         "httpx" (python-telegram-bot's default)."""
+        super().__init__(limits=limits)
         if not token:
             raise ChannelFatal("TELEGRAM_BOT_TOKEN is empty", channel=self.name)
+        from telegram import Bot
+        from telegram.request import BaseRequest, HTTPXRequest
+
+        from channels.telegram_request import AiohttpRequest
+
         request: BaseRequest
         if request_backend == "aiohttp":
             request = AiohttpRequest(connection_pool_size=pool_size, timeout=timeout)
@@ -95,17 +127,33 @@ class TelegramChannel(Channel):
             )
         else:
             raise ValueError(f"unknown request backend {request_backend!r}")
-        self.bot = Bot(token, base_url=f"{base_url.rstrip('/')}/bot", request=request,
+        base = (base_url or self.spec.base_url).rstrip("/")
+        self.bot = Bot(token, base_url=f"{base}/bot", request=request,
                        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40))
-        if messages_per_second is not None:
-            # Instance-level override (e.g. paid broadcast at 1000/s); through vars()
-            # because mypy forbids assigning the ClassVar on an instance.
-            vars(self)["limits"] = dataclasses.replace(
-                type(self).limits, requests_per_second=float(messages_per_second))
         self._started = False
+
+    @classmethod
+    def limits_for(cls, options: Mapping[str, Any]) -> Limits:
+        """``messages_per_second`` paces the bot; ``paid_broadcast = true`` switches to
+        ``paid_broadcast_rate`` (default 1000/s)."""
+        rate = positive_number(options, "messages_per_second")
+        paid = options.get("paid_broadcast", False)
+        if not isinstance(paid, bool):
+            raise BadOption("paid_broadcast", f"must be true or false, got {paid!r}")
+        if paid:
+            rate = positive_number(options, "paid_broadcast_rate") or PAID_BROADCAST_RATE
+        return with_rate(cls.spec.limits, rate)
+
+    @classmethod
+    def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:
+        (token,) = cls.read_secrets(settings)
+        return cls(token, base_url=settings.base_url(cls.spec.name),
+                   limits=cls.limits_for(options), timeout=cls.timeout_for(options))
 
     async def start(self) -> None:
         if not self._started:
+            from telegram.error import InvalidToken, TelegramError
+
             try:
                 await self.bot.initialize()
             except TelegramError as exc:
@@ -121,6 +169,8 @@ class TelegramChannel(Channel):
         self._started = False
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
+        from telegram import ReplyParameters
+
         if not self._started:
             await self.start()
         chat_id = message.recipients[0]
@@ -143,10 +193,19 @@ class TelegramChannel(Channel):
         try:
             await self.bot.edit_message_text(chat_id=chat_id, message_id=int(message_id),
                                              text=text)
-        except TelegramError as exc:
+        except Exception as exc:
             raise self.map_error(exc, None) from exc
 
     def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
+        from telegram.error import (
+            BadRequest,
+            ChatMigrated,
+            Forbidden,
+            InvalidToken,
+            NetworkError,
+            RetryAfter,
+        )
+
         recipients = message.recipients if message is not None else ()
         if isinstance(exc, RetryAfter):
             return RetryLater(str(exc), channel=self.name, retry_after=retry_after_seconds(exc))
@@ -159,11 +218,11 @@ class TelegramChannel(Channel):
                                   recipients=recipients)
         if isinstance(exc, BadRequest):
             text = str(exc).lower()
-            if any(m in text for m in _GONE_MARKERS):
+            if any(m in text for m in _RECIPIENT_MARKERS):
                 return RecipientError(str(exc), channel=self.name, recipients=recipients)
-            # Any other 400 is our fault (too long, bad markup): retrying will not help.
-            return RecipientError(f"bad request: {exc}", channel=self.name,
-                                  recipients=recipients)
-        if isinstance(exc, TimedOut | NetworkError):
+            # Any other 400 is about the message (too long, bad entities): our fault,
+            # and retrying will not help; the chat is fine.
+            return MessageRejected(str(exc), channel=self.name)
+        if isinstance(exc, NetworkError):  # TimedOut, 5xx, connection errors
             return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
-        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+        return super().map_error(exc, message)

@@ -8,10 +8,8 @@ replying to the one before, the first replying to ``message.reply_to`` when set
 (an update or cancellation goes under the original post).
 
 Base URL: tweepy writes ``https://api.twitter.com`` into its request method, so
-:class:`XApiClient` overrides that one method (the transport) and keeps the rest
-of tweepy (endpoints, OAuth signing, error classes). With the default base URL
-it sends exactly what tweepy sends. It also keeps tweepy's debug log of request
-headers out, since those carry the consumer key and access token.
+:class:`channels.x_api.XApiClient` overrides that one method (the transport)
+and keeps the rest of tweepy (endpoints, OAuth signing, error classes).
 
 Errors (see :mod:`channels.base`)::
 
@@ -19,9 +17,19 @@ Errors (see :mod:`channels.base`)::
     429                                -> RetryLater, retry_after from x-rate-limit-reset
                                           (or the 24-hour reset when the daily cap is hit)
     5xx, timeouts, connection errors   -> RetryLater
-    401, other 403, 400, 404           -> ChannelFatal (credentials, permissions, our bug)
-    a failure after some parts went out -> ThreadIncomplete (a RetryLater) or
+    400 (X answers "Your Tweet text is too long." and other invalid parameters
+        with 400, some accounts get the same as a 403), 403 about the reply
+        target (deleted or not visible) -> MessageRejected
+    401, other 403, 404                -> ChannelFatal (credentials, permissions, base URL)
+    anything else                      -> ChannelFatal, traceback logged
+    a failure after some parts went out -> ThreadIncomplete (a RetryLater),
+                                           ThreadRejected (a MessageRejected) or
                                            ThreadAborted (a ChannelFatal), with ``sent_ids``
+
+Budgets: X caps posts per 24 hours (``posts_per_day``, per account tier) and
+answers 429 with the reset time once it is spent; the channel retries after
+that reset, and ``bousai alert issue`` warns the operator beforehand
+(bot/budget.py) from the same declared limit.
 
 Nothing doubled: X has no idempotency key, so the channel remembers, per
 ``idempotency_key``, the ids of parts already posted (a bounded in-memory
@@ -41,39 +49,39 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import aiohttp
-from oauthlib.oauth1 import Client as OAuthClient
-from tweepy.asynchronous import AsyncClient
-from tweepy.errors import (
-    BadRequest,
-    Forbidden,
-    HTTPException,
-    NotFound,
-    TooManyRequests,
-    TwitterServerError,
-    Unauthorized,
-)
-from yarl import URL
 
 from channels.base import (
+    DEFAULT_TIMEOUT,
     Channel,
+    ChannelEnvironment,
     ChannelError,
     ChannelFatal,
+    ChannelSpec,
+    FanoutMode,
     LengthUnit,
     Limits,
+    MessageRejected,
     OutgoingMessage,
     RetryLater,
     SendResult,
+    positive_number,
 )
+
+if TYPE_CHECKING:  # tweepy is imported when the channel first talks to X
+    from tweepy.errors import HTTPException, TooManyRequests
+
+    from channels.x_api import XApiClient
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.twitter.com"
 TIMELINE = "timeline"
 DUPLICATE_MARKER = "duplicate content"
 REPLY_GONE_MARKER = "deleted or not visible"
+TOO_LONG_MARKER = "too long"
 _MEMORY = 4096  # how many messages' progress the channel remembers
 
 
@@ -87,8 +95,8 @@ class ThreadIncomplete(RetryLater):
         self.sent_ids = sent_ids
 
 
-class ThreadAborted(ChannelFatal):
-    """Parts ``sent_ids`` of a thread went out, then a permanent failure."""
+class ThreadRejected(MessageRejected):
+    """Parts ``sent_ids`` of a thread went out, then X refused the next part."""
 
     def __init__(self, message: str, *, channel: str = "",
                  sent_ids: tuple[str, ...] = ()) -> None:
@@ -96,57 +104,13 @@ class ThreadAborted(ChannelFatal):
         self.sent_ids = sent_ids
 
 
-class XApiClient(AsyncClient):
-    """tweepy's AsyncClient with a configurable base URL and a session it does not own."""
+class ThreadAborted(ChannelFatal):
+    """Parts ``sent_ids`` of a thread went out, then a permanent failure."""
 
-    def __init__(self, *, base_url: str, session: aiohttp.ClientSession,
-                 **credentials: str) -> None:
-        super().__init__(return_type=dict, **credentials)
-        self.base_url = base_url.rstrip("/")
-        self.session = session
-
-    async def request(
-        self, method: str, route: str, params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None, user_auth: bool = False,
-    ) -> aiohttp.ClientResponse:
-        # Mirrors tweepy.asynchronous.client.AsyncBaseClient.request (tweepy 4.14-4.17).
-        url = self.base_url + route
-        headers = {"User-Agent": self.user_agent}
-        if json is not None:
-            headers["Content-Type"] = "application/json"
-        query_params: dict[str, Any] | None = params
-        if user_auth:
-            oauth = OAuthClient(self.consumer_key, self.consumer_secret,
-                                self.access_token, self.access_token_secret)
-            url = str(URL(url).with_query(sorted((params or {}).items())))
-            signed_url, headers, _ = oauth.sign(url, method, headers=headers)
-            before, _, query = signed_url.partition("?")
-            target: str | URL = URL(f"{before}?{query.replace(':', '%3A')}" if query else before,
-                                    encoded=True)
-            query_params = None
-        else:
-            target = url
-            headers["Authorization"] = f"Bearer {self.bearer_token}"
-        log.debug("X API request: %s %s", method, route)
-        async with self.session.request(method, target, params=query_params, json=json,
-                                        headers=headers) as response:
-            await response.read()
-        log.debug("X API response: %s %s", response.status, response.reason)
-        if 200 <= response.status < 300:
-            return response
-        try:
-            body = await response.json(content_type=None)
-        except ValueError:
-            body = None
-        data: dict[str, Any] = body if isinstance(body, dict) else {}
-        status = response.status
-        if status == 429:
-            reset = response.headers.get("x-rate-limit-reset")
-            raise TooManyRequests(response, response_json=data,
-                                  reset_time=int(reset) if reset and reset.isdigit() else None)
-        error_class = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound}.get(
-            status, TwitterServerError if status >= 500 else HTTPException)
-        raise error_class(response, response_json=data)
+    def __init__(self, message: str, *, channel: str = "",
+                 sent_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message, channel=channel)
+        self.sent_ids = sent_ids
 
 
 def _messages(exc: HTTPException) -> str:
@@ -172,14 +136,15 @@ def rate_limit_delay(exc: TooManyRequests, now: float | None = None) -> float | 
 
 
 class XChannel(Channel):
-    name: ClassVar[str] = "x"
-    limits: ClassVar[Limits] = Limits(
-        text_limit=280,
-        length_unit=LengthUnit.WEIGHTED,
-        recipients_per_request=1,
-        messages_per_request=25,
-        requests_per_second=1.0,
-        posts_per_day=100,
+    spec: ClassVar[ChannelSpec] = ChannelSpec(
+        name="x",
+        limits=Limits(text_limit=280, length_unit=LengthUnit.WEIGHTED, recipients_per_request=1,
+                      parts_per_request=1, max_parts=25, requests_per_second=1.0,
+                      posts_per_day=100),
+        fanout=FanoutMode.BROADCAST,
+        secret_vars=("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"),
+        base_url="https://api.twitter.com",
+        base_url_var="X_API_BASE_URL",
     )
 
     def __init__(
@@ -189,32 +154,46 @@ class XChannel(Channel):
         access_token: str,
         access_token_secret: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 10.0,
-        posts_per_day: int | None = None,
+        base_url: str | None = None,
+        limits: Limits | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
+        super().__init__(limits=limits)
         if not (api_key and api_secret and access_token and access_token_secret):
             raise ChannelFatal("X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and "
                                "X_ACCESS_TOKEN_SECRET must all be set", channel=self.name)
         self._credentials = {"consumer_key": api_key, "consumer_secret": api_secret,
                              "access_token": access_token,
                              "access_token_secret": access_token_secret}
-        self.base_url = base_url.rstrip("/")
+        self.base_url = (base_url or self.spec.base_url).rstrip("/")
         self.timeout = timeout
-        if posts_per_day is not None:
-            # Instance-level override of the class's limits (mypy forbids assigning a ClassVar).
-            vars(self)["limits"] = dataclasses.replace(type(self).limits,
-                                                      posts_per_day=posts_per_day)
         self._session: aiohttp.ClientSession | None = None
         self._client: XApiClient | None = None
         self._progress: OrderedDict[str, list[str | None]] = OrderedDict()
         self._done: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    @classmethod
+    def limits_for(cls, options: Mapping[str, Any]) -> Limits:
+        """``posts_per_day``: the account tier's 24-hour posting budget."""
+        budget = positive_number(options, "posts_per_day", integer=True)
+        if budget is None:
+            return cls.spec.limits
+        return dataclasses.replace(cls.spec.limits, posts_per_day=int(budget))
+
+    @classmethod
+    def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:
+        api_key, api_secret, access_token, access_token_secret = cls.read_secrets(settings)
+        return cls(api_key, api_secret, access_token, access_token_secret,
+                   base_url=settings.base_url(cls.spec.name), limits=cls.limits_for(options),
+                   timeout=cls.timeout_for(options))
 
     def __repr__(self) -> str:  # never show the credentials
         return f"XChannel(base_url={self.base_url!r})"
 
     async def start(self) -> None:
         if self._client is None:
+            from channels.x_api import XApiClient
+
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.timeout))
             self._client = XApiClient(base_url=self.base_url, session=self._session,
@@ -231,12 +210,15 @@ class XChannel(Channel):
             return self._done[idempotency_key]
         return tuple(i for i in self._progress.get(idempotency_key, ()) if i)
 
+    def requests_for(self, message: OutgoingMessage) -> int:
+        """One request per post still to go: a resumed thread skips what is posted."""
+        if message.idempotency_key in self._done or self._too_many_parts(message):
+            return 0
+        return max(1, len(message.parts) - len(self._progress.get(message.idempotency_key, ())))
+
     async def send(self, message: OutgoingMessage) -> SendResult:
         if any(r != TIMELINE for r in message.recipients):
             raise ValueError(f"x: the only recipient is {TIMELINE!r}, got {message.recipients!r}")
-        if not message.parts or len(message.parts) > self.limits.messages_per_request:
-            raise ValueError(f"x: a thread has 1 to {self.limits.messages_per_request} parts, "
-                             f"got {len(message.parts)}")
         return await super().send(message)
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
@@ -266,6 +248,8 @@ class XChannel(Channel):
         return SendResult(message_ids=ids, duplicate=new == 0)
 
     async def _post(self, text: str, reply_to: str | None, *, first: bool) -> str:
+        from tweepy.errors import BadRequest, Forbidden
+
         assert self._client is not None
         try:
             data = await self._client.create_tweet(text=text, in_reply_to_tweet_id=reply_to,
@@ -288,6 +272,8 @@ class XChannel(Channel):
         if isinstance(err, RetryLater):
             return ThreadIncomplete(text, channel=self.name, retry_after=err.retry_after,
                                     sent_ids=sent)
+        if isinstance(err, MessageRejected):
+            return ThreadRejected(text, channel=self.name, sent_ids=sent)
         return ThreadAborted(text, channel=self.name, sent_ids=sent)
 
     @staticmethod
@@ -297,27 +283,42 @@ class XChannel(Channel):
             table.popitem(last=False)
 
     def map_error(self, exc: Exception, message: OutgoingMessage | None) -> ChannelError:
+        from tweepy.errors import (
+            BadRequest,
+            Forbidden,
+            HTTPException,
+            TooManyRequests,
+            TwitterServerError,
+            Unauthorized,
+        )
+
         if isinstance(exc, TooManyRequests):
             return RetryLater(f"X rate limit (429): {_messages(exc)}", channel=self.name,
                               retry_after=rate_limit_delay(exc))
         if isinstance(exc, Unauthorized):
             return ChannelFatal("X rejected the API credentials (401)", channel=self.name)
+        if isinstance(exc, BadRequest) or (isinstance(exc, Forbidden) and _about_post(exc)):
+            return MessageRejected(f"X rejected this post ({_status(exc)}): {_messages(exc)}",
+                                   channel=self.name)
         if isinstance(exc, Forbidden):
             return ChannelFatal(f"X refused the post (403): {_messages(exc)}",
-                                channel=self.name)
-        if isinstance(exc, BadRequest | NotFound):
-            return ChannelFatal(f"X rejected the request ({_status(exc)}): {_messages(exc)} "
-                                "-- this is a bug in bousai-bot or a wrong X_API_BASE_URL",
                                 channel=self.name)
         if isinstance(exc, TwitterServerError):
             return RetryLater(f"X server error ({_status(exc)}): {_messages(exc)}",
                               channel=self.name)
-        if isinstance(exc, HTTPException):
+        if isinstance(exc, HTTPException):  # 404 and the rest: a wrong X_API_BASE_URL?
             return ChannelFatal(f"X answered {_status(exc)}: {_messages(exc)}",
                                 channel=self.name)
-        if isinstance(exc, TimeoutError | aiohttp.ClientError | ConnectionError):
+        if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
             return RetryLater(f"X unreachable: {type(exc).__name__}: {exc}", channel=self.name)
-        return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
+        return super().map_error(exc, message)
+
+
+def _about_post(exc: HTTPException) -> bool:
+    """A 403 that refuses this post, not the account: too long, or a reply to a post
+    that is gone (duplicates are handled before mapping)."""
+    text = _messages(exc).lower()
+    return TOO_LONG_MARKER in text or REPLY_GONE_MARKER in text
 
 
 def _status(exc: HTTPException) -> int:
@@ -325,4 +326,6 @@ def _status(exc: HTTPException) -> int:
 
 
 def _is_duplicate(exc: Exception) -> bool:
+    from tweepy.errors import Forbidden
+
     return isinstance(exc, Forbidden) and DUPLICATE_MARKER in _messages(exc).lower()

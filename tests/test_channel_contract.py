@@ -4,6 +4,7 @@ the harness says how each platform is set up and where its fake records sends.""
 
 from __future__ import annotations
 
+import logging
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,9 @@ from channels.base import (
     Channel,
     ChannelError,
     ChannelFatal,
+    FanoutMode,
     LengthUnit,
+    MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
@@ -68,8 +71,23 @@ class Harness:
         else:
             self.fake.fail_next(1, 429, reset_in=seconds)
 
+    def inject_server_error(self) -> None:
+        """The platform's next answer is a 500."""
+        self.fake.fail_next(1, 500)
+
+    def inject_garbled_answer(self) -> None:
+        """The next answer is a success whose body is not what the API promises (as a
+        wrong proxy or base URL might give): the SDK or the channel fails untyped."""
+        self.fake.garble_next()
+
     def block_recipient(self) -> None:
         self.fake.block(self.recipient)
+
+    def requests_seen(self) -> int:
+        """Send requests the fake received (accepted or not)."""
+        if self.name == "telegram":
+            return sum(1 for method, _ in self.fake.requests if method == "sendMessage")
+        return len(self.fake.requests)
 
     def wrong_credentials(self) -> Channel:
         """The same channel with a token/secret the platform does not accept."""
@@ -144,10 +162,15 @@ async def test_multi_part_is_recorded_in_order(harness: Harness) -> None:
 # ------------------------------------------------------------------- errors
 
 
+# Each case raises exactly the class named (not a subclass, not a sibling): the
+# dispatcher's reaction (retry, deactivate, fail the row, stop the channel) hangs on it.
+
+
 async def test_rate_limit_is_retry_later_with_platform_delay(harness: Harness) -> None:
     harness.inject_rate_limit(42)
     with pytest.raises(RetryLater) as info:
         await harness.channel.send(harness.message("warning"))
+    assert type(info.value) is RetryLater
     assert info.value.retry_after is not None
     assert 40.5 <= info.value.retry_after <= 42
     assert info.value.channel == harness.name
@@ -161,6 +184,7 @@ async def test_blocked_recipient_is_recipient_error(harness: Harness) -> None:
     harness.block_recipient()
     with pytest.raises(RecipientError) as info:
         await harness.channel.send(harness.message("warning"))
+    assert type(info.value) is RecipientError
     assert info.value.recipients == (harness.recipient,)
     assert harness.delivered() == []
 
@@ -168,22 +192,68 @@ async def test_blocked_recipient_is_recipient_error(harness: Harness) -> None:
 async def test_wrong_credentials_are_channel_fatal(harness: Harness) -> None:
     with pytest.raises(ChannelFatal) as info:
         await harness.wrong_credentials().send(harness.message("warning"))
+    assert type(info.value) is ChannelFatal
     assert_no_secret(info.value, harness.secrets)
     assert harness.delivered() == []
+
+
+async def test_server_error_is_retry_later(harness: Harness) -> None:
+    harness.inject_server_error()
+    with pytest.raises(RetryLater) as info:
+        await harness.channel.send(harness.message("warning"))
+    assert type(info.value) is RetryLater
+    assert harness.delivered() == []
+
+
+async def test_too_long_is_message_rejected_and_the_channel_goes_on(harness: Harness) -> None:
+    text = fill_to(harness.channel, "あ") + "あ"
+    with pytest.raises(MessageRejected) as info:
+        await harness.channel.send(harness.message(text))
+    assert type(info.value) is MessageRejected
+    assert info.value.channel == harness.name
+    assert "too long" in str(info.value) or "Length must be" in str(info.value)
+    await harness.channel.send(harness.message("short"))
+    assert harness.delivered() == ["short"]
+
+
+async def test_an_untyped_failure_is_channel_fatal_with_its_traceback_logged(
+        harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    harness.inject_garbled_answer()
+    with caplog.at_level(logging.ERROR, logger="channels"):
+        with pytest.raises(ChannelFatal) as info:
+            await harness.channel.send(harness.message("warning"))
+    assert type(info.value) is ChannelFatal
+    assert "unexpected" in str(info.value)
+    [record] = [r for r in caplog.records if r.name == "channels.base"]
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    assert_no_secret(info.value, harness.secrets)
+
+
+async def test_what_the_pacer_charges_is_what_the_platform_receives(harness: Harness) -> None:
+    message = harness.message("(1/3) 熊本地方で震度6弱", "(2/3) 避難所", "(3/3) 以上")
+    cost = harness.channel.requests_for(message)
+    await harness.channel.send(message)
+    assert cost == harness.requests_seen()
+    assert cost == (1 if harness.name == "line" else 3)
 
 
 # ------------------------------------------------------------------- limits
 
 
 async def test_limits_are_declared_and_consistent(harness: Harness) -> None:
+    spec = type(harness.channel).spec
+    assert spec.name == harness.channel.name == harness.name
+    assert isinstance(spec.fanout, FanoutMode)
+    assert spec.secret_vars and all(v.isupper() for v in spec.secret_vars)
+    assert spec.base_url.startswith("https://") and spec.base_url_var.endswith("_API_BASE_URL")
     limits = harness.channel.limits
-    assert limits == type(harness.channel).limits
+    assert limits == spec.limits == type(harness.channel).limits_for({})
     assert isinstance(limits.length_unit, LengthUnit)
     assert limits.text_limit > 0
     assert limits.recipients_per_request >= 1
-    assert limits.messages_per_request >= 1
+    assert limits.parts_per_request >= 1
+    assert limits.max_parts is None or limits.max_parts >= limits.parts_per_request
     assert limits.requests_per_second > 0
-    assert limits.per_recipient_per_second is None or limits.per_recipient_per_second > 0
     assert limits.posts_per_day is None or limits.posts_per_day > 0
     assert harness.channel.measure("安全 https://example.jp/x") == measure(
         "安全 https://example.jp/x", limits.length_unit)
@@ -218,8 +288,10 @@ async def test_a_part_exactly_at_the_limit_is_accepted(harness: Harness, unit: s
 
 async def test_a_part_over_the_limit_is_refused_by_the_fake(harness: Harness) -> None:
     text = fill_to(harness.channel, "あ") + "あ"
-    with pytest.raises(ChannelError):
+    with pytest.raises(ChannelError) as info:
         await harness.channel.send(harness.message(text))
+    assert type(info.value) is MessageRejected
+    assert harness.requests_seen() == 1  # the platform itself refused it
     assert harness.delivered() == []
 
 

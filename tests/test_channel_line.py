@@ -15,7 +15,13 @@ from linebot.v3.webhooks import FollowEvent, MessageEvent, PostbackEvent, Unfoll
 
 import channels.line as line_module
 from bot.fakes.line import MONTHLY_LIMIT_MESSAGE, FakeLine, signed_body, user_id, webhook_event
-from channels.base import ChannelFatal, OutgoingMessage, RecipientError, RetryLater
+from channels.base import (
+    ChannelFatal,
+    MessageRejected,
+    OutgoingMessage,
+    RecipientError,
+    RetryLater,
+)
 from channels.line import LineChannel, retry_key, sign, verify_signature
 
 TOKEN = "line-test-token"
@@ -88,8 +94,11 @@ def test_the_fake_also_refuses_501_recipients_and_6_messages(fake: FakeLine) -> 
     assert fake.accepted == []
 
 
-async def test_more_than_five_parts_is_a_value_error(line: LineChannel, fake: FakeLine) -> None:
-    with pytest.raises(ValueError, match="6 parts"):
+async def test_more_than_five_parts_is_rejected_before_sending(line: LineChannel,
+                                                               fake: FakeLine) -> None:
+    # A message the platform cannot take is MessageRejected (the row fails, the
+    # dispatcher goes on); a bare ValueError used to escape the dispatcher's send task.
+    with pytest.raises(MessageRejected, match="6 parts"):
         await line.send(msg(user_id(1), parts=tuple("abcdef")))
     assert fake.requests == []
 
@@ -196,14 +205,24 @@ async def test_push_to_a_malformed_id_is_recipient_error(line: LineChannel) -> N
         await line.send(msg("not-a-user"))
 
 
-async def test_a_malformed_multicast_is_fatal_and_says_it_is_our_bug(line: LineChannel) -> None:
-    with pytest.raises(ChannelFatal, match="bug in bousai-bot"):
+async def test_a_malformed_multicast_is_rejected_and_says_it_is_our_bug(
+        line: LineChannel) -> None:
+    # One bad id fails this request, not every LINE send: MessageRejected, not ChannelFatal.
+    with pytest.raises(MessageRejected, match="bug in bousai-bot") as info:
         await line.send(msg(user_id(1), "not-a-user"))
+    assert type(info.value) is MessageRejected
 
 
 async def test_too_long_push_is_not_blamed_on_the_user(line: LineChannel) -> None:
-    with pytest.raises(ChannelFatal, match="malformed"):
+    with pytest.raises(MessageRejected, match="Length must be between 0 and 5000") as info:
         await line.send(msg(user_id(1), parts=("x" * 5001,)))
+    assert type(info.value) is MessageRejected
+
+
+async def test_a_refused_header_is_fatal(line: LineChannel, fake: FakeLine) -> None:
+    fake.fail_next(1, 400, message="The value for the 'X-Line-Retry-Key' header is invalid")
+    with pytest.raises(ChannelFatal, match="header"):
+        await line.send(msg(user_id(1)))
 
 
 @pytest.mark.parametrize("status", [401, 403])

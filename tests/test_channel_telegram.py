@@ -10,7 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from bot.fakes.telegram import FakeTelegram
-from channels.base import ChannelFatal, OutgoingMessage, RecipientError, RetryLater
+from channels.base import (
+    ChannelError,
+    ChannelFatal,
+    MessageRejected,
+    OutgoingMessage,
+    RecipientError,
+    RetryLater,
+)
 from channels.telegram import TelegramChannel
 
 TOKEN = "123456:TEST-TOKEN"
@@ -71,6 +78,27 @@ async def test_token_revoked_after_start_is_channel_fatal(tg: TelegramChannel,
     fake.token = "123456:ROTATED"
     with pytest.raises(ChannelFatal, match="401"):
         await tg.send(msg())
+
+
+@pytest.mark.parametrize(("status", "description", "error"), [
+    (400, "Bad Request: message is too long", MessageRejected),
+    (400, "Bad Request: can't parse entities: Can't find end of the entity", MessageRejected),
+    (400, "Bad Request: message text is empty", MessageRejected),
+    (400, "Bad Request: chat not found", RecipientError),
+    (400, "Bad Request: PEER_ID_INVALID", RecipientError),
+    (400, "Bad Request: not enough rights to send text messages to the chat", RecipientError),
+    (403, "Forbidden: user is deactivated", RecipientError),
+    (403, "Forbidden: bot was kicked from the group chat", RecipientError),
+])
+async def test_400s_blame_the_message_unless_they_name_the_chat(
+        tg: TelegramChannel, fake: FakeTelegram, status: int, description: str,
+        error: type[ChannelError]) -> None:
+    fake.fail_next(1, status, description=description)
+    with pytest.raises(ChannelError) as info:
+        await tg.send(msg())
+    assert type(info.value) is error
+    if error is RecipientError:
+        assert info.value.recipients == (CHAT,)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("status", [500, 502])

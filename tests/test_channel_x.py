@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from bot.fakes.x import FakeX
-from channels.base import ChannelFatal, OutgoingMessage, RetryLater
-from channels.x import TIMELINE, ThreadAborted, ThreadIncomplete, XChannel
+from channels.base import ChannelFatal, MessageRejected, OutgoingMessage, RetryLater
+from channels.x import TIMELINE, ThreadAborted, ThreadIncomplete, ThreadRejected, XChannel
 
 CREDS = ("x-consumer-key", "x-consumer-secret", "1-x-access-token", "x-access-token-secret")
 PARTS = ("(1/3) 大雨特別警報 Heavy rain emergency warning",
@@ -102,7 +102,8 @@ async def test_window_budget_and_daily_cap() -> None:
             await channel.close()
     assert info.value.retry_after is not None and 890 <= info.value.retry_after <= 900
     with FakeX(*CREDS, posts_per_day=1) as fake:
-        channel = XChannel(*CREDS, base_url=fake.url, posts_per_day=1)
+        channel = XChannel(*CREDS, base_url=fake.url,
+                           limits=XChannel.limits_for({"posts_per_day": 1}))
         try:
             await channel.send(msg("one"))
             with pytest.raises(RetryLater) as info:
@@ -176,6 +177,40 @@ async def test_a_read_only_app_is_fatal(x: XChannel, fake: FakeX) -> None:
     fake.fail_next(1, 403)
     with pytest.raises(ChannelFatal, match="403"):
         await x.send(msg("warning"))
+
+
+async def test_too_long_as_a_403_is_rejected_not_fatal() -> None:
+    # Some accounts get "Your Tweet text is too long." as a 403, not a 400.
+    with FakeX(*CREDS, too_long_status=403) as fake:
+        channel = XChannel(*CREDS, base_url=fake.url)
+        try:
+            with pytest.raises(MessageRejected, match="too long") as info:
+                await channel.send(msg("あ" * 141))
+            await channel.send(msg("短い"))  # the channel goes on
+        finally:
+            await channel.close()
+    assert type(info.value) is MessageRejected
+    assert [p.text for p in fake.posts] == ["短い"]
+
+
+async def test_a_rejected_part_mid_thread_names_the_posted_parts(x: XChannel,
+                                                                 fake: FakeX) -> None:
+    with pytest.raises(ThreadRejected) as info:
+        await x.send(msg("p1", "p2" + "あ" * 140))
+    assert isinstance(info.value, MessageRejected)
+    assert info.value.sent_ids == (fake.posts[0].id,)
+
+
+async def test_a_thread_resumed_costs_only_the_posts_still_to_go(x: XChannel,
+                                                                fake: FakeX) -> None:
+    message = msg("p1", "p2", "p3")
+    assert x.requests_for(message) == 3
+    fake.fail_next(1, 503, after=1)
+    with pytest.raises(ThreadIncomplete):
+        await x.send(message)
+    assert x.requests_for(message) == 2
+    await x.send(message)
+    assert x.requests_for(message) == 0
 
 
 async def test_only_the_timeline_is_a_recipient(x: XChannel, fake: FakeX) -> None:

@@ -40,3 +40,16 @@ def test_text_format_is_one_readable_line() -> None:
     assert line.count("\n") == 1
     assert "alert 3 accepted with ***" in line and "[alert_id=3]" in line
     assert "s3cr3t-value" not in line
+
+
+def test_tracebacks_hide_secrets() -> None:
+    token = "123456:AAE-super-secret-token"
+    for fmt in (TextFormatter(), JsonFormatter()):
+        logger, stream = _logger(fmt, [token])
+        try:
+            raise ValueError(f"bad URL https://api.telegram.org/bot{token}/sendMessage")
+        except ValueError:
+            logger.exception("telegram: unexpected ValueError")
+        out = stream.getvalue()
+        assert "Traceback" in out and "ValueError" in out
+        assert token not in out and "bot***/sendMessage" in out

@@ -34,15 +34,15 @@ ALL_WARDS = ("43101", "43102", "43103", "43104", "43105")
 def _limits(module: str, cls: str, text_limit: int, unit: LengthUnit) -> Limits:
     try:
         mod = importlib.import_module(module)
-        limits: Limits = getattr(mod, cls).limits
+        limits: Limits = getattr(mod, cls).spec.limits
         return limits
     except (ImportError, AttributeError):
         return Limits(text_limit=text_limit, length_unit=unit, recipients_per_request=1,
-                      messages_per_request=1, requests_per_second=1.0)
+                      parts_per_request=1, max_parts=None, requests_per_second=1.0)
 
 
 CHANNELS = {
-    "telegram": TelegramChannel.limits,
+    "telegram": TelegramChannel.spec.limits,
     "line": _limits("channels.line", "LineChannel", 5000, LengthUnit.UTF16),
     "x": _limits("channels.x", "XChannel", 280, LengthUnit.WEIGHTED),
 }

@@ -37,15 +37,14 @@ def delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for name, by_lang in prepared.counts.items():
-        limits = svc.plans[name].limits
+        limits = svc.plans[name].limits  # effective: the configured rates, as the pacer's
         recipients = sum(by_lang.values())
         per = limits.recipients_per_request
-        requests = sum(-(-n // per) for n in by_lang.values())
-        if name == "x":  # a thread is several posts
-            requests = sum(len(r.parts) for r in prepared.renderings
-                           if r.channel == "x" and r.language in by_lang)
+        parts = {r.language: len(r.parts) for r in prepared.renderings if r.channel == name}
+        requests = sum(-(-n // per) * limits.requests_for(parts.get(lang, 1))
+                       for lang, n in by_lang.items())
         out[name] = {"recipients": recipients, "by_language": dict(by_lang),
-                     "requests": requests,
+                     "requests": requests, "requests_per_second": limits.requests_per_second,
                      "seconds_at_limit": round(requests / limits.requests_per_second, 1)}
     if "line" in out and out["line"]["recipients"]:
         out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
@@ -86,7 +85,7 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
         langs = ", ".join(f"{k} {v}" for k, v in sorted(p["by_language"].items(),
                                                         key=lambda kv: -kv[1]))
         lines.append(f"{name:<9} {p['recipients']} recipients, {p['requests']} requests, "
-                     f"{_duration(p['seconds_at_limit'])} at the platform's limit"
+                     f"{_duration(p['seconds_at_limit'])} at {p['requests_per_second']:g}/s"
                      + (f" ({langs})" if langs else ""))
     lines.append(f"total     {total} recipients")
     languages = sorted({r.language for r in prepared.renderings})

@@ -20,7 +20,8 @@ its consumption, bot info. Like LINE it
 
 Test controls: :meth:`block`, :meth:`fail_next` (status, optional Retry-After,
 monthly-limit message), :meth:`delay_next` (answer late, to trip client
-timeouts), ``failure_rate`` with ``seed``, :meth:`set_usage`. Every request is
+timeouts), :meth:`garble_next` (a 200 the SDK cannot read, as a wrong proxy
+might answer), ``failure_rate`` with ``seed``, :meth:`set_usage`. Every request is
 recorded in ``requests`` (accepted or not), deliveries in :meth:`messages_to`.
 
 To act as a user: :func:`webhook_event` builds webhook event JSON (follow,
@@ -127,6 +128,12 @@ class FakeLine(FakeServer):
             for _ in range(count):
                 self._fail_queue.append(_Failure(status, message or default, retry_after))
 
+    def garble_next(self, count: int = 1) -> None:
+        """The next ``count`` send requests answer 200 with a body that is not LINE's."""
+        with self.lock:
+            for _ in range(count):
+                self._fail_queue.append(_Failure(200, "garbled"))
+
     def delay_next(self, seconds: float, count: int = 1) -> None:
         """The next ``count`` send requests are answered (normally) after ``seconds``."""
         with self.lock:
@@ -213,6 +220,8 @@ class FakeLine(FakeServer):
         if invalid is not None:
             return self._error(400, invalid[0], request_id, invalid[1])
         failure = await self._injected()
+        if failure is not None and failure.status == 200:
+            return self._answer(200, {"sentMessages": failure.message}, request_id)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
             return self._error(failure.status, failure.message, request_id, headers=headers)

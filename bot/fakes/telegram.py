@@ -5,7 +5,11 @@ editMessageText, setWebhook, deleteWebhook, answerCallbackQuery. Requests come
 form-encoded (as python-telegram-bot sends them) or as JSON. It enforces the
 flood limits when asked (about 30 messages/s per bot, 1/s per chat with a small
 burst) with 429 and ``retry_after``, answers 403 for chats that blocked the bot,
-401 for a wrong token, and records every message it accepted.
+401 for a wrong token, 400 ``Bad Request: message is too long`` for a text over
+4096 UTF-16 units, and records every message it accepted. Test controls:
+:meth:`fail_next` (any status and description, e.g. 400 ``Bad Request: chat not
+found``), :meth:`garble_next` (a 200 whose result is not a Message, as a wrong
+proxy might answer), :meth:`block`.
 """
 
 from __future__ import annotations
@@ -79,11 +83,20 @@ class FakeTelegram(FakeServer):
         with self.lock:
             self.blocked.add(str(chat_id))
 
-    def fail_next(self, count: int = 1, status: int = 500, retry_after: int | None = None) -> None:
-        """The next ``count`` sends answer ``status`` (429 carries ``retry_after``)."""
+    def fail_next(self, count: int = 1, status: int = 500, retry_after: int | None = None,
+                  description: str | None = None) -> None:
+        """The next ``count`` sends answer ``status`` (429 carries ``retry_after``) with
+        ``description`` (default: "Internal Server Error: injected")."""
         with self.lock:
             for _ in range(count):
-                self._fail_queue.append((status, "injected", retry_after))
+                self._fail_queue.append((status, description or "Internal Server Error: injected",
+                                         retry_after))
+
+    def garble_next(self, count: int = 1) -> None:
+        """The next ``count`` sends answer 200 with a result that is not a Message."""
+        with self.lock:
+            for _ in range(count):
+                self._fail_queue.append((200, "garbled", None))
 
     def messages_to(self, chat_id: str | int) -> list[SentMessage]:
         with self.lock:
@@ -191,7 +204,9 @@ class FakeTelegram(FakeServer):
                     self.too_many += 1
                     return self._error(429, f"Too Many Requests: retry after {retry_after or 1}",
                                        retry_after=retry_after or 1)
-                return self._error(status, f"Internal Server Error: {desc}")
+                if status == 200:
+                    return self._ok({"garbled": desc})
+                return self._error(status, desc)
             if self.failure_rate and self.random.random() < self.failure_rate:
                 self.injected_failures += 1
                 choices = (500, 429, 502, 504) if self.timeout_delay else (500, 429, 502)

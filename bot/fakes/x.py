@@ -10,13 +10,15 @@ Like X it
 - refuses the same text from the account twice within 24 hours with 403
   ``You are not allowed to create a Tweet with duplicate content.``;
 - refuses a reply to a post it does not know with 403 (deleted or not visible);
-- refuses text over 280 weighted characters with 400;
+- refuses text over 280 weighted characters with 400 ``Your Tweet text is too
+  long.`` (or, with ``too_long_status=403``, the 403 some accounts get);
 - answers 429 with ``x-rate-limit-*`` headers over ``window_budget`` posts per
   ``window_seconds`` (X's 15-minute windows), and with ``x-user-limit-24hour-*``
   headers over ``posts_per_day``.
 
 Test controls: :meth:`fail_next` (any status; 429 carries a reset),
-:meth:`delay_next`, :meth:`seed_post` (an existing post to reply to).
+:meth:`delay_next`, :meth:`garble_next` (a 201 without the post, as a wrong
+proxy might answer), :meth:`seed_post` (an existing post to reply to).
 ``requests`` records every request with its answer, ``posts`` what was posted.
 """
 
@@ -40,6 +42,8 @@ from channels.base import weighted_length
 
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
 REPLY_GONE_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you."
+TOO_LONG_DETAIL = ("Your Tweet text is too long. For more information on how Twitter determines "
+                   "text length see https://github.com/twitter/twitter-text.")
 _FIRST_ID = 1_790_000_000_000_000_000
 
 
@@ -70,6 +74,7 @@ class FakeX(FakeServer):
         window_budget: int | None = None,
         window_seconds: int = 900,
         posts_per_day: int | None = None,
+        too_long_status: int = 400,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
@@ -81,6 +86,7 @@ class FakeX(FakeServer):
         self.window_budget = window_budget
         self.window_seconds = window_seconds
         self.posts_per_day = posts_per_day
+        self.too_long_status = too_long_status
         self.posts: list[XPost] = []
         self.requests: list[XRequest] = []
         self.too_many = 0
@@ -105,6 +111,12 @@ class FakeX(FakeServer):
         with self.lock:
             for _ in range(count):
                 self._fail_queue.append((0, seconds, None))
+
+    def garble_next(self, count: int = 1) -> None:
+        """The next ``count`` posts answer 201 with a body that holds no post."""
+        with self.lock:
+            for _ in range(count):
+                self._fail_queue.append((201, 0.0, None))
 
     def seed_post(self, text: str) -> str:
         """A post that already exists on the timeline (to reply to); returns its id."""
@@ -182,9 +194,17 @@ class FakeX(FakeServer):
         if not self._authentic(request):
             return self._problem(401, "Unauthorized", "Unauthorized")
         text = body.get("text")
-        if not isinstance(text, str) or not text.strip() or weighted_length(text) > 280:
+        if not isinstance(text, str) or not text.strip():
             return web.json_response({
-                "errors": [{"message": "Your Tweet text is too long or empty."}],
+                "errors": [{"message": "Your Tweet text is empty."}],
+                "title": "Invalid Request", "status": 400,
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request"}, status=400)
+        if weighted_length(text) > 280:
+            if self.too_long_status == 403:
+                return self._problem(403, "Forbidden", "Your Tweet text is too long.")
+            return web.json_response({
+                "errors": [{"message": TOO_LONG_DETAIL}],
                 "title": "Invalid Request", "status": 400,
                 "detail": "One or more parameters to your request was invalid.",
                 "type": "https://api.twitter.com/2/problems/invalid-request"}, status=400)
@@ -244,6 +264,8 @@ class FakeX(FakeServer):
             await asyncio.sleep(delay)
         if not status:
             return None
+        if status == 201:
+            return web.json_response({"garbled": True}, status=201)
         if status == 429:
             with self.lock:
                 self.too_many += 1

@@ -19,20 +19,22 @@ import sqlalchemy as sa
 
 from bot.db.schema import deliveries, subscriber_wards, subscribers, utcnow
 from bot.domain import Alert, DeliveryStatus
-from channels.base import Limits
+from channels.base import FanoutMode, Limits
 
-PER_RECIPIENT = "per_recipient"
-BATCHED = "batched"
-BROADCAST = "broadcast"
+# Short names for the modes a channel declares (channels.base.FanoutMode).
+PER_RECIPIENT = FanoutMode.PER_RECIPIENT
+BATCHED = FanoutMode.BATCHED
+BROADCAST = FanoutMode.BROADCAST
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChannelPlan:
-    """How a channel receives alerts: its limits, and how recipients are grouped."""
+    """How a channel receives alerts: its effective limits, and how recipients are
+    grouped (both from the channel class, see bot.service.channel_plans)."""
 
     name: str
     limits: Limits
-    mode: str  # PER_RECIPIENT | BATCHED | BROADCAST
+    mode: FanoutMode
     broadcast_languages: tuple[str, ...] = ()  # BROADCAST: one post per language
 
 
