@@ -50,6 +50,8 @@ def test_catalog_declares_native_review(language: str) -> None:
     assert found in (["yes"], ["no"]), f"{language}.po must declare X-Native-Review once"
     assert found[0] == ("yes" if language in REVIEWED else "no")
     assert f'"Language: {language}\\n"' in header
+    # the languages table says the same
+    assert load_config().language(language).reviewed is (language in REVIEWED)
 
 
 @pytest.mark.parametrize("language", sorted(set(LANGUAGES) - {"en"}))
@@ -71,3 +73,6 @@ def test_language_names_are_in_their_own_script() -> None:
     assert names["ne"] == "नेपाली"
     assert names["my"] == "မြန်မာဘာသာ"
     assert len(set(names.values())) == len(LANGUAGES)
+    # the languages table (sign-up buttons) shows the same names
+    config = load_config()
+    assert {tag: config.language(tag).name for tag in LANGUAGES} == names

@@ -1,10 +1,12 @@
 """Official terms in every language: JMA epicenter names, tsunami coasts, volcanoes.
 
 Epicenter names come from JMA's multilingual dictionary (``bot/data/epicenters.json``,
-see ``bot/data/SOURCES.md``) and are used exactly as written there. Intensity and
-warning names are catalog messages (``intensity.5-``, ``warning.03``) so that
-translators review them with the rest of the text; this module only normalises
-the codes that select them.
+see ``bot/data/SOURCES.md``) and are used exactly as written there; the dictionary
+field of each language is in the languages table (:mod:`bot.languages`).
+
+Intensity and warning names are catalog messages (``intensity.5-``, ``warning.03``)
+so that translators review them with the rest of the text; this module only
+normalises the codes that select them.
 """
 
 from __future__ import annotations
@@ -12,29 +14,18 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
-EPICENTERS_JSON = Path(__file__).resolve().parent.parent / "data" / "epicenters.json"
+from bot.languages import JMA_DICTIONARY, LazyMapping, process_languages
 
-# Our language tags -> field names in JMA's multilingual dictionary.
-DICTIONARY_FIELDS: Mapping[str, str] = {
-    "ja": "japanese",
-    "ja-easy": "japanese",
-    "en": "english",
-    "zh-Hans": "chinese_zs",
-    "zh-Hant": "chinese_zt",
-    "ko": "korean",
-    "pt": "portuguese",
-    "es": "spanish",
-    "vi": "vietnamese",
-    "th": "thai",
-    "id": "indonesian",
-    "tl": "tagalog",
-    "ne": "nepali",
-    "km": "khmer",
-    "my": "burmese",
-    "mn": "mongolian",
-}
+EPICENTERS_JSON = JMA_DICTIONARY
+
+
+def _dictionary_fields() -> Mapping[str, str]:
+    return {tag: lang.jma_field for tag, lang in process_languages().items() if lang.jma_field}
+
+
+# Our language tags -> field names in JMA's multilingual dictionary (languages table).
+DICTIONARY_FIELDS: Mapping[str, str] = LazyMapping(_dictionary_fields)
 
 # JMA seismic intensity classes, weakest first.
 INTENSITIES = ("0", "1", "2", "3", "4", "5-", "5+", "6-", "6+", "7")
@@ -71,7 +62,8 @@ def epicenter_name(code: object, language: str, fallback_ja: str | None = None) 
     """
     entry = _epicenters().get(str(code).strip()) if code is not None else None
     if entry:
-        for field_name in (DICTIONARY_FIELDS.get(language), "english", "japanese"):
+        lang = process_languages().get(language)
+        for field_name in (lang.jma_field if lang else None, "english", "japanese"):
             if field_name and (entry.get(field_name) or "").strip():
                 return entry[field_name].strip()
     return fallback_ja or None
