@@ -251,6 +251,15 @@ def test_official_english_names(renderer: Renderer) -> None:
         assert name in renderer.text(a, "en")[0]
 
 
+def test_place_names_come_from_the_catalogs(renderer: Renderer) -> None:
+    cats = renderer.catalogs
+    text, _ = renderer.text(ALERTS["tsunami"], "th")
+    assert cats.text("th", "term.tsunami_area.712") in text
+    assert cats.text("th", "term.tsunami_area.740") in text
+    text, _ = renderer.text(ALERTS["volcano"], "km")
+    assert cats.text("km", "term.volcano.503") in text
+
+
 def test_shelter_shows_name_address_and_map(renderer: Renderer) -> None:
     text, _ = renderer.text(ALERTS["shelter"], "vi")
     assert "TKUプラザ" in text
