@@ -185,3 +185,25 @@ def test_data_files_default_to_the_shipped_ones(tmp_path: Path) -> None:
     assert load_languages(config.data_files.languages) == dict(config.language_table)
     with pytest.raises(ConfigError, match=r"data\.maps.*unknown data file"):
         load_config(write_config(tmp_path, BOUSAI_TOML.replace("[data]\n", '[data]\nmaps = "x"\n')))
+
+
+def test_packaging_installs_every_config_and_data_file() -> None:
+    """pyproject's data-files put config/ under share/bousai/config with the same layout,
+    so that the relative [data] paths resolve in an installed copy too."""
+    import fnmatch
+    import tomllib
+
+    root = DEFAULT_CONFIG_PATH.parent.parent
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    data_files: dict[str, list[str]] = pyproject["tool"]["setuptools"]["data-files"]
+
+    def installed_in(rel: str) -> list[str]:  # setuptools globs do not cross folders
+        folder, name = rel.rsplit("/", 1)
+        return [target for target, patterns in data_files.items() for pattern in patterns
+                if pattern.rsplit("/", 1)[0] == folder
+                and fnmatch.fnmatch(name, pattern.rsplit("/", 1)[1])]
+
+    for file in [*(root / "config").rglob("*"), *(root / "templates").rglob("*")]:
+        if file.is_file():
+            rel = file.relative_to(root).as_posix()
+            assert installed_in(rel) == [f"share/bousai/{rel.rsplit('/', 1)[0]}"], rel
