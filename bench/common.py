@@ -22,13 +22,14 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from bot.config import load_config
 from bot.db import make_engine, upgrade
 from bot.domain import ALL_KINDS_MASK, Alert, AlertStatus, Kind, Severity, Urgency
 
 PG_URL = os.environ.get("BOUSAI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-LANGUAGES = ("ja", "ja-easy", "en", "zh-Hans", "zh-Hant", "ko", "vi", "tl", "ne", "id", "th",
-             "pt", "es", "my", "km", "mn")
-WARDS = ("43101", "43102", "43103", "43104", "43105")
+_CONFIG = load_config()  # the city's languages and wards (config/bousai.toml)
+LANGUAGES = _CONFIG.languages
+WARDS = _CONFIG.ward_codes
 TOKEN = "900000:BENCH-token"  # only ever sent to a local fake server
 
 

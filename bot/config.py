@@ -1,13 +1,16 @@
 """Configuration: the city's TOML file, plus secrets and endpoints from the environment.
 
 The TOML file (``config/bousai.toml``, or ``BOUSAI_CONFIG``) holds everything
-city-specific. Secrets never come from a file; :class:`Secret` hides its value
-from ``repr``/``str`` so that it cannot reach a log line or an error message.
+city-specific; its ``[data]`` section names the city's data files (languages table,
+shelters, ward boundaries), relative to the TOML file. Secrets never come from a
+file; :class:`Secret` hides its value from ``repr``/``str`` so that it cannot reach a
+log line or an error message.
 Every problem raises :class:`~bot.errors.ConfigError` naming the key and file.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tomllib
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError, UnknownLanguageError, UnknownWardError
+from bot.languages import Language, find_language, load_languages
 from channels import registry
 from channels.base import BadOption
 
@@ -33,6 +37,10 @@ def _data_dir(name: str) -> Path:
 
 TEMPLATES_DIR = _data_dir("templates")
 DEFAULT_CONFIG_PATH = _data_dir("config") / "bousai.toml"
+# [data] files, relative to the configuration file, as in the shipped bousai.toml;
+# a key left out of [data] means the shipped file.
+DATA_FILES = {"languages": "data/languages.toml", "shelters": "data/shelters.csv",
+              "ward_boundaries": "data/wards.geojson"}
 
 
 class Secret:
@@ -69,6 +77,21 @@ class Ward:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DataFiles:
+    """The city's data files (``[data]``), as absolute paths."""
+
+    languages: Path
+    shelters: Path
+    ward_boundaries: Path
+
+    @classmethod
+    def beside(cls, config_path: Path) -> DataFiles:
+        """The default files, relative to ``config_path``."""
+        base = config_path.parent
+        return cls(**{key: base / rel for key, rel in DATA_FILES.items()})
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChannelSettings:
     name: str
     enabled: bool
@@ -98,6 +121,15 @@ class Config:
     channels: Mapping[str, ChannelSettings]
     delivery: DeliverySettings
     raw: Mapping[str, Any]
+    data_files: DataFiles = field(default_factory=lambda: DataFiles.beside(DEFAULT_CONFIG_PATH))
+    language_table: Mapping[str, Language] = field(default_factory=dict)
+
+    def language(self, tag: str) -> Language:
+        """What the languages table says about ``tag`` (see :mod:`bot.languages`)."""
+        found = find_language(tag, self.language_table or None)
+        if found is None:
+            raise UnknownLanguageError(tag, self.path)
+        return found
 
     def ward(self, code: str) -> Ward:
         for w in self.wards:
@@ -213,6 +245,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             raise ConfigError(str(exc), key=f"channels.{name}.{exc.key}", path=spath) from None
         channels[name] = ChannelSettings(name=name, enabled=enabled_flag, options=dict(table))
 
+    data_files = _data_files(raw, p, spath)
+    table = load_languages(data_files.languages)
+    for tag in enabled:
+        if tag not in table:
+            raise ConfigError(f"{tag!r} is enabled in {spath} but has no entry here",
+                              key=f"languages.{tag}", path=str(data_files.languages))
+
     d = raw.get("delivery", {})
     delivery = DeliverySettings(
         max_attempts=_get(d, "max_attempts", int, spath, "delivery.") if "max_attempts" in d
@@ -238,7 +277,43 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         channels=channels,
         delivery=delivery,
         raw=raw,
+        data_files=data_files,
+        language_table=table,
     )
+
+
+@functools.cache
+def _config_at(path: str) -> Config:
+    return load_config(path)
+
+
+def process_config() -> Config:
+    """This process's configuration (``BOUSAI_CONFIG``, else the default file), read
+    once: for module-level lookups whose public signature takes no configuration
+    (shelters, official terms, time formats). Code that has a Config uses that one."""
+    return _config_at(os.environ.get("BOUSAI_CONFIG") or str(DEFAULT_CONFIG_PATH))
+
+
+def _data_files(raw: Mapping[str, Any], path: Path, spath: str) -> DataFiles:
+    """``[data]``: each file relative to the configuration file, and present; a key
+    left out means the file shipped with bousai-bot (熊本市's)."""
+    section = raw.get("data", {})
+    if not isinstance(section, dict):
+        raise ConfigError("must be a table", key="data", path=spath)
+    for key in section:
+        if key not in DATA_FILES:
+            raise ConfigError(f"unknown data file ({', '.join(DATA_FILES)})", key=f"data.{key}",
+                              path=spath)
+    files = {}
+    shipped = DataFiles.beside(DEFAULT_CONFIG_PATH)
+    for key in DATA_FILES:
+        file = (path.parent / _get(section, key, str, spath, "data.") if key in section
+                else getattr(shipped, key))
+        if not file.is_file():
+            raise ConfigError(f"file not found: {file} (paths are relative to the "
+                              "configuration file)", key=f"data.{key}", path=spath)
+        files[key] = file
+    return DataFiles(**files)
 
 
 # ---------------------------------------------------------------- environment

@@ -1,9 +1,16 @@
-"""The city's designated shelters (指定避難所), from ``bot/data/shelters.csv``.
+"""The city's designated shelters (指定避難所), from the file ``[data].shelters`` of
+the configuration (``config/data/shelters.csv`` for 熊本市).
 
-The table is a copy of the Kumamoto prefectural disaster portal's list for
-熊本市 (see ``bot/data/SOURCES.md``). Shelter names and addresses are official
-Japanese names: they are shown as they are, in every language, because they
-are what is written on the building and what people ask for.
+熊本市's table is a copy of the Kumamoto prefectural disaster portal's list (see
+``config/data/SOURCES.md``). Columns read: ``portal_shelter_id``, ``shelter_name``,
+``address``, ``portal_latitude``, ``portal_longitude``, ``portal_capacity_persons``.
+Shelter names and addresses are official Japanese names: they are shown as they
+are, in every language, because they are what is written on the building and what
+people ask for.
+
+:func:`shelters` and :func:`find_shelter` read the file of this process's
+configuration (``BOUSAI_CONFIG`` or the default); :func:`shelters_for` that of a
+given :class:`~bot.config.Config`.
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-SHELTERS_CSV = Path(__file__).resolve().parent / "data" / "shelters.csv"
+from bot.config import DEFAULT_CONFIG_PATH, Config, DataFiles, process_config
+
+# The shipped table (熊本市); the configuration names the one in use.
+SHELTERS_CSV = DataFiles.beside(DEFAULT_CONFIG_PATH).shelters
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -68,8 +78,18 @@ def load_shelters(path: Path = SHELTERS_CSV) -> Mapping[str, Shelter]:
 
 
 @functools.cache
+def _load_cached(path: str) -> Mapping[str, Shelter]:
+    return load_shelters(Path(path))
+
+
+def shelters_for(config: Config) -> Mapping[str, Shelter]:
+    """The shelters of ``config`` (its ``[data].shelters``), read once per file."""
+    return _load_cached(str(config.data_files.shelters))
+
+
 def shelters() -> Mapping[str, Shelter]:
-    return load_shelters()
+    """The shelters of this process's configuration (``BOUSAI_CONFIG`` or the default)."""
+    return shelters_for(process_config())
 
 
 def find_shelter(shelter_id: object) -> Shelter | None:

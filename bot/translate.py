@@ -14,7 +14,9 @@ renderer falls back (official text, else a note and English/Japanese).
   official term of the target language; a translation that loses a token is refused.
 - Each call has a deadline (``timeout_seconds``); results are cached in the
   ``translation_cache`` table by provider, languages and SHA-256 of the text.
-- やさしい日本語 (``ja-easy``) is never machine-translated.
+- A language with ``machine_translation = false`` in the languages table (やさしい
+  日本語, ``ja-easy``) is never machine-translated; each provider's language codes
+  are in that table too (``translator_codes``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Config
 from bot.errors import ConfigError
+from bot.languages import Language, LazyMapping, process_languages
 from bot.render import terms
 from bot.render.catalog import Catalogs
 from bot.store import translations as cache
@@ -39,19 +42,18 @@ from bot.store import translations as cache
 log = logging.getLogger(__name__)
 
 PROVIDERS = ("google", "deepl", "microsoft", "libre")
-NEVER_TRANSLATED = frozenset({"ja-easy"})
 
-# Our language tags -> each provider's codes. A tag missing here is not supported
-# by that provider, and the call returns None.
-_COMMON = {t: t for t in ("en", "ja", "ko", "vi", "ne", "id", "th", "pt", "es", "my", "km",
-                          "mn", "tl")}
-PROVIDER_CODES: Mapping[str, Mapping[str, str]] = {
-    "google": {**_COMMON, "zh-Hans": "zh-CN", "zh-Hant": "zh-TW"},
-    "libre": {**_COMMON, "zh-Hans": "zh-Hans", "zh-Hant": "zh-Hant"},
-    "microsoft": {**_COMMON, "zh-Hans": "zh-Hans", "zh-Hant": "zh-Hant", "tl": "fil",
-                  "mn": "mn-Cyrl", "pt": "pt"},
-    "deepl": {t: t for t in ("en", "ja", "ko", "id", "pt", "es")} | {"zh-Hans": "zh"},
-}
+
+def _provider_codes() -> Mapping[str, Mapping[str, str]]:
+    table = process_languages()
+    return {p: {tag: code for tag, lang in table.items()
+                if (code := lang.translator_code(p)) is not None} for p in PROVIDERS}
+
+
+# Each provider's code for our language tags, from the languages table
+# (``translator_codes``); a tag missing here is not supported by that provider, and
+# the call returns None. Read on use: the table is data.
+PROVIDER_CODES: Mapping[str, Mapping[str, str]] = LazyMapping(_provider_codes)
 
 Backend = Callable[[str, str, str], str]  # (text, source code, target code) -> translation
 
@@ -63,7 +65,9 @@ class TranslationSettings:
     timeout_seconds: float = 5.0
     api_key_env: str = "BOUSAI_TRANSLATE_API_KEY"
     enabled: bool = True
-    codes: Mapping[str, str] = field(default_factory=dict)  # overrides of PROVIDER_CODES
+    codes: Mapping[str, str] = field(default_factory=dict)  # overrides of the languages table
+    # The configuration's languages table; None: this process's (bot.languages).
+    languages: Mapping[str, Language] | None = None
 
     @classmethod
     def from_config(cls, config: Config, environ: Mapping[str, str] | None = None
@@ -81,6 +85,12 @@ class TranslationSettings:
         codes = raw.get("codes", {})
         if not isinstance(codes, Mapping):
             raise ConfigError("must be a table", key="translation.codes", path=config.path)
+        for tag, lang in config.language_table.items():
+            for name in lang.translator_codes:
+                if name not in PROVIDERS:
+                    raise ConfigError(f"unknown provider {name!r} ({', '.join(PROVIDERS)})",
+                                      key=f"languages.{tag}.translator_codes.{name}",
+                                      path=str(config.data_files.languages))
         return cls(
             provider=provider,
             base_url=env.get("TRANSLATE_API_BASE_URL") or str(raw.get("base_url", "")),
@@ -88,10 +98,23 @@ class TranslationSettings:
             api_key_env=str(raw.get("api_key_env", "BOUSAI_TRANSLATE_API_KEY")),
             enabled=bool(raw.get("enabled", True)),
             codes={str(k): str(v) for k, v in codes.items()},
+            languages=config.language_table or None,
         )
 
+    def _language(self, tag: str) -> Language | None:
+        table = self.languages if self.languages is not None else process_languages()
+        return table.get(tag)
+
+    def translatable(self, tag: str) -> bool:
+        """False for a language that free text is never machine-translated into."""
+        lang = self._language(tag)
+        return lang is None or lang.machine_translation
+
     def code(self, tag: str) -> str | None:
-        return self.codes.get(tag) or PROVIDER_CODES[self.provider].get(tag)
+        """``tag``'s code at the provider: ``[translation].codes``, else the languages
+        table; None when the provider does not support it."""
+        lang = self._language(tag)
+        return self.codes.get(tag) or (lang.translator_code(self.provider) if lang else None)
 
 
 # ---------------------------------------------------------------- glossary
@@ -238,7 +261,7 @@ class Translator:
     def __call__(self, text: str, source: str, target: str) -> str | None:
         if not text.strip():
             return text
-        if target in NEVER_TRANSLATED or not self.settings.enabled:
+        if not self.settings.translatable(target) or not self.settings.enabled:
             return None
         if source == target:
             return text
@@ -302,10 +325,10 @@ class Translator:
 def load_translator(config: Config, engine: Engine | None, catalogs: Catalogs | None = None,
                     environ: Mapping[str, str] | None = None) -> Translator:
     """The translator for this configuration, with the glossary of the city."""
-    from bot.shelters import shelters
+    from bot.shelters import shelters_for
 
     settings = TranslationSettings.from_config(config, environ)
-    glossary = build_glossary(config, catalogs, (s.name for s in shelters().values()))
+    glossary = build_glossary(config, catalogs, (s.name for s in shelters_for(config).values()))
     return Translator(settings, engine=engine, glossary=glossary, environ=environ)
 
 

@@ -12,6 +12,7 @@ from bot.fakes.line import FakeLine
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.x import FakeX
 from tests.cli_helpers import bousai, json_lines
+from tests.config_helpers import write_config
 
 KEYS = {"api_key": "ck", "api_secret": "cs", "access_token": "1-at", "access_token_secret": "as"}
 
@@ -25,8 +26,7 @@ def platforms(env: dict[str, str], tmp_path: Path,
     text = text.replace("[channels.x]\nenabled = false\nposts_per_day = 100",
                         '[channels.x]\nenabled = true\nposts_per_day = 3\nlanguages = ["ja", '
                         '"en"]')
-    cfg = tmp_path / "bousai.toml"
-    cfg.write_text(text, encoding="utf-8")
+    cfg = write_config(tmp_path, text)
     with FakeTelegram(token="1:t") as tg, FakeLine(token="lt", monthly_limit=500) as line, \
             FakeX(**KEYS) as x:
         for k, v in {"BOUSAI_CONFIG": str(cfg), "TELEGRAM_BOT_TOKEN": "1:t",

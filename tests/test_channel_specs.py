@@ -43,6 +43,7 @@ from channels.base import (
     with_rate,
 )
 from tests.cli_helpers import bousai, json_lines
+from tests.config_helpers import write_config
 from tests.harness import harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +55,7 @@ def _config(tmp_path: Path, old: str = "", new: str = "", extra: str = "") -> Pa
         assert old in text
         text = text.replace(old, new)
     text = text.split("# " + "-" * 72 + " feeds")[0] + extra  # no feeds to reach
-    path = tmp_path / "bousai.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_config(tmp_path, text)
 
 
 # ----------------------------------------------- a configured rate, everywhere

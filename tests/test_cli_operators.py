@@ -23,6 +23,7 @@ from bot.cli.deliveries import GroupCounts, RateMeter, Snapshot, percentile, ren
 from bot.config import DEFAULT_CONFIG_PATH
 from bot.fakes.telegram import FakeTelegram
 from tests.cli_helpers import bousai, json_lines
+from tests.config_helpers import write_config
 
 TOKEN = "424242:AAE-test-token-for-the-fake"
 
@@ -181,8 +182,7 @@ def one_attempt(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     """The default configuration with max_attempts = 1: a transient error fails the row."""
     text = Path(DEFAULT_CONFIG_PATH).read_text(encoding="utf-8")
     assert "max_attempts = 8" in text
-    path = tmp_path / "bousai.toml"
-    path.write_text(text.replace("max_attempts = 8", "max_attempts = 1"), encoding="utf-8")
+    path = write_config(tmp_path, text.replace("max_attempts = 8", "max_attempts = 1"))
     monkeypatch.setenv("BOUSAI_CONFIG", str(path))
 
 

@@ -9,6 +9,7 @@ import pytest
 from bot.config import DEFAULT_CONFIG_PATH, load_config, load_settings
 from bot.errors import ConfigError
 from tests.cli_helpers import bousai
+from tests.config_helpers import write_config
 
 
 def test_enabled_channel_without_token_names_the_variable(env: dict[str, str]) -> None:
@@ -48,8 +49,7 @@ def test_malformed_config_file(env: dict[str, str], tmp_path: Path,
     (lambda s: s.replace('jma_code = "4310200"', 'jma_code = "4310100"'), "wards[1].code"),
 ])
 def test_bad_setting_names_key_and_file(tmp_path: Path, mutation, key: str) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "bousai.toml"
-    path.write_text(mutation(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")), encoding="utf-8")
+    path = write_config(tmp_path, mutation(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")))
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert key in str(err.value) and str(path) in str(err.value)

@@ -15,6 +15,7 @@ from bot.intake import Intake
 from bot.runtime import build_service
 from bot.scheduler import FeedScheduler
 from tests.cli_helpers import bousai, json_lines
+from tests.config_helpers import write_config
 from tests.conftest import FIXTURES
 
 KUMAMOTO_QUAKE = FIXTURES / "jma" / "32-35_04_04_240613_VXSE53.xml"
@@ -113,9 +114,8 @@ def test_feeds_status_cli_shows_the_error(env: dict[str, str], feed_server: Fake
 
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     head = text.split("# " + "-" * 72 + " feeds")[0]
-    cfg = tmp_path / "bousai.toml"
-    cfg.write_text(head + f'\n[[feeds]]\nname = "local"\nkind = "jma"\n'
-                   f'url = "{feed_server.url}/feed.xml"\n', encoding="utf-8")
+    cfg = write_config(tmp_path, head + f'\n[[feeds]]\nname = "local"\nkind = "jma"\n'
+                       f'url = "{feed_server.url}/feed.xml"\n')
     monkeypatch.setenv("BOUSAI_CONFIG", str(cfg))
     bousai("db", "upgrade")
     feed_server.fail_next(1, 503)

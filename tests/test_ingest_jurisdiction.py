@@ -9,6 +9,7 @@ import pytest
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.ingest.jurisdiction import Jurisdiction
+from tests.config_helpers import write_config
 
 
 def test_kumamoto_from_default_config() -> None:
@@ -34,8 +35,7 @@ def test_kumamoto_from_default_config() -> None:
 ])
 def test_bad_jurisdiction_config_names_the_key(tmp_path: Path, snippet: str, key: str) -> None:
     base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
-    path = tmp_path / "bousai.toml"
-    path.write_text(base + "[jurisdiction]\n" + snippet, encoding="utf-8")
+    path = write_config(tmp_path, base + "[jurisdiction]\n" + snippet)
     with pytest.raises(ConfigError) as info:
         Jurisdiction.from_config(load_config(path))
     assert info.value.key == key

@@ -18,6 +18,7 @@ from bot.ingest.jma import parse_jma
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.rss import parse_city_feed
 from bot.policy import Rule, default_action, evaluate, load_rules
+from tests.config_helpers import write_config
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 JST = timezone(timedelta(hours=9))
@@ -177,9 +178,7 @@ def test_first_match_wins_and_conditions_combine() -> None:
 
 def _config_with(tmp_path: Path, policy: str) -> Any:
     text = (Path(CONFIG.path).read_text(encoding="utf-8").split("[policy]")[0] + policy)
-    path = tmp_path / "bousai.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_config(path)
+    return load_config(write_config(tmp_path, text))
 
 
 @pytest.mark.parametrize(("policy", "key", "message"), [

@@ -20,6 +20,7 @@ from bot.db import make_engine
 from bot.db.schema import deliveries, leases
 from bot.fakes.telegram import FakeTelegram
 from tests.cli_helpers import bousai, json_lines
+from tests.config_helpers import write_config
 from tests.conftest import _is_pg
 
 TOKEN = "777:recovery-token"
@@ -38,8 +39,7 @@ def service_env(env: dict[str, str], fake: FakeTelegram, tmp_path: Path,
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     text = text.replace("messages_per_second = 30", "messages_per_second = 400")
     text = text.split("# " + "-" * 72 + " feeds")[0]  # no feeds: nothing to reach
-    cfg = tmp_path / "bousai.toml"
-    cfg.write_text(text, encoding="utf-8")
+    cfg = write_config(tmp_path, text)
     values = {"BOUSAI_CONFIG": str(cfg), "TELEGRAM_BOT_TOKEN": TOKEN,
               "TELEGRAM_API_BASE_URL": fake.url}
     for k, v in values.items():

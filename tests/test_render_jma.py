@@ -195,7 +195,8 @@ def epicenters() -> dict[str, dict[str, str]]:
 def test_earthquake_content(language: str, renderer: Renderer, config: Config,
                             epicenters: dict[str, dict[str, str]]) -> None:
     text, _ = renderer.text(EARTHQUAKE, language)
-    field = terms.DICTIONARY_FIELDS[language]
+    field = config.language(language).jma_field  # the languages table
+    assert field is not None and field == terms.DICTIONARY_FIELDS[language]
     assert epicenters["741"][field].strip() in text
     cats = renderer.catalogs
     assert cats.text(language, "intensity.6+") in text
@@ -248,6 +249,15 @@ def test_official_english_names(renderer: Renderer) -> None:
                         (4, "Evacuation Instruction"), (5, "Emergency Safety Measure")):
         a = alert(Kind.EVACUATION, {"level": level}, source="operator")
         assert name in renderer.text(a, "en")[0]
+
+
+def test_place_names_come_from_the_catalogs(renderer: Renderer) -> None:
+    cats = renderer.catalogs
+    text, _ = renderer.text(ALERTS["tsunami"], "th")
+    assert cats.text("th", "term.tsunami_area.712") in text
+    assert cats.text("th", "term.tsunami_area.740") in text
+    text, _ = renderer.text(ALERTS["volcano"], "km")
+    assert cats.text("km", "term.volcano.503") in text
 
 
 def test_shelter_shows_name_address_and_map(renderer: Renderer) -> None:

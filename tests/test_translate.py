@@ -25,6 +25,7 @@ from bot.translate import (
     build_glossary,
     load_translator,
 )
+from tests.config_helpers import write_config
 
 JST = dt.timezone(dt.timedelta(hours=9))
 NOTICE_JA = "中央区と東区に避難指示。大雨特別警報が発表されました。TKUプラザを開設しました。"
@@ -205,10 +206,9 @@ def test_settings_from_config(config: Config, tmp_path: Path) -> None:
     s = TranslationSettings.from_config(config, {"TRANSLATE_API_BASE_URL": "http://127.0.0.1:9"})
     assert s.provider in ("google", "deepl", "microsoft", "libre")
     assert s.base_url == "http://127.0.0.1:9"
-    bad = tmp_path / "bad.toml"
     text = Path(config.path).read_text(encoding="utf-8")
-    bad.write_text(text.replace('provider = "libre"', 'provider = "babelfish"'),
-                   encoding="utf-8")
+    bad = write_config(tmp_path, text.replace('provider = "libre"', 'provider = "babelfish"'),
+                       "bad.toml")
     with pytest.raises(ConfigError, match=r"translation\.provider"):
         TranslationSettings.from_config(load_config(bad), {})
 

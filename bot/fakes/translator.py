@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.fakes.base import FakeServer
+from bot.languages import process_languages
 
 
 class FakeTranslator(FakeServer):
@@ -59,7 +60,8 @@ class FakeTranslator(FakeServer):
         return web.json_response({"translatedText": f"[{target}] {q}"})
 
     async def _languages(self, request: web.Request) -> web.Response:
-        codes = ("en", "ja", "zh-Hans", "zh-Hant", "ko", "vi", "tl", "ne", "id", "th", "pt",
-                 "es", "my", "km", "mn")
+        table = process_languages().values()
+        codes = tuple(dict.fromkeys(c for lang in table
+                                    if (c := lang.translator_code("libre")) is not None))
         return web.json_response([{"code": c, "name": c, "targets": list(codes)}
                                   for c in codes])

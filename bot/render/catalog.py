@@ -3,7 +3,8 @@
 ``msgid`` is a stable message key (``earthquake.title``), ``msgstr`` the text with
 ``{placeholders}`` in Python brace format; every language must use exactly the
 placeholders of the Japanese message. A catalog's header field
-``X-Native-Review`` says whether a native speaker has reviewed it ("yes"/"no").
+``X-Native-Review`` says whether a native speaker has reviewed it ("yes"/"no"), as
+does ``reviewed`` in the languages table (tests keep the two equal).
 
 A message missing in a language falls back along the configured fallback list
 (``en``, then ``ja-easy``), never to a neighbouring language, and the gap is

@@ -45,7 +45,7 @@ class Context:
             return ""
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
-        return format_jst(value, self.language)
+        return format_jst(value, self.language, self.config.language(self.language).babel_locale)
 
     def ward_names(self, codes: tuple[str, ...] | list[str] | None = None) -> str:
         codes = self.alert.wards if codes is None else codes

@@ -1,10 +1,13 @@
 """Official terms in every language: JMA epicenter names, tsunami coasts, volcanoes.
 
 Epicenter names come from JMA's multilingual dictionary (``bot/data/epicenters.json``,
-see ``bot/data/SOURCES.md``) and are used exactly as written there. Intensity and
-warning names are catalog messages (``intensity.5-``, ``warning.03``) so that
-translators review them with the rest of the text; this module only normalises
-the codes that select them.
+see ``bot/data/SOURCES.md``) and are used exactly as written there; the dictionary
+field of each language is in the languages table (:mod:`bot.languages`).
+
+Tsunami coasts (``term.tsunami_area.<JMA code>``) and volcanoes
+(``term.volcano.<JMA code>``) are catalog messages in ``templates/*.po``, as are
+intensity and warning names (``intensity.5-``, ``warning.03``), so that translators
+review them with the rest of the text; this module reads them and normalises codes.
 """
 
 from __future__ import annotations
@@ -12,29 +15,22 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
-EPICENTERS_JSON = Path(__file__).resolve().parent.parent / "data" / "epicenters.json"
+from bot.config import TEMPLATES_DIR
+from bot.languages import JMA_DICTIONARY, LazyMapping, process_languages
+from bot.render.catalog import load_catalog
 
-# Our language tags -> field names in JMA's multilingual dictionary.
-DICTIONARY_FIELDS: Mapping[str, str] = {
-    "ja": "japanese",
-    "ja-easy": "japanese",
-    "en": "english",
-    "zh-Hans": "chinese_zs",
-    "zh-Hant": "chinese_zt",
-    "ko": "korean",
-    "pt": "portuguese",
-    "es": "spanish",
-    "vi": "vietnamese",
-    "th": "thai",
-    "id": "indonesian",
-    "tl": "tagalog",
-    "ne": "nepali",
-    "km": "khmer",
-    "my": "burmese",
-    "mn": "mongolian",
-}
+EPICENTERS_JSON = JMA_DICTIONARY
+TSUNAMI_AREA_KEY = "term.tsunami_area."
+VOLCANO_KEY = "term.volcano."
+
+
+def _dictionary_fields() -> Mapping[str, str]:
+    return {tag: lang.jma_field for tag, lang in process_languages().items() if lang.jma_field}
+
+
+# Our language tags -> field names in JMA's multilingual dictionary (languages table).
+DICTIONARY_FIELDS: Mapping[str, str] = LazyMapping(_dictionary_fields)
 
 # JMA seismic intensity classes, weakest first.
 INTENSITIES = ("0", "1", "2", "3", "4", "5-", "5+", "6-", "6+", "7")
@@ -71,73 +67,30 @@ def epicenter_name(code: object, language: str, fallback_ja: str | None = None) 
     """
     entry = _epicenters().get(str(code).strip()) if code is not None else None
     if entry:
-        for field_name in (DICTIONARY_FIELDS.get(language), "english", "japanese"):
+        lang = process_languages().get(language)
+        for field_name in (lang.jma_field if lang else None, "english", "japanese"):
             if field_name and (entry.get(field_name) or "").strip():
                 return entry[field_name].strip()
     return fallback_ja or None
 
 
-# Tsunami forecast areas of the 熊本 coasts (JMA codes), in every language.
-TSUNAMI_AREAS: Mapping[str, Mapping[str, str]] = {
-    "712": {
-        "ja": "有明・八代海",
-        "ja-easy": "有明（ありあけ）・八代海（やつしろかい）",
-        "en": "Ariake and Yatsushiro Seas",
-        "zh-Hans": "有明海・八代海",
-        "zh-Hant": "有明海・八代海",
-        "ko": "아리아케·야쓰시로해",
-        "vi": "Biển Ariake và biển Yatsushiro",
-        "tl": "Dagat Ariake at Dagat Yatsushiro",
-        "ne": "आरियाके र यात्सुसिरो समुद्र",
-        "id": "Laut Ariake dan Laut Yatsushiro",
-        "th": "ทะเลอาริอาเกะและทะเลยัตสึชิโระ",
-        "pt": "Mares de Ariake e Yatsushiro",
-        "es": "Mares de Ariake y Yatsushiro",
-        "my": "အာရီအာခဲနှင့် ယာဆုရှိရိုပင်လယ်",
-        "km": "សមុទ្រអារីអាកេ និងសមុទ្រយ៉ាត់ស៊ូស៊ីរ៉ូ",
-        "mn": "Ариакэ ба Яцүширо тэнгис",
-    },
-    "740": {
-        "ja": "熊本県天草灘沿岸",
-        "ja-easy": "熊本県（くまもとけん） 天草灘（あまくさなだ）の 海岸（かいがん）",
-        "en": "Kumamoto Prefecture Amakusa-nada Coast",
-        "zh-Hans": "熊本县天草滩沿岸",
-        "zh-Hant": "熊本縣天草灘沿岸",
-        "ko": "구마모토현 아마쿠사나다 연안",
-        "vi": "Bờ biển Amakusa-nada, tỉnh Kumamoto",
-        "tl": "Baybayin ng Amakusa-nada, Kumamoto Prefecture",
-        "ne": "कुमामोतो प्रिफेक्चरको आमाकुसा-नादा तट",
-        "id": "Pesisir Amakusa-nada, Prefektur Kumamoto",
-        "th": "ชายฝั่งอามากุซะนาดะ จังหวัดคุมาโมโตะ",
-        "pt": "Costa de Amakusa-nada da Província de Kumamoto",
-        "es": "Costa de Amakusa-nada, Prefectura de Kumamoto",
-        "my": "ကုမမိုတိုစီရင်စု အာမာကုဆာနာဒါ ကမ်းရိုးတန်း",
-        "km": "ឆ្នេរអាម៉ាគូសាណាដា ខេត្តឃឹម៉ាម៉ុតុ",
-        "mn": "Күмамото мужийн Амакүса-нада эрэг",
-    },
-}
+@functools.cache
+def _catalog_terms(prefix: str) -> Mapping[str, Mapping[str, str]]:
+    """code -> language -> term, for every catalog message ``<prefix><code>``."""
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(TEMPLATES_DIR.glob("*.po")):
+        catalog = load_catalog(path, path.stem)
+        for key, text in catalog.messages.items():
+            if key.startswith(prefix):
+                out.setdefault(key.removeprefix(prefix), {})[path.stem] = text
+    return out
 
-# Volcanoes watched for the city (JMA volcano codes).
-VOLCANOES: Mapping[str, Mapping[str, str]] = {
-    "503": {
-        "ja": "阿蘇山",
-        "ja-easy": "阿蘇山（あそさん）",
-        "en": "Asosan",
-        "zh-Hans": "阿苏山",
-        "zh-Hant": "阿蘇山",
-        "ko": "아소산",
-        "vi": "Núi lửa Asosan",
-        "tl": "Bulkang Asosan",
-        "ne": "आसोसान ज्वालामुखी",
-        "id": "Gunung Asosan",
-        "th": "ภูเขาไฟอาโซซัง",
-        "pt": "Vulcão Asosan",
-        "es": "Volcán Asosan",
-        "my": "အာဆိုဆန် မီးတောင်",
-        "km": "ភ្នំភ្លើងអាសូសាន",
-        "mn": "Асосан галт уул",
-    },
-}
+
+# Tsunami forecast areas (JMA codes) with names in the catalogs: the city's coasts.
+TSUNAMI_AREAS: Mapping[str, Mapping[str, str]] = LazyMapping(
+    lambda: _catalog_terms(TSUNAMI_AREA_KEY))
+# Volcanoes (JMA codes) with names in the catalogs: those watched for the city.
+VOLCANOES: Mapping[str, Mapping[str, str]] = LazyMapping(lambda: _catalog_terms(VOLCANO_KEY))
 
 
 def _lookup(table: Mapping[str, Mapping[str, str]], code: object, language: str,

@@ -1,4 +1,9 @@
-"""Japan Standard Time, written the way each language writes dates."""
+"""Japan Standard Time, written the way each language writes dates.
+
+The Babel locale of each language comes from the languages table
+(:mod:`bot.languages`); a language whose locale is Japanese gets the Japanese
+form (``4月16日 1時25分``).
+"""
 
 from __future__ import annotations
 
@@ -7,41 +12,26 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_datetime_format
 
-JST = ZoneInfo("Asia/Tokyo")
+from bot.languages import find_language
 
-# Our language tags -> Babel locale identifiers.
-BABEL_LOCALES = {
-    "ja": "ja",
-    "ja-easy": "ja",
-    "en": "en",
-    "zh-Hans": "zh_Hans",
-    "zh-Hant": "zh_Hant",
-    "ko": "ko",
-    "vi": "vi",
-    "tl": "fil",
-    "ne": "ne",
-    "id": "id",
-    "th": "th",
-    "pt": "pt_BR",
-    "es": "es",
-    "my": "my",
-    "km": "km",
-    "mn": "mn",
-}
+JST = ZoneInfo("Asia/Tokyo")
 
 
 def babel_locale(language: str) -> str:
-    return BABEL_LOCALES.get(language, language.replace("-", "_"))
+    """The Babel locale of ``language`` in this process's languages table."""
+    found = find_language(language)
+    return found.babel_locale if found is not None else language.replace("-", "_")
 
 
-def format_jst(value: dt.datetime, language: str) -> str:
-    """``value`` in JST, medium date and short time, followed by "JST" (時 in Japanese)."""
+def format_jst(value: dt.datetime, language: str, locale: str | None = None) -> str:
+    """``value`` in JST, medium date and short time, followed by "JST" (時 in Japanese).
+    ``locale`` is the Babel locale (default: the languages table's for ``language``)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime")
     local = value.astimezone(JST)
-    if language in ("ja", "ja-easy"):
+    loc = locale or babel_locale(language)
+    if loc == "ja" or loc.startswith("ja_"):
         return f"{local.month}月{local.day}日 {local.hour}時{local.minute:02d}分"
-    loc = babel_locale(language)
     pattern = str(get_datetime_format("medium", locale=loc))
     date = format_date(local, "medium", locale=loc)
     time = format_time(local, "short", tzinfo=JST, locale=loc)

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from bot.config import Config
 from bot.domain import Kind, Subscriber
-from bot.errors import UnknownWardError
+from bot.errors import UnknownLanguageError, UnknownWardError
 from bot.render.catalog import Catalogs
 from bot.service import Service
 from bot.signup.state import SIGNING_UP, Record, State, load, save, set_state
@@ -47,7 +47,6 @@ URGENT_KINDS = frozenset({Kind.EARTHQUAKE, Kind.EEW, Kind.TSUNAMI, Kind.WEATHER_
                           Kind.SHELTER})
 # Kinds offered one by one (drills reach test subscribers only; "other" is not a choice).
 CHOOSABLE_KINDS = tuple(k for k in Kind if k not in (Kind.DRILL, Kind.OTHER))
-WELCOME_LANGUAGES = ("ja", "en", "ja-easy")
 
 CommandLabel = Callable[[str, str], str]  # (language, command) -> what the user types
 
@@ -136,9 +135,11 @@ class Conversation:
         return self.catalogs.text(language, key, **values)
 
     def language_name(self, tag: str) -> str:
-        if self.catalogs.has(tag, "language.name"):
-            return self.catalogs.text(tag, "language.name")
-        return tag
+        """The language's name in itself, from the languages table."""
+        try:
+            return self.config.language(tag).name
+        except UnknownLanguageError:
+            return tag
 
     def _cmd(self, language: str) -> dict[str, str]:
         return {c: self.command_label(language, c) for c in COMMANDS}
@@ -215,10 +216,11 @@ class Conversation:
         return Reply(self.t(lang, "signup.kinds.toggle"), tuple(buttons), replace=replace)
 
     def welcome(self, language: str) -> str:
-        """Welcome and "choose your language" in ``language`` then Japanese, English
-        and やさしい日本語 (each once)."""
+        """Welcome and "choose your language" in ``language`` then the default and
+        fallback languages of the configuration (Japanese, English and やさしい日本語
+        for 熊本市), each once."""
         paragraphs: list[str] = []
-        for tag in (language, *WELCOME_LANGUAGES):
+        for tag in (language, self.config.default_language, *self.config.fallback_languages):
             if tag not in self.config.languages:
                 continue
             text = (self.t(tag, "signup.welcome", city=self.config.city_display_name(tag))
