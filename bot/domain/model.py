@@ -1,4 +1,4 @@
-"""The domain model: what an alert, a subscriber and a delivery are.
+"""Alerts, subscribers and deliveries, and the enums they are made of.
 
 Plain frozen, keyword-only dataclasses. Nothing here imports the database layer
 or a platform SDK; the database layer (:mod:`bot.db`) maps these to rows and the

@@ -1,0 +1,40 @@
+"""The domain: what an alert, its payload, a subscriber and a delivery are.
+
+Nothing here imports the database layer or a platform SDK. ``from bot.domain
+import Alert, Kind, ...`` is the public way in; the modules are:
+
+:mod:`bot.domain.model`
+    Alert, Subscriber, Delivery and their enums (Kind, MsgType, Severity, ...).
+"""
+
+from bot.domain.model import (
+    ALL_KINDS_MASK,
+    FINAL_DELIVERY_STATUSES,
+    Alert,
+    AlertStatus,
+    Delivery,
+    DeliveryStatus,
+    Kind,
+    MsgType,
+    Severity,
+    Subscriber,
+    Urgency,
+    kinds_from_mask,
+    kinds_mask,
+)
+
+__all__ = [
+    "ALL_KINDS_MASK",
+    "FINAL_DELIVERY_STATUSES",
+    "Alert",
+    "AlertStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Kind",
+    "MsgType",
+    "Severity",
+    "Subscriber",
+    "Urgency",
+    "kinds_from_mask",
+    "kinds_mask",
+]
