@@ -23,7 +23,8 @@ Conditions (all optional; lists mean "any of"):
 ``test``               bool
 ``min_severity``       "minor" | "moderate" | "severe" | "extreme"
 ``min_intensity``      earthquake ``params["local_max_intensity"]`` at least this
-                       ("1" .. "4", "5-", "5+", "6-", "6+", "7")
+                       (:class:`~bot.domain.Intensity`: "0" .. "4", "5-", "5+", "6-",
+                       "6+", "7"; "0" matches any reported intensity)
 ``warning_levels``     some ``params["warnings"]`` entry has one of these levels
 ``warning_statuses``   ... and (same entry) one of these statuses
 ``tsunami_kinds``      some ``params["areas"]`` (the jurisdiction's coasts) has one
@@ -43,9 +44,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Config
-from bot.domain import Alert, Kind, MsgType, Severity
-from bot.errors import ConfigError
-from bot.ingest.jma_common import INTENSITIES, intensity_rank
+from bot.domain import Alert, Intensity, Kind, MsgType, Severity
+from bot.domain.intensity import CODES as INTENSITY_CODES
+from bot.errors import ConfigError, ValidationError
 
 ACTIONS = ("auto", "hold", "ignore", "follow")
 DEFAULT_ACTION = "hold"
@@ -73,7 +74,7 @@ class Rule:
     in_jurisdiction: bool | None = None
     test: bool | None = None
     min_severity: Severity | None = None
-    min_intensity: str | None = None
+    min_intensity: Intensity | None = None
     warning_levels: frozenset[str] | None = None
     warning_statuses: frozenset[str] | None = None
     tsunami_kinds: frozenset[str] | None = None
@@ -94,8 +95,8 @@ class Rule:
              self.in_jurisdiction is None or alert.in_jurisdiction == self.in_jurisdiction),
             ("test", self.test is None or alert.test == self.test),
             ("min_severity", self.min_severity is None or alert.severity >= self.min_severity),
-            ("min_intensity", self.min_intensity is None or intensity_rank(
-                p.get("local_max_intensity")) >= intensity_rank(self.min_intensity)),
+            ("min_intensity", self.min_intensity is None or _at_least(
+                p.get("local_max_intensity"), self.min_intensity)),
             ("warnings", self._warnings_match(p.get("warnings"))),
             ("tsunami_kinds", self.tsunami_kinds is None or any(
                 isinstance(a, Mapping) and a.get("kind") in self.tsunami_kinds
@@ -119,6 +120,14 @@ class Rule:
             and (self.warning_statuses is None or w.get("status") in self.warning_statuses)
             for w in _seq(warnings)
         )
+
+
+def _at_least(value: Any, minimum: Intensity) -> bool:
+    """An intensity that is not given (or not on the scale) is below every minimum."""
+    try:
+        return value is not None and Intensity.parse(value) >= minimum
+    except ValidationError:
+        return False
 
 
 def _seq(value: Any) -> Sequence[Any]:
@@ -210,10 +219,11 @@ def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
         except KeyError:
             raise fail("min_severity", "must be minor, moderate, severe or extreme") from None
     if "min_intensity" in row:
-        value = str(row["min_intensity"])
-        if value not in INTENSITIES:
-            raise fail("min_intensity", f"must be one of {', '.join(INTENSITIES)}")
-        kwargs["min_intensity"] = value
+        try:
+            kwargs["min_intensity"] = Intensity.parse(str(row["min_intensity"]))
+        except ValidationError as exc:
+            raise fail("min_intensity", f"must be one of {', '.join(INTENSITY_CODES)} "
+                                        f"({exc})") from None
     if "min_volcano_level" in row:
         level = row["min_volcano_level"]
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.config import load_config
-from bot.domain import Alert, Kind, MsgType, Severity
+from bot.domain import Alert, Intensity, Kind, MsgType, Severity
 from bot.errors import ConfigError
 from bot.ingest.cap import parse_cap
 from bot.ingest.jma import parse_jma
@@ -211,3 +211,17 @@ def test_default_rules_load() -> None:
     names = [r.name for r in RULES]
     assert names[:2] == ["corrections-and-cancellations", "outside-jurisdiction"]
     assert default_action(CONFIG) == "hold"
+
+
+def test_min_intensity_uses_the_one_scale_and_zero_means_any_reported_intensity(
+        tmp_path: Path) -> None:
+    cfg = _config_with(tmp_path, '[[policy.rules]]\nname = "any"\naction = "auto"\n'
+                                 'min_intensity = "0"\n[[policy.rules]]\nname = "strong"\n'
+                                 'action = "auto"\nmin_intensity = "5弱"\n')
+    any_, strong = load_rules(cfg)
+    assert any_.min_intensity is Intensity.ZERO and strong.min_intensity is Intensity.FIVE_LOWER
+    felt = synthetic(Kind.EARTHQUAKE, {"local_max_intensity": "1"})
+    unknown = synthetic(Kind.EARTHQUAKE, {"local_max_intensity": None})
+    upper = synthetic(Kind.EARTHQUAKE, {"local_max_intensity": "5+"})
+    assert any_.mismatch(felt) is None and any_.mismatch(unknown) == "min_intensity"
+    assert strong.mismatch(felt) == "min_intensity" and strong.mismatch(upper) is None

@@ -5,8 +5,11 @@ import Alert, Kind, ...`` is the public way in; the modules are:
 
 :mod:`bot.domain.model`
     Alert, Subscriber, Delivery and their enums (Kind, MsgType, Severity, ...).
+:mod:`bot.domain.intensity`
+    :class:`Intensity`, JMA's seismic intensity scale (震度0 ... 震度7).
 """
 
+from bot.domain.intensity import Intensity
 from bot.domain.model import (
     ALL_KINDS_MASK,
     FINAL_DELIVERY_STATUSES,
@@ -30,6 +33,7 @@ __all__ = [
     "AlertStatus",
     "Delivery",
     "DeliveryStatus",
+    "Intensity",
     "Kind",
     "MsgType",
     "Severity",

@@ -21,39 +21,7 @@ SOURCE = "jma"
 INFO_TYPES = {"発表": MsgType.ALERT, "訂正": MsgType.UPDATE, "取消": MsgType.CANCEL}
 LIVE_STATUS = "通常"  # Control/Status of real reports; 訓練 (drill) and 試験 (test) are tests
 
-# JMA seismic intensity classes in order, as the Body writes them.
-INTENSITIES = ("1", "2", "3", "4", "5-", "5+", "6-", "6+", "7")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
-_INTENSITY_WORDS = {"５弱": "5-", "５強": "5+", "６弱": "6-", "６強": "6+",
-                    "5弱": "5-", "5強": "5+", "6弱": "6-", "6強": "6+"}
-
-
-def intensity_rank(value: str | None) -> int:
-    """Position of an intensity in :data:`INTENSITIES` (-1 for unknown/None)."""
-    if value is None:
-        return -1
-    try:
-        return INTENSITIES.index(value)
-    except ValueError:
-        return -1
-
-
-def normalise_intensity(value: str) -> str | None:
-    """'6-', '震度６弱', '５強' ... -> JMA's Body form ('6-'); None if not an intensity."""
-    v = value.strip().replace("震度", "")
-    for word, code in _INTENSITY_WORDS.items():
-        if word in v:
-            return code
-    v = v.translate(_FULLWIDTH)
-    return v if v in INTENSITIES else None
-
-
-def max_intensity(values: list[str | None]) -> str | None:
-    best: str | None = None
-    for v in values:
-        if intensity_rank(v) > intensity_rank(best):
-            best = v
-    return best
 
 
 def parse_time(value: str, *, what: str) -> datetime:

@@ -9,17 +9,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from bot.domain import Alert, Kind, MsgType, Severity, Urgency
-from bot.ingest.jma_common import (
-    Head,
-    base_params,
-    intensity_rank,
-    iso,
-    make_alert,
-    max_intensity,
-    normalise_intensity,
-    optional_time,
-)
+from bot.domain import Alert, Intensity, Kind, MsgType, Severity, Urgency
+from bot.ingest.jma_common import Head, base_params, iso, make_alert, optional_time
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import child, children, descendants, text
 
@@ -94,15 +85,20 @@ def earthquake_fields(body: ET.Element | None) -> dict[str, Any]:
     return out
 
 
-def _severity(intensity: str | None) -> Severity:
-    rank = intensity_rank(intensity)
-    if rank >= intensity_rank("6-"):
-        return Severity.EXTREME
-    if rank >= intensity_rank("5-"):
-        return Severity.SEVERE
-    if rank >= intensity_rank("4"):
+def _severity(intensity: Intensity | None) -> Severity:
+    if intensity is None or intensity < Intensity.FOUR:
+        return Severity.MINOR
+    if intensity < Intensity.FIVE_LOWER:
         return Severity.MODERATE
-    return Severity.MINOR
+    if intensity < Intensity.SIX_LOWER:
+        return Severity.SEVERE
+    return Severity.EXTREME
+
+
+def _intensity(el: ET.Element | None) -> Intensity | None:
+    """An element's MaxInt; None when absent. A value off JMA's scale is an error."""
+    value = text(el, "MaxInt")
+    return Intensity.parse(value) if value else None
 
 
 def parse_earthquake(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
@@ -113,22 +109,22 @@ def parse_earthquake(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
         params["origin_time"] = iso(h.target_time)
 
     observation = child(body, "Intensity", "Observation")
-    overall = normalise_intensity(text(observation, "MaxInt"))
-    ward_intensity: dict[str, str] = {}
-    city_values: list[str | None] = []
-    area_intensity: dict[str, str] = {}
+    overall = _intensity(observation)
+    ward_intensity: dict[str, Intensity] = {}
+    city_values: list[Intensity] = []
+    area_intensity: dict[str, Intensity] = {}
     pref_intensity = None
     for pref in children(observation, "Pref"):
         if jur.pref_code and text(pref, "Code") == jur.pref_code:
-            pref_intensity = normalise_intensity(text(pref, "MaxInt"))
+            pref_intensity = _intensity(pref)
         for area in children(pref, "Area"):
             code = text(area, "Code")
-            value = normalise_intensity(text(area, "MaxInt"))
+            value = _intensity(area)
             if code in jur.seismic_areas and value is not None:
                 area_intensity[code] = value
             for city in children(area, "City"):
                 ccode = text(city, "Code")
-                cvalue = normalise_intensity(text(city, "MaxInt"))
+                cvalue = _intensity(city)
                 ward = jur.ward_by_jma(ccode)
                 if ward is not None and cvalue is not None:
                     ward_intensity[ward.code] = cvalue
@@ -136,19 +132,23 @@ def parse_earthquake(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
                 elif jur.is_city_code(ccode) and cvalue is not None:
                     city_values.append(cvalue)
     if overall is None:  # fall back to the headline (震度速報 always has a Body, but be lenient)
-        overall = max_intensity([normalise_intensity(text(k, "Name"))
-                                 for k in descendants(h.head, "Kind")])
-    city_intensity = max_intensity(city_values)
-    local = city_intensity if city_intensity is not None else max_intensity(
-        list(area_intensity.values()))
+        overall = Intensity.highest(Intensity.find(text(k, "Name"))
+                                    for k in descendants(h.head, "Kind"))
+    city_intensity = Intensity.highest(city_values)
+    local = city_intensity if city_intensity is not None else Intensity.highest(
+        area_intensity.values())
     tsunami, tsunami_comment = tsunami_from_comments(body)
+
+    def as_code(value: Intensity | None) -> str | None:
+        return value.code if value is not None else None
+
     params.update({
-        "max_intensity": overall,
-        "ward_intensity": ward_intensity,
-        "city_intensity": city_intensity,
-        "area_intensity": area_intensity,
-        "local_max_intensity": local,
-        "pref_intensity": pref_intensity,
+        "max_intensity": as_code(overall),
+        "ward_intensity": {w: v.code for w, v in ward_intensity.items()},
+        "city_intensity": as_code(city_intensity),
+        "area_intensity": {a: v.code for a, v in area_intensity.items()},
+        "local_max_intensity": as_code(local),
+        "pref_intensity": as_code(pref_intensity),
         "tsunami": tsunami,
         "tsunami_comment_ja": tsunami_comment,
     })
@@ -170,10 +170,6 @@ def parse_earthquake(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
                        in_jurisdiction=in_jur)]
 
 
-def _ja_intensity(value: str) -> str:
-    return "震度" + value.replace("-", "弱").replace("+", "強")
-
-
 def _summary(p: dict[str, Any], jur: Jurisdiction) -> str:
     parts = []
     if p["epicenter_name_ja"]:
@@ -186,13 +182,14 @@ def _summary(p: dict[str, Any], jur: Jurisdiction) -> str:
             where += f"、{p['magnitude_ja']}"
         parts.append(where + "。")
     if p["max_intensity"]:
-        parts.append(f"最大{_ja_intensity(p['max_intensity'])}。")
+        parts.append(f"最大{Intensity.parse(p['max_intensity']).ja}。")
     if p["ward_intensity"]:
         names = {w.code: w.name_ja for w in jur.wards}
-        local = "、".join(f"{names[c]}{_ja_intensity(v)}" for c, v in p["ward_intensity"].items())
+        local = "、".join(f"{names[c]}{Intensity.parse(v).ja}"
+                         for c, v in p["ward_intensity"].items())
         parts.append(f"{jur.city_name_ja}：{local}。")
     elif p["city_intensity"]:
-        parts.append(f"{jur.city_name_ja}：{_ja_intensity(p['city_intensity'])}。")
+        parts.append(f"{jur.city_name_ja}：{Intensity.parse(p['city_intensity']).ja}。")
     if p["tsunami_comment_ja"]:
         parts.append(p["tsunami_comment_ja"])
     return "".join(parts)

@@ -3,8 +3,8 @@
 Epicenter names come from JMA's multilingual dictionary (``bot/data/epicenters.json``,
 see ``bot/data/SOURCES.md``) and are used exactly as written there. Intensity and
 warning names are catalog messages (``intensity.5-``, ``warning.03``) so that
-translators review them with the rest of the text; this module only normalises
-the codes that select them.
+translators review them with the rest of the text; the intensity scale itself is
+:class:`bot.domain.Intensity`.
 """
 
 from __future__ import annotations
@@ -35,25 +35,6 @@ DICTIONARY_FIELDS: Mapping[str, str] = {
     "my": "burmese",
     "mn": "mongolian",
 }
-
-# JMA seismic intensity classes, weakest first.
-INTENSITIES = ("0", "1", "2", "3", "4", "5-", "5+", "6-", "6+", "7")
-_INTENSITY_ALIASES = {"5弱": "5-", "5強": "5+", "6弱": "6-", "6強": "6+"}
-
-
-def normalize_intensity(value: object) -> str | None:
-    """``"5-"`` for "5-", "5弱", 5 ...; None for anything that is not a class."""
-    if value is None:
-        return None
-    text = str(value).strip().replace("震度", "")
-    text = _INTENSITY_ALIASES.get(text, text)
-    return text if text in INTENSITIES else None
-
-
-def intensity_rank(value: object) -> int:
-    """Position on the scale (-1 when unknown), for comparisons."""
-    norm = normalize_intensity(value)
-    return INTENSITIES.index(norm) if norm is not None else -1
 
 
 @functools.cache

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.domain import Kind
-from bot.errors import UnknownWardError
+from bot.domain import Intensity, Kind
+from bot.errors import UnknownWardError, ValidationError
 from bot.render import terms
 from bot.render.compose import Context, composer
 from bot.render.kinds._common import param_int, param_str, when
@@ -18,17 +18,26 @@ _TITLES = {
 _TSUNAMI = ("none", "slight", "warning", "possible", "unknown")
 
 
+def _intensity(value: object) -> Intensity | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    try:
+        return Intensity.parse(value)
+    except ValidationError:
+        return None
+
+
 def intensity_name(ctx: Context, value: object) -> str | None:
-    norm = terms.normalize_intensity(value)
-    return ctx.t(f"intensity.{norm}") if norm is not None else None
+    found = _intensity(value)
+    return ctx.t(f"intensity.{found.code}") if found is not None else None
 
 
 def _ward_lines(ctx: Context, ward_intensity: Mapping[str, Any]) -> list[str]:
     """One line per intensity, strongest first: "6 Upper: Chuo Ward, Higashi Ward"."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[Intensity, list[str]] = {}
     known = set(ctx.config.ward_codes)
     for code, value in ward_intensity.items():
-        norm = terms.normalize_intensity(value)
+        norm = _intensity(value)
         try:
             ward = ctx.config.ward(str(code)).code
         except UnknownWardError:
@@ -38,9 +47,9 @@ def _ward_lines(ctx: Context, ward_intensity: Mapping[str, Any]) -> list[str]:
     if not groups:
         return []
     lines = [ctx.t("earthquake.city_heading", city=ctx.config.city_display_name(ctx.language))]
-    for norm in sorted(groups, key=terms.intensity_rank, reverse=True):
+    for norm in sorted(groups, reverse=True):
         order = [c for c in ctx.config.ward_codes if c in groups[norm]]
-        lines.append(ctx.t("earthquake.ward_intensity", intensity=ctx.t(f"intensity.{norm}"),
+        lines.append(ctx.t("earthquake.ward_intensity", intensity=ctx.t(f"intensity.{norm.code}"),
                            wards=ctx.ward_names(order)))
     return lines
 
@@ -67,13 +76,13 @@ def earthquake(ctx: Context) -> list[str]:
     if max_name:
         lines.append(ctx.t("earthquake.max_intensity", intensity=max_name))
     ward_intensity = p.get("ward_intensity")
-    city_max = -1
+    city_max: Intensity | None = None
     if not isinstance(ward_intensity, Mapping):
         ward_intensity = {}
     ward_lines = _ward_lines(ctx, ward_intensity)
     if ward_lines:
         lines.extend(ward_lines)
-        city_max = max((terms.intensity_rank(v) for v in ward_intensity.values()), default=-1)
+        city_max = Intensity.highest(_intensity(v) for v in ward_intensity.values())
     else:
         # Reports that give the city as a whole (older codes, or no ward detail).
         city_name = intensity_name(ctx, p.get("city_intensity"))
@@ -81,14 +90,16 @@ def earthquake(ctx: Context) -> list[str]:
             city = ctx.config.city_display_name(ctx.language)
             lines.append(ctx.t("earthquake.city_heading", city=city))
             lines.append(ctx.t("earthquake.ward_intensity", intensity=city_name, wards=city))
-            city_max = terms.intensity_rank(p.get("city_intensity"))
+            city_max = _intensity(p.get("city_intensity"))
     tsunami = param_str(p, "tsunami")
     if tsunami in _TSUNAMI:
         lines.append(ctx.t(f"earthquake.tsunami.{tsunami}"))
-    strongest = city_max if city_max >= 0 else terms.intensity_rank(p.get("max_intensity"))
-    if strongest >= terms.intensity_rank("5-"):
+    strongest = city_max if city_max is not None else _intensity(p.get("max_intensity"))
+    if strongest is None:
+        pass
+    elif strongest >= Intensity.FIVE_LOWER:
         lines.append(ctx.t("earthquake.advice.strong"))
-    elif strongest >= terms.intensity_rank("3"):
+    elif strongest >= Intensity.THREE:
         lines.append(ctx.t("earthquake.advice.moderate"))
     return lines
 
