@@ -68,7 +68,7 @@ class Intake:
             existing = alert_store.find_by_source(conn, alert.source, alert.source_id)
             if existing is not None:
                 return {"id": existing.id, "duplicate": True, "status": existing.status}
-            action = decision.action
+            action: str = decision.action
             note = None
             if action == "follow":
                 original = self._original(conn, alert)
@@ -117,6 +117,6 @@ def describe(alert: Alert, decision: Decision) -> dict[str, Any]:
         "wards": list(alert.wards),
         "max_intensity": p.get("max_intensity"),
         "test": alert.test,
-        "policy": decision.action,
+        "policy": decision.action.value,
         "rule": decision.rule_name,
     }

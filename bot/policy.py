@@ -4,7 +4,7 @@
 all hold decides. A rule without conditions matches everything. When no rule
 matches, ``[policy] default_action`` (default "hold") applies.
 
-Actions:
+Actions (:class:`~bot.domain.PolicyAction`):
 
 ``auto``    send without an operator
 ``hold``    store and wait for an operator's decision
@@ -44,12 +44,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Config
-from bot.domain import Alert, Intensity, Kind, MsgType, Severity
+from bot.domain import Alert, Intensity, Kind, MsgType, PolicyAction, Severity
 from bot.domain.intensity import CODES as INTENSITY_CODES
 from bot.errors import ConfigError, ValidationError
 
-ACTIONS = ("auto", "hold", "ignore", "follow")
-DEFAULT_ACTION = "hold"
+ACTIONS = tuple(a.value for a in PolicyAction)
+DEFAULT_ACTION = PolicyAction.HOLD
 _LIST_KEYS = ("kind", "msg_type", "source", "warning_levels", "warning_statuses",
               "tsunami_kinds", "volcano_codes", "statuses")
 _BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed")
@@ -67,7 +67,7 @@ _VOCAB: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Rule:
     name: str
-    action: str
+    action: PolicyAction
     kind: frozenset[str] | None = None
     msg_type: frozenset[str] | None = None
     source: frozenset[str] | None = None
@@ -83,6 +83,9 @@ class Rule:
     flash: bool | None = None
     statuses: frozenset[str] | None = None
     changed: bool | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", PolicyAction(self.action))
 
     def mismatch(self, alert: Alert) -> str | None:
         """None when the rule matches, else the first condition that fails."""
@@ -136,30 +139,30 @@ def _seq(value: Any) -> Sequence[Any]:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Decision:
-    action: str
+    action: PolicyAction
     rule_name: str
     reason: str
 
 
-def evaluate(alert: Alert, rules: Sequence[Rule], default_action: str = DEFAULT_ACTION
-             ) -> Decision:
+def evaluate(alert: Alert, rules: Sequence[Rule],
+             default_action: PolicyAction | str = DEFAULT_ACTION) -> Decision:
     """The first matching rule's action, else ``default_action``."""
     for rule in rules:
         if rule.mismatch(alert) is None:
             return Decision(action=rule.action, rule_name=rule.name,
                             reason=f"{alert.kind.value} {alert.msg_type.value} "
                                    f"{alert.source_id!r} matched rule {rule.name!r}")
-    return Decision(action=default_action, rule_name="default",
+    return Decision(action=PolicyAction(default_action), rule_name="default",
                     reason=f"no rule matched {alert.kind.value} {alert.msg_type.value} "
                            f"{alert.source_id!r}; default action")
 
 
-def default_action(config: Config) -> str:
-    value = config.section("policy").get("default_action", DEFAULT_ACTION)
+def default_action(config: Config) -> PolicyAction:
+    value = config.section("policy").get("default_action", DEFAULT_ACTION.value)
     if value not in ACTIONS:
         raise ConfigError(f"must be one of {', '.join(ACTIONS)}", key="policy.default_action",
                           path=config.path)
-    return str(value)
+    return PolicyAction(value)
 
 
 def load_rules(config: Config) -> list[Rule]:
@@ -194,7 +197,7 @@ def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
     action = row.get("action")
     if action not in ACTIONS:
         raise fail("action", f"must be one of {', '.join(ACTIONS)}")
-    kwargs: dict[str, Any] = {"name": name, "action": action}
+    kwargs: dict[str, Any] = {"name": name, "action": PolicyAction(action)}
     for key in _LIST_KEYS:
         if key in row:
             value = row[key]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.config import load_config
-from bot.domain import Alert, Intensity, Kind, MsgType, Severity
+from bot.domain import Alert, Intensity, Kind, MsgType, PolicyAction, Severity
 from bot.errors import ConfigError
 from bot.ingest.cap import parse_cap
 from bot.ingest.jma import parse_jma
@@ -225,3 +225,14 @@ def test_min_intensity_uses_the_one_scale_and_zero_means_any_reported_intensity(
     upper = synthetic(Kind.EARTHQUAKE, {"local_max_intensity": "5+"})
     assert any_.mismatch(felt) is None and any_.mismatch(unknown) == "min_intensity"
     assert strong.mismatch(felt) == "min_intensity" and strong.mismatch(upper) is None
+
+
+def test_actions_are_an_enum_with_the_stored_string_values() -> None:
+    assert [a.value for a in PolicyAction] == ["auto", "hold", "ignore", "follow"]
+    assert all(isinstance(r.action, PolicyAction) for r in RULES)
+    assert default_action(CONFIG) is PolicyAction.HOLD
+    d = evaluate(jma("32-35_04_04_240613_VXSE53.xml"), RULES, "hold")
+    assert d.action is PolicyAction.HOLD and d.action == "hold"
+    assert Rule(name="r", action="ignore").action is PolicyAction.IGNORE  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'send' is not a valid PolicyAction"):
+        Rule(name="r", action="send")  # type: ignore[arg-type]

@@ -7,8 +7,11 @@ import Alert, Kind, ...`` is the public way in; the modules are:
     Alert, Subscriber, Delivery and their enums (Kind, MsgType, Severity, ...).
 :mod:`bot.domain.intensity`
     :class:`Intensity`, JMA's seismic intensity scale (震度0 ... 震度7).
+:mod:`bot.domain.actions`
+    :class:`PolicyAction`, what policy decides for an alert.
 """
 
+from bot.domain.actions import PolicyAction
 from bot.domain.intensity import Intensity
 from bot.domain.model import (
     ALL_KINDS_MASK,
@@ -36,6 +39,7 @@ __all__ = [
     "Intensity",
     "Kind",
     "MsgType",
+    "PolicyAction",
     "Severity",
     "Subscriber",
     "Urgency",
