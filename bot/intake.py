@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Alert, AlertStatus, MsgType
+from bot.domain import Alert, AlertStatus, Earthquake, MsgType
 from bot.errors import IngestError
 from bot.ingest import Jurisdiction, detect_and_parse
 from bot.policy import Decision, Rule, default_action, evaluate, load_rules
@@ -101,7 +101,8 @@ class Intake:
 
 
 def describe(alert: Alert, decision: Decision) -> dict[str, Any]:
-    p = alert.params
+    p = alert.payload
+    strongest = p.max_intensity if isinstance(p, Earthquake) else None
     return {
         "source": alert.source,
         "source_id": alert.source_id,
@@ -115,7 +116,7 @@ def describe(alert: Alert, decision: Decision) -> dict[str, Any]:
         "expires": alert.expires.isoformat() if alert.expires else None,
         "in_jurisdiction": alert.in_jurisdiction,
         "wards": list(alert.wards),
-        "max_intensity": p.get("max_intensity"),
+        "max_intensity": strongest.code if strongest is not None else None,
         "test": alert.test,
         "policy": decision.action.value,
         "rule": decision.rule_name,

@@ -17,6 +17,7 @@ from bot.cli.common import (
     service_context,
 )
 from bot.domain import Alert, AlertStatus, Kind, MsgType, Severity, Urgency
+from bot.domain import payloads as pl
 from bot.errors import ValidationError
 
 app = typer.Typer(help="Alerts: issue, preview, approve, reject, update, cancel, list, show.",
@@ -162,29 +163,29 @@ def issue(
     with service_context() as svc:
         wards = svc.config.check_wards(ward) if ward and ward != ["all"] else \
             svc.config.ward_codes
-        params: dict[str, Any] = {}
+        payload: pl.AlertPayload = pl.CityNotice() if k is Kind.CITY_NOTICE else pl.FreeText()
         sev = Severity.parse(severity) if severity else Severity.MODERATE
         if k is Kind.EVACUATION:
             if level not in (3, 4, 5):
                 raise ValidationError("--kind evacuation needs --level 3, 4 or 5")
-            params["level"] = level
+            payload = pl.Evacuation(level=pl.EvacuationLevel(level))
             sev = Severity.parse(severity) if severity else EVACUATION_SEVERITY[level]
         if k is Kind.SHELTER:
             if not shelter or action not in ("opened", "closed"):
                 raise ValidationError("--kind shelter needs --shelter ID and --action "
                                       "opened|closed")
-            params |= {"shelter_id": shelter, "action": action}
+            payload = pl.Shelter(shelter_ids=(shelter,), action=pl.ShelterAction(action))
         if k is Kind.LIFELINE:
             if utility not in ("water", "power", "gas", "supplies"):
                 raise ValidationError("--kind lifeline needs --utility "
                                       "water|power|gas|supplies")
-            params["utility"] = utility
+            payload = pl.Lifeline(utility=pl.Utility(utility))
         now = dt.datetime.now(dt.UTC)
         alert = Alert(
             source="cli", source_id=str(uuid.uuid4()), kind=k, severity=sev,
             urgency=Urgency.IMMEDIATE if sev >= Severity.SEVERE else Urgency.EXPECTED,
             wards=wards, headline_ja=headline_ja, body_ja=text_ja,
-            texts=_texts(text, text_en), params=params, issued=now,
+            texts=_texts(text, text_en), payload=payload, issued=now,
             expires=_when(expires, "--expires"), send_at=_when(send_at, "--send-at"),
             test=test or k is Kind.DRILL)
         rows = _preview_rows(svc, alert)
@@ -346,7 +347,7 @@ def _follow_up(svc: Any, alert_id: int, msg_type: MsgType, text_ja: str,
         references=original.source_id, severity=original.severity, urgency=original.urgency,
         wards=original.wards, headline_ja=original.headline_ja,
         body_ja=text_ja or original.body_ja, texts=texts or dict(original.texts),
-        params=dict(original.params) | ({"reason_ja": reason} if reason else {}),
+        payload=original.payload,
         issued=dt.datetime.now(dt.UTC), test=original.test)
     if msg_type is MsgType.UPDATE:
         new_id: int = svc.submit(follow, operator=operator, action="auto")

@@ -7,6 +7,8 @@ import Alert, Kind, ...`` is the public way in; the modules are:
     Alert, Subscriber, Delivery and their enums (Kind, MsgType, Severity, ...).
 :mod:`bot.domain.intensity`
     :class:`Intensity`, JMA's seismic intensity scale (震度0 ... 震度7).
+:mod:`bot.domain.payloads`
+    Typed payloads per kind of report (:class:`Earthquake`, :class:`Cap`, ...).
 :mod:`bot.domain.actions`
     :class:`PolicyAction`, what policy decides for an alert.
 """
@@ -28,6 +30,8 @@ from bot.domain.model import (
     kinds_from_mask,
     kinds_mask,
 )
+from bot.domain.payloads import *  # noqa: F403
+from bot.domain.payloads import __all__ as _payload_names
 
 __all__ = [
     "ALL_KINDS_MASK",
@@ -45,4 +49,5 @@ __all__ = [
     "Urgency",
     "kinds_from_mask",
     "kinds_mask",
+    *_payload_names,
 ]

@@ -1,17 +1,18 @@
 """Parts shared by the JMA parsers: the Control/Head block, times, codes.
 
-See :mod:`bot.ingest.jma` for the conventions (source_id, event_key, params).
+See :mod:`bot.ingest.jma` for the conventions (source_id, event_key, payloads).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.domain import Alert, Kind, MsgType, Severity, Urgency
+from bot.domain import Alert, AlertPayload, Kind, MsgType, Severity, Urgency
 from bot.errors import IngestError, ValidationError
 from bot.ingest.xmlsafe import child, text
 
@@ -42,10 +43,6 @@ def optional_time(value: str) -> datetime | None:
         return parse_time(value, what="time") if value else None
     except IngestError:
         return None
-
-
-def iso(dt: datetime | None) -> str | None:
-    return dt.astimezone(JST).isoformat() if dt is not None else None
 
 
 def squash(value: str) -> str:
@@ -132,10 +129,10 @@ def read_head(root: ET.Element) -> Head:
     )
 
 
-def base_params(h: Head, info_kind: str) -> dict[str, Any]:
+def head_fields(h: Head) -> dict[str, Any]:
+    """The :class:`~bot.domain.JmaPayload` fields every report's payload has."""
     return {
         "event_key": h.event_key,
-        "info_kind": info_kind,
         "jma_info_kind": h.info_kind,
         "jma_title": h.title,
         "jma_status": h.status,
@@ -147,7 +144,7 @@ def make_alert(
     h: Head,
     *,
     kind: Kind,
-    params: dict[str, Any],
+    payload: AlertPayload,
     body_ja: str,
     severity: Severity,
     urgency: Urgency,
@@ -176,7 +173,7 @@ def make_alert(
             areas=areas,
             headline_ja=h.headline or h.title,
             body_ja=body_ja,
-            params=params,
+            payload=payload,
             issued=h.report_time,
             expires=expires,
             test=h.test,
@@ -194,4 +191,5 @@ def number(value: str) -> float | None:
     v = value.strip().translate(_FULLWIDTH)
     if not _NUM.fullmatch(v):
         return None
-    return float(v)
+    n = float(v)
+    return n if math.isfinite(n) else None
