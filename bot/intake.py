@@ -68,7 +68,7 @@ class Intake:
             existing = alert_store.find_by_source(conn, alert.source, alert.source_id)
             if existing is not None:
                 return {"id": existing.id, "duplicate": True, "status": existing.status}
-            action: str = decision.action
+            action: str = decision.action.value
             note = None
             if action == "follow":
                 original = self._original(conn, alert)
