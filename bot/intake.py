@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Alert
+from bot.domain import Alert, Earthquake
 from bot.errors import IngestError
 from bot.ingest import Jurisdiction, detect_and_parse
 from bot.policy import Decision, Rule, default_action, evaluate, load_rules
@@ -68,7 +68,8 @@ class Intake:
             return {"id": existing.id, "duplicate": True, "status": existing.status}
         try:
             done = svc.lifecycle.submit(alert, operator=f"ingest:{origin}",
-                                        action=decision.action, rule=decision.rule_name)
+                                        action=decision.action.value,
+                                        rule=decision.rule_name)
         except sa.exc.IntegrityError:  # another worker stored it first
             with svc.engine.connect() as conn:
                 row = alert_store.find_by_source(conn, alert.source, alert.source_id)
@@ -83,7 +84,8 @@ class Intake:
 
 
 def describe(alert: Alert, decision: Decision) -> dict[str, Any]:
-    p = alert.params
+    p = alert.payload
+    strongest = p.max_intensity if isinstance(p, Earthquake) else None
     return {
         "source": alert.source,
         "source_id": alert.source_id,
@@ -97,8 +99,8 @@ def describe(alert: Alert, decision: Decision) -> dict[str, Any]:
         "expires": alert.expires.isoformat() if alert.expires else None,
         "in_jurisdiction": alert.in_jurisdiction,
         "wards": list(alert.wards),
-        "max_intensity": p.get("max_intensity"),
+        "max_intensity": strongest.code if strongest is not None else None,
         "test": alert.test,
-        "policy": decision.action,
+        "policy": decision.action.value,
         "rule": decision.rule_name,
     }

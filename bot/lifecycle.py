@@ -309,12 +309,11 @@ class Lifecycle:
         if S(row.status) not in allowed:
             raise OperatorError(f"alert {alert_id} is already {row.status}")
         original = alert_store.row_to_alert(row)
-        params = dict(original.params) | ({"reason_ja": reason} if reason else {})
         follow = dataclasses.replace(
             original, id=None, source="cli", source_id=str(uuid.uuid4()), msg_type=msg_type,
             references=original.source_id, issued=dt.datetime.now(dt.UTC), expires=None,
             send_at=None, status=S.DRAFT, body_ja=text_ja or original.body_ja,
-            texts=dict(texts) if texts else dict(original.texts), params=params)
+            texts=dict(texts) if texts else dict(original.texts))
         return self.prepare(follow, original=row)
 
     def resend(self, conn: sa.Connection, alert_id: int, operator: str, ids: list[int],

@@ -4,7 +4,7 @@
 all hold decides. A rule without conditions matches everything. When no rule
 matches, ``[policy] default_action`` (default "hold") applies.
 
-Actions:
+Actions (:class:`~bot.domain.PolicyAction`):
 
 ``auto``    send without an operator
 ``hold``    store and wait for an operator's decision
@@ -13,7 +13,9 @@ Actions:
             automatically when the alert it refers to was sent, and otherwise only
             records it. The default rules give every update/cancel "follow" first.
 
-Conditions (all optional; lists mean "any of"):
+Conditions (all optional; lists mean "any of"). Those about a report's content
+read its typed payload (:mod:`bot.domain.payloads`); an alert whose payload is of
+another class does not match them (``flash = false`` and ``changed = false`` do):
 
 =====================  ===========================================================
 ``kind``               list of :class:`~bot.domain.Kind` values
@@ -22,135 +24,163 @@ Conditions (all optional; lists mean "any of"):
 ``in_jurisdiction``    bool
 ``test``               bool
 ``min_severity``       "minor" | "moderate" | "severe" | "extreme"
-``min_intensity``      earthquake ``params["local_max_intensity"]`` at least this
-                       ("1" .. "4", "5-", "5+", "6-", "6+", "7")
-``warning_levels``     some ``params["warnings"]`` entry has one of these levels
-``warning_statuses``   ... and (same entry) one of these statuses
-``tsunami_kinds``      some ``params["areas"]`` (the jurisdiction's coasts) has one
-                       of these kinds
-``min_volcano_level``  ``params["level"]`` at least this (1-5)
-``volcano_codes``      ``params["volcano_code"]`` is one of these
-``flash``              ``params["flash"]`` equals this (噴火速報)
-``statuses``           ``params["status"]`` is one of these (landslide, volcano)
-``changed``            ``params["changed"]`` equals this (weather warning, landslide)
+``min_intensity``      :class:`~bot.domain.Earthquake` ``local_max_intensity`` at
+                       least this (:class:`~bot.domain.Intensity`: "0" .. "4", "5-",
+                       "5+", "6-", "6+", "7", or 5弱 ...; "0" matches any reported
+                       intensity, no minimum matches an earthquake without one)
+``warning_levels``     some :class:`~bot.domain.WeatherWarning` ``warnings`` entry
+                       has one of these levels (emergency, warning, advisory)
+``warning_statuses``   ... and (same entry) one of these statuses (issued,
+                       continued, lifted, upgraded, downgraded)
+``tsunami_kinds``      some :class:`~bot.domain.Tsunami` ``areas`` entry (the
+                       jurisdiction's coasts) has one of these kinds
+``min_volcano_level``  :class:`~bot.domain.Volcano` ``level`` at least this (1-5)
+``volcano_codes``      :class:`~bot.domain.Volcano` ``volcano_code`` is one of these
+``flash``              :class:`~bot.domain.Volcano` ``flash`` equals this (噴火速報)
+``statuses``           :class:`~bot.domain.Landslide` or Volcano ``status`` is one of
+                       these
+``changed``            :class:`~bot.domain.WeatherWarning` or Landslide ``changed``
+                       equals this
 =====================  ===========================================================
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Config
-from bot.domain import Alert, Kind, MsgType, Severity
-from bot.errors import ConfigError
-from bot.ingest.jma_common import INTENSITIES, intensity_rank
+from bot.domain import (
+    Alert,
+    AlertPayload,
+    Earthquake,
+    Intensity,
+    Kind,
+    Landslide,
+    LandslideStatus,
+    MsgType,
+    PolicyAction,
+    Severity,
+    Tsunami,
+    TsunamiKind,
+    Volcano,
+    VolcanoStatus,
+    WarningLevel,
+    WarningStatus,
+    WeatherWarning,
+)
+from bot.domain.intensity import CODES as INTENSITY_CODES
+from bot.errors import ConfigError, ValidationError
 
-ACTIONS = ("auto", "hold", "ignore", "follow")
-DEFAULT_ACTION = "hold"
+ACTIONS = tuple(a.value for a in PolicyAction)
+DEFAULT_ACTION = PolicyAction.HOLD
 _LIST_KEYS = ("kind", "msg_type", "source", "warning_levels", "warning_statuses",
               "tsunami_kinds", "volcano_codes", "statuses")
 _BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed")
 _KNOWN = {"name", "action", "min_severity", "min_intensity", "min_volcano_level",
           *_LIST_KEYS, *_BOOL_KEYS}
+_ENUMS: dict[str, type[enum.Enum]] = {
+    "kind": Kind, "msg_type": MsgType, "warning_levels": WarningLevel,
+    "warning_statuses": WarningStatus, "tsunami_kinds": TsunamiKind,
+}
 _VOCAB: dict[str, tuple[str, ...]] = {
-    "kind": tuple(k.value for k in Kind),
-    "msg_type": tuple(m.value for m in MsgType),
-    "warning_levels": ("emergency", "warning", "advisory"),
-    "warning_statuses": ("issued", "continued", "lifted", "upgraded", "downgraded"),
-    "tsunami_kinds": ("major_warning", "warning", "advisory", "forecast", "lifted", "none"),
+    **{key: tuple(str(m.value) for m in vocab) for key, vocab in _ENUMS.items()},
+    "statuses": tuple(dict.fromkeys([*LandslideStatus, *VolcanoStatus])),
 }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Rule:
     name: str
-    action: str
-    kind: frozenset[str] | None = None
-    msg_type: frozenset[str] | None = None
+    action: PolicyAction
+    kind: frozenset[Kind] | None = None
+    msg_type: frozenset[MsgType] | None = None
     source: frozenset[str] | None = None
     in_jurisdiction: bool | None = None
     test: bool | None = None
     min_severity: Severity | None = None
-    min_intensity: str | None = None
-    warning_levels: frozenset[str] | None = None
-    warning_statuses: frozenset[str] | None = None
-    tsunami_kinds: frozenset[str] | None = None
+    min_intensity: Intensity | None = None
+    warning_levels: frozenset[WarningLevel] | None = None
+    warning_statuses: frozenset[WarningStatus] | None = None
+    tsunami_kinds: frozenset[TsunamiKind] | None = None
     min_volcano_level: int | None = None
     volcano_codes: frozenset[str] | None = None
     flash: bool | None = None
     statuses: frozenset[str] | None = None
     changed: bool | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", PolicyAction(self.action))
+
     def mismatch(self, alert: Alert) -> str | None:
         """None when the rule matches, else the first condition that fails."""
-        p = alert.params
+        p = alert.payload
+        volcano = p if isinstance(p, Volcano) else None
         checks: list[tuple[str, bool]] = [
-            ("kind", self.kind is None or alert.kind.value in self.kind),
-            ("msg_type", self.msg_type is None or alert.msg_type.value in self.msg_type),
+            ("kind", self.kind is None or alert.kind in self.kind),
+            ("msg_type", self.msg_type is None or alert.msg_type in self.msg_type),
             ("source", self.source is None or alert.source in self.source),
             ("in_jurisdiction",
              self.in_jurisdiction is None or alert.in_jurisdiction == self.in_jurisdiction),
             ("test", self.test is None or alert.test == self.test),
             ("min_severity", self.min_severity is None or alert.severity >= self.min_severity),
-            ("min_intensity", self.min_intensity is None or intensity_rank(
-                p.get("local_max_intensity")) >= intensity_rank(self.min_intensity)),
-            ("warnings", self._warnings_match(p.get("warnings"))),
-            ("tsunami_kinds", self.tsunami_kinds is None or any(
-                isinstance(a, Mapping) and a.get("kind") in self.tsunami_kinds
-                for a in _seq(p.get("areas")))),
+            ("min_intensity", self.min_intensity is None or (
+                isinstance(p, Earthquake) and p.local_max_intensity is not None
+                and p.local_max_intensity >= self.min_intensity)),
+            ("warnings", self._warnings_match(p)),
+            ("tsunami_kinds", self.tsunami_kinds is None or (
+                isinstance(p, Tsunami) and any(a.kind in self.tsunami_kinds for a in p.areas))),
             ("min_volcano_level", self.min_volcano_level is None or (
-                isinstance(p.get("level"), int) and p["level"] >= self.min_volcano_level)),
+                volcano is not None and volcano.level is not None
+                and volcano.level >= self.min_volcano_level)),
             ("volcano_codes", self.volcano_codes is None
-             or p.get("volcano_code") in self.volcano_codes),
-            ("flash", self.flash is None or bool(p.get("flash")) == self.flash),
-            ("statuses", self.statuses is None or p.get("status") in self.statuses),
-            ("changed", self.changed is None or bool(p.get("changed")) == self.changed),
+             or (volcano is not None and volcano.volcano_code in self.volcano_codes)),
+            ("flash", self.flash is None or (volcano is not None and volcano.flash) == self.flash),
+            ("statuses", self.statuses is None or (
+                isinstance(p, Landslide | Volcano) and p.status.value in self.statuses)),
+            ("changed", self.changed is None or (
+                isinstance(p, WeatherWarning | Landslide) and p.changed) == self.changed),
         ]
         return next((name for name, ok in checks if not ok), None)
 
-    def _warnings_match(self, warnings: Any) -> bool:
+    def _warnings_match(self, payload: AlertPayload) -> bool:
         if self.warning_levels is None and self.warning_statuses is None:
             return True
-        return any(
-            isinstance(w, Mapping)
-            and (self.warning_levels is None or w.get("level") in self.warning_levels)
-            and (self.warning_statuses is None or w.get("status") in self.warning_statuses)
-            for w in _seq(warnings)
+        return isinstance(payload, WeatherWarning) and any(
+            (self.warning_levels is None or w.level in self.warning_levels)
+            and (self.warning_statuses is None or w.status in self.warning_statuses)
+            for w in payload.warnings
         )
-
-
-def _seq(value: Any) -> Sequence[Any]:
-    return value if isinstance(value, list | tuple) else ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Decision:
-    action: str
+    action: PolicyAction
     rule_name: str
     reason: str
 
 
-def evaluate(alert: Alert, rules: Sequence[Rule], default_action: str = DEFAULT_ACTION
-             ) -> Decision:
+def evaluate(alert: Alert, rules: Sequence[Rule],
+             default_action: PolicyAction | str = DEFAULT_ACTION) -> Decision:
     """The first matching rule's action, else ``default_action``."""
     for rule in rules:
         if rule.mismatch(alert) is None:
             return Decision(action=rule.action, rule_name=rule.name,
                             reason=f"{alert.kind.value} {alert.msg_type.value} "
                                    f"{alert.source_id!r} matched rule {rule.name!r}")
-    return Decision(action=default_action, rule_name="default",
+    return Decision(action=PolicyAction(default_action), rule_name="default",
                     reason=f"no rule matched {alert.kind.value} {alert.msg_type.value} "
                            f"{alert.source_id!r}; default action")
 
 
-def default_action(config: Config) -> str:
-    value = config.section("policy").get("default_action", DEFAULT_ACTION)
+def default_action(config: Config) -> PolicyAction:
+    value = config.section("policy").get("default_action", DEFAULT_ACTION.value)
     if value not in ACTIONS:
         raise ConfigError(f"must be one of {', '.join(ACTIONS)}", key="policy.default_action",
                           path=config.path)
-    return str(value)
+    return PolicyAction(value)
 
 
 def load_rules(config: Config) -> list[Rule]:
@@ -185,7 +215,7 @@ def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
     action = row.get("action")
     if action not in ACTIONS:
         raise fail("action", f"must be one of {', '.join(ACTIONS)}")
-    kwargs: dict[str, Any] = {"name": name, "action": action}
+    kwargs: dict[str, Any] = {"name": name, "action": PolicyAction(action)}
     for key in _LIST_KEYS:
         if key in row:
             value = row[key]
@@ -198,7 +228,8 @@ def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
             bad = [v for v in value if allowed is not None and v not in allowed]
             if bad:
                 raise fail(key, f"unknown value {bad[0]!r} (known: {', '.join(allowed or ())})")
-            kwargs[key] = frozenset(value)
+            vocab = _ENUMS.get(key)
+            kwargs[key] = frozenset(vocab(v) for v in value) if vocab else frozenset(value)
     for key in _BOOL_KEYS:
         if key in row:
             if not isinstance(row[key], bool):
@@ -210,10 +241,11 @@ def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
         except KeyError:
             raise fail("min_severity", "must be minor, moderate, severe or extreme") from None
     if "min_intensity" in row:
-        value = str(row["min_intensity"])
-        if value not in INTENSITIES:
-            raise fail("min_intensity", f"must be one of {', '.join(INTENSITIES)}")
-        kwargs["min_intensity"] = value
+        try:
+            kwargs["min_intensity"] = Intensity.parse(str(row["min_intensity"]))
+        except ValidationError as exc:
+            raise fail("min_intensity", f"must be one of {', '.join(INTENSITY_CODES)} "
+                                        f"({exc})") from None
     if "min_volcano_level" in row:
         level = row["min_volcano_level"]
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:

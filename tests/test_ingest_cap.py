@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.config import load_config
-from bot.domain import Kind, MsgType, Severity, Urgency
+from bot.domain import Cap, CapCertainty, Kind, MsgType, Severity, Urgency
 from bot.errors import HostileDocument, IngestError
 from bot.ingest.cap import language_tag, parse_cap, parse_cap_index
 from bot.ingest.jurisdiction import Jurisdiction, distance_km, point_in_polygon
@@ -35,7 +35,8 @@ def read(name: str) -> bytes:
 def test_every_cap_sample_parses(name: str, kumamoto: Jurisdiction) -> None:
     [alert] = parse_cap(read(name), kumamoto)
     assert alert.source == "cap"
-    assert alert.params["event_key"] == f"cap:{alert.source_id}"
+    assert isinstance(alert.payload, Cap)
+    assert alert.payload.event_key == f"cap:{alert.source_id}"
     assert alert.issued.tzinfo is not None
     assert alert.in_jurisdiction is False  # none of them is about 熊本市
 
@@ -45,8 +46,9 @@ def test_canada_keeps_both_languages_and_references(kumamoto: Jurisdiction) -> N
     assert a.source_id == "cap@ec.gc.ca:2.49.0.1.124.6bddbc91.2012"
     assert a.msg_type is MsgType.UPDATE
     assert a.references == "cap:cap@ec.gc.ca:2.49.0.1.124.a3f342a4.2012"
-    assert a.params["references_all"] == ["cap:cap@ec.gc.ca:2.49.0.1.124.a3f342a4.2012",
-                                          "cap:cap@ec.gc.ca:2.49.0.1.124.60f31a3a.2012"]
+    assert isinstance(a.payload, Cap)
+    assert a.payload.references_all == ("cap:cap@ec.gc.ca:2.49.0.1.124.a3f342a4.2012",
+                                        "cap:cap@ec.gc.ca:2.49.0.1.124.60f31a3a.2012")
     assert set(a.texts) == {"en", "fr"}
     assert a.texts["en"].startswith("severe thunderstorm watch\n\nThis is a test")
     assert a.texts["fr"].startswith("veille d'orages violents\n\nC'est l'épreuve")
@@ -57,7 +59,7 @@ def test_canada_keeps_both_languages_and_references(kumamoto: Jurisdiction) -> N
     assert a.issued == datetime(2012, 5, 2, 23, 21, 4, tzinfo=UTC)
     assert a.expires == datetime(2012, 5, 3, 0, 20, tzinfo=UTC)
     assert a.test is False
-    assert a.params["languages"] == ["en", "fr"]
+    assert a.payload.languages == ("en", "fr")
     assert a.areas == ("Windsor - Leamington - Essex County", "Chatham-Kent - Rondeau Park",
                        "Windsor - Leamington - comté d'Essex", "Chatham-Kent - parc Rondeau")
 
@@ -130,7 +132,8 @@ def test_japanese_info_with_ward_geocode(kumamoto: Jurisdiction) -> None:
     assert a.kind is Kind.EVACUATION
     assert a.wards == ("43105",) and a.in_jurisdiction is True
     assert a.severity is Severity.SEVERE and a.urgency is Urgency.IMMEDIATE
-    assert a.params["certainty"] == "Observed"
+    assert isinstance(a.payload, Cap)
+    assert a.payload.certainty is CapCertainty.OBSERVED
 
 
 @pytest.mark.parametrize(("status", "test"), [("Actual", False), ("Exercise", True),

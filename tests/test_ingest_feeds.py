@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.domain import Kind
+from bot.domain import CityNotice, Kind
 from bot.errors import HostileDocument, IngestError
 from bot.ingest import detect_and_parse
 from bot.ingest.jurisdiction import Jurisdiction
@@ -32,9 +32,10 @@ def test_city_rss_notices(kumamoto: Jurisdiction) -> None:
     assert first.body_ja == "北区の植木町の一部で断水しています。給水所を開設しました。"
     assert first.issued == datetime(2016, 4, 16, 10, 30, tzinfo=JST)
     assert first.wards == ("43105",)
-    assert first.params["event_key"] == \
+    assert isinstance(first.payload, CityNotice)
+    assert first.payload.event_key == \
         "rss:city:https://www.city.kumamoto.jp/kiji0001/index.html"
-    assert first.params["link"] == "https://www.city.kumamoto.jp/kiji0001/index.html"
+    assert first.payload.link == "https://www.city.kumamoto.jp/kiji0001/index.html"
     assert second.source_id == "https://www.city.kumamoto.jp/kiji0002/index.html"  # link
     assert second.wards == kumamoto.ward_codes
     assert parse_city_feed(data, feed_name="city")[0].wards == ()

@@ -11,7 +11,28 @@ from typing import Any
 import pytest
 
 from bot.config import load_config
-from bot.domain import Alert, Kind, MsgType, Severity
+from bot.domain import (
+    Alert,
+    AlertPayload,
+    Earthquake,
+    FreeText,
+    Intensity,
+    Kind,
+    Landslide,
+    LandslideStatus,
+    MsgType,
+    PolicyAction,
+    Severity,
+    Tsunami,
+    TsunamiArea,
+    TsunamiKind,
+    Volcano,
+    VolcanoStatus,
+    WarningItem,
+    WarningLevel,
+    WarningStatus,
+    WeatherWarning,
+)
 from bot.errors import ConfigError
 from bot.ingest.cap import parse_cap
 from bot.ingest.jma import parse_jma
@@ -42,8 +63,8 @@ def decide(alert: Alert) -> tuple[str, str]:
     return d.action, d.rule_name
 
 
-def synthetic(kind: Kind, params: dict[str, Any], **kw: Any) -> Alert:
-    return Alert(source="jma", source_id="x", kind=kind, params=params,
+def synthetic(kind: Kind, payload: AlertPayload | None = None, **kw: Any) -> Alert:
+    return Alert(source="jma", source_id="x", kind=kind, payload=payload or FreeText(),
                  issued=datetime(2016, 4, 16, 1, 25, tzinfo=JST), **kw)
 
 
@@ -81,9 +102,9 @@ def test_warning_issued_h27_format_is_auto() -> None:
     assert decide(a) == ("auto", "weather-warning-issued")
 
 
-def w(level: str, status: str) -> dict[str, Any]:
-    return {"code": "03", "name_ja": "大雨警報", "level": level, "status": status,
-            "status_ja": "", "previous_level": None}
+def w(level: str, status: str) -> WarningItem:
+    return WarningItem(code="03", name_ja="大雨警報", level=WarningLevel(level),
+                       status=WarningStatus(status), status_ja="", previous_level=None)
 
 
 @pytest.mark.parametrize(("warnings", "changed", "expected"), [
@@ -95,9 +116,10 @@ def w(level: str, status: str) -> dict[str, Any]:
     ([w("advisory", "issued")], True, ("hold", "default")),
     ([w("advisory", "lifted")], True, ("hold", "default")),
 ])
-def test_weather_warning_rules(warnings: list[dict[str, Any]], changed: bool,
+def test_weather_warning_rules(warnings: list[WarningItem], changed: bool,
                                expected: tuple[str, str]) -> None:
-    a = synthetic(Kind.WEATHER_WARNING, {"warnings": warnings, "changed": changed})
+    a = synthetic(Kind.WEATHER_WARNING, WeatherWarning(warnings=tuple(warnings),
+                                                       changed=changed))
     assert decide(a) == expected
 
 
@@ -114,13 +136,15 @@ def test_slight_sea_level_change_on_kumamoto_coasts_is_held() -> None:
 
 
 def test_tsunami_lifted_on_kumamoto_coasts_is_auto() -> None:
-    a = synthetic(Kind.TSUNAMI, {"areas": [{"code": "712", "kind": "lifted"}]})
+    a = synthetic(Kind.TSUNAMI, Tsunami(areas=(TsunamiArea(code="712",
+                                                           kind=TsunamiKind.LIFTED),)))
     assert decide(a) == ("auto", "tsunami-local-coasts")
 
 
 def aso(level: int | None, flash: bool = False) -> Alert:
-    return synthetic(Kind.VOLCANO, {"volcano_code": "503", "volcano_name_ja": "阿蘇山",
-                                    "level": level, "flash": flash, "status": "raised"})
+    return synthetic(Kind.VOLCANO, Volcano(volcano_code="503", volcano_name_ja="阿蘇山",
+                                           level=level, flash=flash,
+                                           status=VolcanoStatus.RAISED))
 
 
 def test_aso_level_3_is_auto_level_2_is_held() -> None:
@@ -140,7 +164,7 @@ def test_landslide_alert_for_the_city() -> None:
     kitakyushu = replace(JUR, municipality_codes=frozenset({"4010000"}))
     continued = jma("17_01_01_190529_VXWW50.xml", kitakyushu)
     assert decide(continued) == ("ignore", "unchanged-reissue")
-    issued = synthetic(Kind.LANDSLIDE, {"status": "issued", "changed": True})
+    issued = synthetic(Kind.LANDSLIDE, Landslide(status=LandslideStatus.ISSUED, changed=True))
     assert decide(issued) == ("auto", "landslide-alert")
     lifted = jma("17_01_01_190529_VXWW50.xml", replace(JUR, municipality_codes=frozenset(
         {"4013000"})))
@@ -167,12 +191,12 @@ def test_first_match_wins_and_conditions_combine() -> None:
     rules = [Rule(name="tests", action="ignore", test=True, source=frozenset({"jma"})),
              Rule(name="severe", action="auto", min_severity=Severity.SEVERE),
              Rule(name="rest", action="hold")]
-    a = synthetic(Kind.OTHER, {}, test=True, severity="extreme")
+    a = synthetic(Kind.OTHER, test=True, severity="extreme")
     assert evaluate(a, rules).rule_name == "tests"
     assert evaluate(replace(a, test=False), rules).rule_name == "severe"
     assert evaluate(replace(a, test=False, severity="minor"), rules).rule_name == "rest"
     assert evaluate(a, []).action == "hold"
-    cancel = synthetic(Kind.OTHER, {}, msg_type=MsgType.CANCEL, references="k")
+    cancel = synthetic(Kind.OTHER, msg_type=MsgType.CANCEL, references="k")
     assert evaluate(cancel, RULES).action == "follow"
 
 
@@ -210,3 +234,49 @@ def test_default_rules_load() -> None:
     names = [r.name for r in RULES]
     assert names[:2] == ["corrections-and-cancellations", "outside-jurisdiction"]
     assert default_action(CONFIG) == "hold"
+
+
+def test_min_intensity_uses_the_one_scale_and_zero_means_any_reported_intensity(
+        tmp_path: Path) -> None:
+    cfg = _config_with(tmp_path, '[[policy.rules]]\nname = "any"\naction = "auto"\n'
+                                 'min_intensity = "0"\n[[policy.rules]]\nname = "strong"\n'
+                                 'action = "auto"\nmin_intensity = "5弱"\n')
+    any_, strong = load_rules(cfg)
+    assert any_.min_intensity is Intensity.ZERO and strong.min_intensity is Intensity.FIVE_LOWER
+    felt = synthetic(Kind.EARTHQUAKE, Earthquake(local_max_intensity=Intensity.ONE))
+    unknown = synthetic(Kind.EARTHQUAKE, Earthquake(local_max_intensity=None))
+    upper = synthetic(Kind.EARTHQUAKE, Earthquake(local_max_intensity=Intensity.FIVE_UPPER))
+    assert any_.mismatch(felt) is None and any_.mismatch(unknown) == "min_intensity"
+    assert strong.mismatch(felt) == "min_intensity" and strong.mismatch(upper) is None
+
+
+def test_actions_are_an_enum_with_the_stored_string_values() -> None:
+    assert [a.value for a in PolicyAction] == ["auto", "hold", "ignore", "follow"]
+    assert all(isinstance(r.action, PolicyAction) for r in RULES)
+    assert default_action(CONFIG) is PolicyAction.HOLD
+    d = evaluate(jma("32-35_04_04_240613_VXSE53.xml"), RULES, "hold")
+    assert d.action is PolicyAction.HOLD and d.action == "hold"
+    assert Rule(name="r", action="ignore").action is PolicyAction.IGNORE  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'send' is not a valid PolicyAction"):
+        Rule(name="r", action="send")  # type: ignore[arg-type]
+
+
+def test_content_conditions_read_the_typed_payload_and_need_its_class() -> None:
+    [cap] = parse_cap((FIX / "cap" / "wcatwc-warning.cap").read_bytes(), JUR)
+    assert cap.kind is Kind.TSUNAMI
+    local = replace(cap, in_jurisdiction=True, msg_type=MsgType.ALERT, references=None)
+    rule = next(r for r in RULES if r.name == "tsunami-local-coasts")
+    assert rule.mismatch(local) == "tsunami_kinds"  # a CAP alert has no JMA areas
+    assert decide(local) == ("hold", "default")
+    assert Rule(name="f", action=PolicyAction.AUTO, flash=False).mismatch(local) is None
+    assert Rule(name="c", action=PolicyAction.AUTO, changed=True).mismatch(local) == "changed"
+
+
+def test_statuses_must_be_landslide_or_volcano_statuses(tmp_path: Path) -> None:
+    cfg = _config_with(tmp_path, '[[policy.rules]]\nname = "a"\naction = "auto"\n'
+                                 'statuses = ["raised", "issued"]\n')
+    assert load_rules(cfg)[0].statuses == frozenset({"raised", "issued"})
+    cfg = _config_with(tmp_path, '[[policy.rules]]\nname = "a"\naction = "auto"\n'
+                                 'statuses = ["erupted"]\n')
+    with pytest.raises(ConfigError, match="unknown value 'erupted'"):
+        load_rules(cfg)

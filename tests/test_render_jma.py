@@ -9,17 +9,17 @@ import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.config import TEMPLATES_DIR, Config, load_config
-from bot.domain import Alert, Kind, MsgType
+from bot.domain import Alert, Evacuation, EvacuationLevel, Kind, MsgType
 from bot.render import Renderer, load_renderer, terms
 from bot.render.catalog import Catalogs
 from bot.render.timefmt import format_jst
 from channels.base import LengthUnit, Limits, measure
 from channels.telegram import TelegramChannel
+from tests.render_alerts import ALERTS, EARTHQUAKE, ISSUED, ORIGIN, alert, at
 
 JST = dt.timezone(dt.timedelta(hours=9))
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,104 +45,6 @@ CHANNELS = {
     "telegram": TelegramChannel.spec.limits,
     "line": _limits("channels.line", "LineChannel", 5000, LengthUnit.UTF16),
     "x": _limits("channels.x", "XChannel", 280, LengthUnit.WEIGHTED),
-}
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
-
-
-ISSUED = at("2016-04-16T01:30:00+09:00")
-ORIGIN = "2016-04-16T01:25:00+09:00"
-
-
-def alert(kind: Kind, params: dict[str, Any], **kw: Any) -> Alert:
-    return Alert(source=kw.pop("source", "jma"), source_id=kw.pop("source_id", f"{kind}-1"),
-                 kind=kind, issued=ISSUED, params=params, **kw)
-
-
-EARTHQUAKE = alert(Kind.EARTHQUAKE, {
-    "info_kind": "epicenter_intensity", "origin_time": ORIGIN, "epicenter_code": "741",
-    "epicenter_name_ja": "熊本県熊本地方", "magnitude": "7.3", "depth_km": 12,
-    "max_intensity": "7",
-    "ward_intensity": {"43101": "6+", "43102": "6+", "43103": "6+", "43104": "6+",
-                       "43105": "6-"},
-    "tsunami": "slight", "tsunami_comment_ja": "この地震による津波の心配はありません。",
-}, wards=ALL_WARDS)
-
-ALERTS: dict[str, Alert] = {
-    "earthquake": EARTHQUAKE,
-    "earthquake_intensity": alert(Kind.EARTHQUAKE, {
-        "info_kind": "intensity", "origin_time": ORIGIN, "max_intensity": "5-",
-        "ward_intensity": {"43101": "5-", "43104": "4"}, "tsunami": "unknown",
-    }, wards=("43101", "43104")),
-    "earthquake_epicenter": alert(Kind.EARTHQUAKE, {
-        "info_kind": "epicenter", "origin_time": ORIGIN, "epicenter_code": "741",
-        "magnitude": "3.1", "depth_km": 0, "tsunami": "none",
-    }),
-    "earthquake_sparse": alert(Kind.EARTHQUAKE, {"epicenter_code": "99999", "magnitude": None,
-                                                 "ward_intensity": "garbage"}),
-    "earthquake_update": alert(Kind.EARTHQUAKE, {**EARTHQUAKE.params, "magnitude": "7.0"},
-                               msg_type=MsgType.UPDATE, references="earthquake-1",
-                               source_id="earthquake-2"),
-    "earthquake_cancel": alert(Kind.EARTHQUAKE, {}, msg_type=MsgType.CANCEL,
-                               references="earthquake-1", source_id="earthquake-3"),
-    "eew": alert(Kind.EEW, {"epicenter_code": "741"}),
-    "tsunami": alert(Kind.TSUNAMI, {"areas": [
-        {"code": "712", "name_ja": "有明・八代海", "kind": "warning", "kind_code": "51",
-         "first_arrival": "2016-04-16T02:00:00+09:00", "arrival_condition_ja": None,
-         "height_m": "3", "height_ja": "３ｍ"},
-        {"code": "740", "name_ja": "熊本県天草灘沿岸", "kind": "advisory", "kind_code": "62",
-         "first_arrival": None, "arrival_condition_ja": "津波到達中と推測", "height_m": "1",
-         "height_ja": "１ｍ"},
-    ]}),
-    "tsunami_major": alert(Kind.TSUNAMI, {"areas": [
-        {"code": "712", "name_ja": "有明・八代海", "kind": "major_warning", "height_m": None,
-         "height_ja": "巨大", "arrival_condition_ja": "ただちに津波来襲と予測"},
-    ]}),
-    "tsunami_lifted": alert(Kind.TSUNAMI, {"areas": [
-        {"code": "712", "name_ja": "有明・八代海", "kind": "lifted"},
-        {"code": "740", "name_ja": "熊本県天草灘沿岸", "kind": "forecast"},
-    ]}),
-    "tsunami_elsewhere": alert(Kind.TSUNAMI, {"areas": [
-        {"code": str(100 + i), "name_ja": f"沿岸{i}", "kind": "advisory"} for i in range(8)
-    ]}),
-    "weather": alert(Kind.WEATHER_WARNING, {"area_code": "4310000", "warnings": [
-        {"code": "33", "name_ja": "大雨特別警報", "level": "emergency", "status": "issued"},
-        {"code": "04", "name_ja": "洪水警報", "level": "warning", "status": "continued"},
-        {"code": "14", "name_ja": "雷注意報", "level": "advisory", "status": "issued"},
-        {"code": "15", "name_ja": "強風注意報", "level": "advisory", "status": "lifted"},
-        {"code": "43", "name_ja": "大雨危険警報", "level": "warning", "status": "issued"},
-    ]}),
-    "weather_lifted": alert(Kind.WEATHER_WARNING, {"warnings": [
-        {"code": "03", "name_ja": "大雨警報", "level": "warning", "status": "lifted"},
-    ]}, wards=("43105",)),
-    "landslide": alert(Kind.LANDSLIDE, {"status": "issued",
-                                        "text_ja": "土砂災害の危険度が非常に高まっています。"},
-                       wards=("43105", "43103")),
-    "landslide_lifted": alert(Kind.LANDSLIDE, {"status": "lifted"}),
-    "volcano": alert(Kind.VOLCANO, {"volcano_code": "503", "volcano_name_ja": "阿蘇山",
-                                    "level": 3, "warning_code": "02",
-                                    "warning_name_ja": "火口周辺警報", "flash": False}),
-    "volcano_flash": alert(Kind.VOLCANO, {"volcano_code": "503", "volcano_name_ja": "阿蘇山",
-                                          "level": None, "flash": True}),
-    "heavy_rain": alert(Kind.HEAVY_RAIN, {"text_ja": "熊本市北区付近で約１２０ミリ",
-                                          "area_names_ja": ["熊本市北区付近"]},
-                        wards=("43105",)),
-    "evacuation": alert(Kind.EVACUATION, {"level": 4}, source="operator", wards=("43104",),
-                        headline_ja="南区に避難指示", body_ja="加勢川の水位が上がっています。",
-                        texts={"en": "The Kase River is rising."}),
-    "evacuation_5": alert(Kind.EVACUATION, {"level": 5}, source="operator"),
-    "evacuation_3": alert(Kind.EVACUATION, {"level": "3"}, source="operator"),
-    "shelter": alert(Kind.SHELTER, {"action": "opened", "shelter_id": "00000264"},
-                     source="operator", wards=("43105",)),
-    "shelter_closed": alert(Kind.SHELTER, {"action": "closed", "shelter_id": "nope"},
-                            source="operator"),
-    "lifeline": alert(Kind.LIFELINE, {"utility": "water"}, source="operator",
-                      body_ja="給水所を開設しました。"),
-    "city_notice": alert(Kind.CITY_NOTICE, {}, source="operator", headline_ja="ごみ収集の変更",
-                         body_ja="明日のごみ収集は中止します。"),
-    "drill": alert(Kind.DRILL, {}, source="operator", test=True, body_ja="これは訓練です。"),
 }
 
 
@@ -247,7 +149,7 @@ def test_official_english_names(renderer: Renderer) -> None:
     assert "Warning (大雨危険警報) (issued)" in text
     for level, name in ((3, "Evacuation of Elderly People, etc."),
                         (4, "Evacuation Instruction"), (5, "Emergency Safety Measure")):
-        a = alert(Kind.EVACUATION, {"level": level}, source="operator")
+        a = alert(Kind.EVACUATION, Evacuation(level=EvacuationLevel(level)), source="operator")
         assert name in renderer.text(a, "en")[0]
 
 
@@ -369,3 +271,27 @@ def test_real_kumamoto_samples_render_everywhere(renderer: Renderer, config: Con
                    and a.msg_type is MsgType.ALERT)
     text, _ = renderer.text(tsunami, "en")
     assert "Ariake and Yatsushiro Seas" in text
+
+
+def test_typed_values_render_as_jma_writes_them(renderer: Renderer) -> None:
+    en, _ = renderer.text(EARTHQUAKE, "en")
+    assert "Magnitude: 7.3" in en
+    assert "Magnitude: 7.0" in renderer.text(ALERTS["earthquake_update"], "en")[0]
+    tsunami, _ = renderer.text(ALERTS["tsunami"], "en")
+    assert "Expected height: 3 m" in tsunami and "Expected height: 1 m" in tsunami
+    # JMA writes １０ｍ超 as 10 with the description: "over 10 m", never "10 m".
+    over, _ = renderer.text(ALERTS["tsunami_over_10m"], "en")
+    assert "Expected height: over 10 m" in over
+
+
+def test_a_kind_without_its_payload_shows_the_sources_words(renderer: Renderer) -> None:
+    """A CAP tsunami warning is not rendered as a JMA forecast with no areas, and an
+    earthquake notice typed by staff keeps the staff's text."""
+    cap, _ = renderer.text(ALERTS["tsunami_from_cap"], "en")
+    assert "Tsunami warning for the coast" in cap
+    assert renderer.catalogs.text("en", "tsunami.title.forecast") not in cap
+    staff, _ = renderer.text(ALERTS["earthquake_typed_by_staff"], "ja")
+    assert "市内で強い揺れがありました。" in staff
+    evacuation, _ = renderer.text(ALERTS["evacuation_from_cap"], "ja")
+    assert renderer.catalogs.text("ja", "evacuation.title") in evacuation
+    assert "北区の一部に避難指示を発令しました。" in evacuation

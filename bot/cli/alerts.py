@@ -19,6 +19,7 @@ from bot.cli.common import (
 )
 from bot.cli.summary import confirm, preview_rows, print_full_preview, submitted
 from bot.domain import Alert, AlertStatus, Kind, Severity, Urgency
+from bot.domain import payloads as pl
 from bot.errors import ValidationError
 from bot.places import resolve_shelter, resolve_wards
 
@@ -135,12 +136,12 @@ def issue(
     who = operator_name(operator)
     with service_context() as svc:
         wards = resolve_wards(svc.config, ward)
-        params: dict[str, Any] = {}
+        payload: pl.AlertPayload = pl.CityNotice() if k is Kind.CITY_NOTICE else pl.FreeText()
         sev = Severity.parse(severity) if severity else Severity.MODERATE
         if k is Kind.EVACUATION:
             if level not in (3, 4, 5):
                 raise ValidationError("--kind evacuation needs --level 3, 4 or 5")
-            params["level"] = level
+            payload = pl.Evacuation(level=pl.EvacuationLevel(level))
             sev = Severity.parse(severity) if severity else EVACUATION_SEVERITY[level]
         if k is Kind.SHELTER:
             if shelter:
@@ -148,18 +149,18 @@ def issue(
             if not shelter or action not in ("opened", "closed"):
                 raise ValidationError("--kind shelter needs --shelter ID and --action "
                                       "opened|closed")
-            params |= {"shelter_id": shelter, "action": action}
+            payload = pl.Shelter(shelter_ids=(shelter,), action=pl.ShelterAction(action))
         if k is Kind.LIFELINE:
             if utility not in ("water", "power", "gas", "supplies"):
                 raise ValidationError("--kind lifeline needs --utility "
                                       "water|power|gas|supplies")
-            params["utility"] = utility
+            payload = pl.Lifeline(utility=pl.Utility(utility))
         now = dt.datetime.now(dt.UTC)
         alert = Alert(
             source="cli", source_id=str(uuid.uuid4()), kind=k, severity=sev,
             urgency=Urgency.IMMEDIATE if sev >= Severity.SEVERE else Urgency.EXPECTED,
             wards=wards, headline_ja=headline_ja, body_ja=text_ja,
-            texts=_texts(text, text_en), params=params, issued=now,
+            texts=_texts(text, text_en), payload=payload, issued=now,
             expires=_when(expires, "--expires"), send_at=_when(send_at, "--send-at"),
             test=test or k is Kind.DRILL)
         prepared = svc.lifecycle.prepare(alert)

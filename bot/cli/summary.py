@@ -62,7 +62,8 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
     """The one screen: what, where, to whom, in which languages, how long."""
     a = prepared.alert
     config = svc.config
-    level = a.params.get("level")
+    level = getattr(a.payload, "level", None)
+    level = getattr(level, "value", level)
     what = f"{a.kind.value}" + (f" level {level}" if level else "") + \
         f", severity {a.severity.name.lower()}" + (" — TEST (test subscribers only)"
                                                     if a.test else "")

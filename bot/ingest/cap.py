@@ -2,11 +2,11 @@
 
 One CAP ``<alert>`` becomes one Alert:
 
-* ``source`` = ``"cap"``, ``source_id`` = ``f"{sender}:{identifier}"``,
-  ``params["event_key"]`` = ``f"cap:{sender}:{identifier}"``.
+* ``source`` = ``"cap"``, ``source_id`` = ``f"{sender}:{identifier}"``, the
+  payload (:class:`~bot.domain.Cap`) has ``event_key`` = ``f"cap:{sender}:{identifier}"``.
 * ``msgType`` Alert/Update/Cancel -> ``MsgType`` alert/update/cancel. ``references``
   = the key ``cap:{sender}:{identifier}`` of the *first* triplet of
-  ``<references>``; every referenced key is in ``params["references_all"]``.
+  ``<references>``; every referenced key is in ``payload.references_all``.
   An Update/Cancel without references, and Ack/Error messages, are refused.
 * ``status``: Actual -> ``test=False``; Exercise and Test -> ``test=True``;
   System and Draft are refused with :class:`IngestError` (they are never for
@@ -18,7 +18,7 @@ One CAP ``<alert>`` becomes one Alert:
   The first Japanese info fills ``headline_ja``/``body_ja``; with no Japanese
   info they are empty and the renderer uses ``texts``.
 * ``issued`` = ``sent``; ``expires`` = the latest ``<expires>`` of the infos;
-  ``severity``/``urgency`` = the highest of the infos; ``params["certainty"]``.
+  ``severity``/``urgency`` = the highest of the infos.
 * ``kind`` from the first info's ``<event>`` words (earthquake, tsunami, volcano,
   landslide, flood/rain/storm..., evacuation, shelter) then ``<category>``
   (Geo -> earthquake only when the event says so; Met -> weather_warning;
@@ -29,19 +29,42 @@ One CAP ``<alert>`` becomes one Alert:
   ``wards`` = wards concerned, ``in_jurisdiction`` = any ward concerned,
   ``areas`` = the ``<areaDesc>`` texts.
 
-params: ``event_key``, ``identifier``, ``sender``, ``sent``, ``scope``, ``status``,
-``event`` (first info), ``categories``, ``certainty``, ``languages``,
-``references_all``, ``sender_name``, ``web``, ``note``.
+The payload keeps the document: ``identifier``, ``sender``, ``sent``, ``status``,
+``scope``, ``note``, ``references_all`` and one :class:`~bot.domain.CapInfo` per
+``<info>`` (language, categories, event, response types, urgency, severity,
+certainty, headline, description, instruction, sender name, web, expires, and its
+areas with their polygons, circles and geocodes). CAP words are matched without
+regard to case; a category, response type or certainty outside CAP's lists is left
+out, an unknown urgency or severity reads as Unknown, an unknown scope is refused.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
-from bot.domain import Alert, Kind, MsgType, Severity, Urgency
+from bot.domain import (
+    Alert,
+    Cap,
+    CapArea,
+    CapCategory,
+    CapCertainty,
+    CapCircle,
+    CapGeocode,
+    CapInfo,
+    CapResponse,
+    CapScope,
+    CapSeverity,
+    CapStatus,
+    CapUrgency,
+    Kind,
+    MsgType,
+    Severity,
+    Urgency,
+)
 from bot.errors import IngestError, ValidationError
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import child, children, local, namespace, parse_xml, text
@@ -61,8 +84,15 @@ _EVENT_WORDS: tuple[tuple[tuple[str, ...], Kind], ...] = (
     (("shelter", "避難所"), Kind.SHELTER),
     (("heavy rain", "大雨", "記録的短時間"), Kind.HEAVY_RAIN),
 )
-_CATEGORY_KIND = {"met": Kind.WEATHER_WARNING, "infra": Kind.LIFELINE}
+_CATEGORY_KIND = {CapCategory.MET: Kind.WEATHER_WARNING, CapCategory.INFRA: Kind.LIFELINE}
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _word(vocabulary: type[E], value: str) -> E | None:
+    """The member of a CAP vocabulary ``value`` names, whatever its case."""
+    wanted = " ".join(value.split()).casefold()
+    return next((m for m in vocabulary if str(m.value).casefold() == wanted), None)
 
 
 def _time(value: str, what: str) -> datetime:
@@ -83,14 +113,14 @@ def language_tag(value: str) -> str:
     return primary
 
 
-def _kind(events: list[str], categories: list[str]) -> Kind:
+def _kind(events: list[str], categories: list[CapCategory]) -> Kind:
     words = " ".join(events).casefold()
     for needles, kind in _EVENT_WORDS:
         if any(n in words for n in needles):
             return kind
     for cat in categories:
-        if cat.casefold() in _CATEGORY_KIND:
-            return _CATEGORY_KIND[cat.casefold()]
+        if cat in _CATEGORY_KIND:
+            return _CATEGORY_KIND[cat]
     return Kind.OTHER
 
 
@@ -101,19 +131,56 @@ def _points(value: str) -> list[tuple[float, float]]:
     return [(la, lo) for la, lo in pts if -90 <= la <= 90 and -180 <= lo <= 180]
 
 
-def _area_wards(area: ET.Element, jur: Jurisdiction) -> set[str]:
-    wards: set[str] = set()
-    for gc in children(area, "geocode"):
-        wards.update(jur.wards_for_geocode(text(gc, "valueName"), text(gc, "value")))
+def _area(area: ET.Element) -> CapArea:
+    polygons = []
     for poly in children(area, "polygon"):
         pts = _points(poly.text or "")
         if len(pts) >= 3:
-            wards.update(jur.wards_for_polygon(pts))
+            polygons.append(tuple(pts))
+    circles = []
     for circle in children(area, "circle"):
         nums = [float(n) for n in _NUMBER.findall(circle.text or "")]
         if len(nums) == 3 and -90 <= nums[0] <= 90 and -180 <= nums[1] <= 180:
-            wards.update(jur.wards_for_circle(nums[0], nums[1], max(nums[2], 0.0)))
+            circles.append(CapCircle(lat=nums[0], lon=nums[1], radius_km=max(nums[2], 0.0)))
+    geocodes = [CapGeocode(value_name=text(gc, "valueName"), value=text(gc, "value"))
+                for gc in children(area, "geocode")]
+    return CapArea(description=text(area, "areaDesc"), polygons=tuple(polygons),
+                   circles=tuple(circles), geocodes=tuple(geocodes))
+
+
+def _area_wards(area: CapArea, jur: Jurisdiction) -> set[str]:
+    wards: set[str] = set()
+    for gc in area.geocodes:
+        wards.update(jur.wards_for_geocode(gc.value_name, gc.value))
+    for poly in area.polygons:
+        wards.update(jur.wards_for_polygon(list(poly)))
+    for c in area.circles:
+        wards.update(jur.wards_for_circle(c.lat, c.lon, c.radius_km))
     return wards
+
+
+def _info(info: ET.Element) -> CapInfo:
+    expires = text(info, "expires")
+    certainty = text(info, "certainty")
+    return CapInfo(
+        language=language_tag(text(info, "language")),
+        categories=tuple(c for c in (_word(CapCategory, text(el))
+                                     for el in children(info, "category")) if c),
+        event=text(info, "event"),
+        response_types=tuple(r for r in (_word(CapResponse, text(el))
+                                         for el in children(info, "responseType")) if r),
+        urgency=_word(CapUrgency, text(info, "urgency")) or CapUrgency.UNKNOWN,
+        severity=_word(CapSeverity, text(info, "severity")) or CapSeverity.UNKNOWN,
+        certainty=CapCertainty.LIKELY if certainty.casefold() == "very likely"
+        else _word(CapCertainty, certainty),
+        headline=text(info, "headline"),
+        description=text(info, "description"),
+        instruction=text(info, "instruction"),
+        sender_name=text(info, "senderName") or None,
+        web=text(info, "web") or None,
+        expires=_time(expires, "expires") if expires else None,
+        areas=tuple(_area(a) for a in children(info, "area")),
+    )
 
 
 def _references(value: str) -> list[str]:
@@ -149,77 +216,53 @@ def alert_from_element(root: ET.Element, jur: Jurisdiction) -> Alert:
     if msg_type is not MsgType.ALERT and not refs:
         raise IngestError(f"CAP {msg_type_s} has no usable <references>", source=SOURCE)
     sent = _time(fields["sent"], "sent")
+    scope = _word(CapScope, fields["scope"])
+    if scope is None:
+        raise IngestError(f"CAP scope {fields['scope']!r} is not Public, Restricted or Private",
+                          source=SOURCE)
+    try:
+        infos = [_info(info) for info in children(root, "info")]
+    except ValidationError as exc:
+        raise IngestError(f"unreadable <info>: {exc}", source=SOURCE) from None
 
     texts: dict[str, str] = {}
     headline_ja = body_ja = ""
-    severity, urgency = Severity.UNKNOWN, Urgency.UNKNOWN
-    expires: datetime | None = None
-    events: list[str] = []
-    categories: list[str] = []
-    certainty = ""
     wards: set[str] = set()
     area_descs: list[str] = []
-    for info in children(root, "info"):
-        lang = language_tag(text(info, "language"))
-        headline = text(info, "headline")
-        body = "\n\n".join(t for t in (text(info, "description"), text(info, "instruction")) if t)
-        if lang not in texts and (headline or body):
-            texts[lang] = "\n\n".join(t for t in (headline, body) if t)
-        if lang == "ja" and not (headline_ja or body_ja):
-            headline_ja, body_ja = headline, body
-        events.append(text(info, "event"))
-        categories.extend(text(c) for c in children(info, "category"))
-        certainty = certainty or text(info, "certainty")
-        try:
-            severity = max(severity, Severity.parse(text(info, "severity") or "Unknown"))
-        except ValidationError:
-            pass
-        try:
-            urgency = max(urgency, Urgency.parse(text(info, "urgency") or "Unknown"))
-        except ValidationError:
-            pass
-        if text(info, "expires"):
-            exp = _time(text(info, "expires"), "expires")
-            expires = exp if expires is None or exp > expires else expires
-        for area in children(info, "area"):
-            desc = text(area, "areaDesc")
-            if desc and desc not in area_descs:
-                area_descs.append(desc)
+    for info in infos:
+        body = "\n\n".join(t for t in (info.description, info.instruction) if t)
+        if info.language not in texts and (info.headline or body):
+            texts[info.language] = "\n\n".join(t for t in (info.headline, body) if t)
+        if info.language == "ja" and not (headline_ja or body_ja):
+            headline_ja, body_ja = info.headline, body
+        for area in info.areas:
+            if area.description and area.description not in area_descs:
+                area_descs.append(area.description)
             wards.update(_area_wards(area, jur))
-
+    expiries = [i.expires for i in infos if i.expires is not None]
+    expires = max(expiries) if expiries else None
     identifier, sender = fields["identifier"], fields["sender"]
-    first = child(root, "info")
-    params: dict[str, Any] = {
-        "event_key": f"cap:{sender}:{identifier}",
-        "identifier": identifier,
-        "sender": sender,
-        "sent": sent.isoformat(),
-        "scope": fields["scope"],
-        "status": status,
-        "event": events[0] if events else None,
-        "categories": categories,
-        "certainty": certainty or None,
-        "languages": list(texts),
-        "references_all": refs,
-        "sender_name": text(first, "senderName") or None,
-        "web": text(first, "web") or None,
-        "note": text(root, "note") or None,
-    }
     try:
+        payload = Cap(event_key=f"cap:{sender}:{identifier}", identifier=identifier,
+                      sender=sender, sent=sent, status=CapStatus(status), scope=scope,
+                      note=text(root, "note") or None, references_all=tuple(refs),
+                      infos=tuple(infos))
         return Alert(
             source=SOURCE,
             source_id=f"{sender}:{identifier}",
-            kind=_kind(events, categories),
+            kind=_kind([i.event for i in infos], [c for i in infos for c in i.categories]),
             msg_type=msg_type,
             references=refs[0] if msg_type is not MsgType.ALERT else None,
-            severity=severity,
-            urgency=urgency,
+            severity=max((Severity.parse(i.severity.value) for i in infos),
+                         default=Severity.UNKNOWN),
+            urgency=max((Urgency.parse(i.urgency.value) for i in infos),
+                        default=Urgency.UNKNOWN),
             wards=jur.ordered(wards),
             areas=tuple(area_descs),
             headline_ja=headline_ja,
             body_ja=body_ja,
             texts=texts,
-            params=params,
+            payload=payload,
             issued=sent,
             expires=expires if expires is None or expires >= sent else None,
             test=TEST_STATUS[status],

@@ -34,11 +34,11 @@ Identity and references
   source_id, so the second one is recognised as already seen.
 * Weather warnings have no EventID: the Head/Title (e.g. ``熊本県気象警報・注意報``),
   which names the series each report supersedes, is used instead.
-* ``params["event_key"]`` = ``f"jma:{InfoKind}:{EventID}"``, e.g.
+* ``payload.event_key`` = ``f"jma:{InfoKind}:{EventID}"``, e.g.
   ``jma:地震情報:20160416012505``. It is the same for every report of one event and
   report kind; InfoType 訂正 -> ``MsgType.UPDATE`` and 取消 -> ``MsgType.CANCEL``
   carry ``references = event_key``, i.e. they refer to the latest alert whose
-  ``params["event_key"]`` is equal. 発表 -> ``MsgType.ALERT``.
+  payload's ``event_key`` is equal. 発表 -> ``MsgType.ALERT``.
 * ``issued`` = Head/ReportDateTime (JST); ``expires`` = Head/ValidDateTime if any.
 * ``test`` is True unless Control/Status is 通常 (訓練 = drill, 試験 = test).
 * ``headline_ja`` = Head/Headline/Text (Head/Title when empty); ``body_ja`` a short
@@ -46,18 +46,21 @@ Identity and references
 * A cancellation has no Body: it is marked ``in_jurisdiction=True`` so that policy
   lets the store follow the original (see :mod:`bot.policy`).
 
-params (every kind)
--------------------
-``event_key``, ``info_kind`` (see below), ``jma_info_kind`` (Head/InfoKind),
-``jma_title`` (Head/Title), ``jma_status`` (Control/Status), ``publishing_office``.
+Payloads (:mod:`bot.domain.payloads`)
+-------------------------------------
+Every report's payload is a :class:`~bot.domain.JmaPayload`: ``event_key``,
+``jma_info_kind`` (Head/InfoKind), ``jma_title`` (Head/Title), ``jma_status``
+(Control/Status), ``publishing_office``. Times are aware datetimes in JST.
 
-earthquake (``info_kind`` "intensity" | "epicenter" | "epicenter_intensity")
-    ``origin_time`` ISO 8601 +09:00 (Earthquake/OriginTime; for 震度速報 the
-    Head/TargetDateTime), ``epicenter_code`` (震央地名 code, e.g. "741"),
-    ``epicenter_name_ja``, ``lat``/``lon`` (float or None), ``magnitude`` (str such
-    as "7.3", None when JMA gives NaN: Ｍ不明 / Ｍ８を超える巨大地震),
-    ``magnitude_ja`` (JMA's description, e.g. "Ｍ７．３"), ``depth_km`` (int or
-    None; 0 = ごく浅い), ``max_intensity`` (overall, "1".."4","5-","5+","6-","6+","7"),
+earthquake -> :class:`~bot.domain.Earthquake` (``report`` intensity | epicenter |
+epicenter_intensity)
+    ``origin_time`` (Earthquake/OriginTime; for 震度速報 the Head/TargetDateTime),
+    ``hypocentre`` (:class:`~bot.domain.Hypocentre`: ``code`` 震央地名 code, e.g.
+    "741", ``name_ja``, ``lat``/``lon``, ``depth_km`` int, 0 = ごく浅い; None when the
+    report names no hypocentre), ``magnitude`` (float, None when JMA gives NaN: Ｍ不明
+    / Ｍ８を超える巨大地震), ``magnitude_ja`` (JMA's description, e.g. "Ｍ７．３"),
+    ``max_intensity`` (overall, an :class:`~bot.domain.Intensity`; a MaxInt off
+    JMA's scale is an IngestError),
     ``ward_intensity`` {JIS ward code: intensity} for wards that appear (JMA city
     codes 4310100..4310500 -> 43101..43105 through ``[[wards]] jma_code``),
     ``city_intensity`` (highest of the wards and of the city's pre-2012 code
@@ -74,67 +77,73 @@ earthquake (``info_kind`` "intensity" | "epicenter" | "epicenter_intensity")
     ``max_intensity``): 6-+ EXTREME, 5-/5+ SEVERE, 4 MODERATE, else MINOR;
     urgency IMMEDIATE from SEVERE up, else PAST.
 
-tsunami (``info_kind`` "warning" for VTSE41, "information" for VTSE51)
-    ``areas``: the jurisdiction's 津波予報区 (config order) as dicts with ``code``,
-    ``name_ja``, ``kind`` ("major_warning" 52/53, "warning" 51, "advisory" 62,
-    "forecast" 71, "lifted" 50/60/72/73, "none" 00), ``kind_code``, ``kind_name_ja``,
-    ``last_kind`` (same vocabulary or None), ``first_arrival`` (ISO or None),
+tsunami -> :class:`~bot.domain.Tsunami` (``report`` warning for VTSE41,
+information for VTSE51)
+    ``areas``: the jurisdiction's 津波予報区 (config order) as
+    :class:`~bot.domain.TsunamiArea` with ``code``, ``name_ja``, ``kind``
+    (:class:`~bot.domain.TsunamiKind`: major_warning 52/53, warning 51, advisory 62,
+    forecast 71, lifted 50/60/72/73, none 00), ``kind_code``, ``kind_name_ja``,
+    ``last_kind`` (same vocabulary or None), ``first_arrival`` (or None),
     ``arrival_condition_ja`` (第１波の到達を確認, 津波到達中と推測, ... or None),
-    ``height_m`` (str or None), ``height_ja`` (e.g. "３ｍ", "巨大" or None);
+    ``height_m`` (float or None for NaN), ``height_over`` (the description ends in
+    超: JMA writes １０ｍ超 as 10), ``height_ja`` (e.g. "３ｍ", "巨大" or None);
     ``all_areas_count`` (every area in the report), ``local_kind`` and
     ``highest_kind`` (highest kind among local / all areas), ``observations``
     (VTSE51 stations in local areas: ``area_code``, ``station_code``,
     ``station_name_ja``, ``first_arrival``, ``initial_ja``, ``max_height_m``,
     ``max_height_ja``, ``condition_ja``), ``comment_ja``, ``text_ja`` and the
-    earthquake fields above (``origin_time`` ... ``depth_km``) when given.
+    earthquake fields above (``origin_time``, ``hypocentre``, ``magnitude``,
+    ``magnitude_ja``) when given.
     ``Alert.areas`` = local area codes. In jurisdiction when a local area has a
     kind other than "none". Severity: major EXTREME, warning SEVERE, advisory
     MODERATE, else MINOR.
 
-weather_warning (``info_kind`` "warning")
-    ``area_code`` (4310000), ``area_name_ja``, ``warnings`` = list of {``code``,
-    ``name_ja``, ``level`` ("emergency" 特別警報 32-38 | "warning" 警報 02-08 |
-    "advisory" 注意報 10-27), ``status``, ``status_ja`` (JMA's text),
-    ``previous_level``} for the city's area only. ``status``: 発表 -> "issued",
-    継続 -> "continued", 解除 -> "lifted", 特別警報から警報 / 特別警報から注意報 /
-    警報から注意報 -> "downgraded" (``previous_level`` = the level before; ``level``
-    is the kind's own level), "X から Y" to a higher level -> "upgraded".
+weather_warning -> :class:`~bot.domain.WeatherWarning`
+    ``area_code`` (4310000), ``area_name_ja``, ``warnings`` =
+    :class:`~bot.domain.WarningItem` (``code``, ``name_ja``, ``level`` (emergency
+    特別警報 32-38 | warning 警報 02-08 | advisory 注意報 10-27), ``status``,
+    ``status_ja`` (JMA's text), ``previous_level``) for the city's area only.
+    ``status``: 発表 -> "issued", 継続 -> "continued", 解除 -> "lifted",
+    特別警報から警報 / 特別警報から注意報 / 警報から注意報 -> "downgraded"
+    (``previous_level`` = the level before; ``level`` is the kind's own level),
+    "X から Y" to a higher level -> "upgraded".
     発表警報・注意報はなし is no entry. ``changed`` is True when the city item's
     ChangeStatus says the kinds changed (警報・注意報種別に変化有);
     ``change_status_ja``. In jurisdiction when the city's item lists at least one
     warning; then ``wards`` = every ward. Severity from the highest level still in
     force: emergency EXTREME, warning SEVERE, advisory MINOR; all lifted MINOR.
 
-landslide (``info_kind`` "landslide")
+landslide -> :class:`~bot.domain.Landslide`
     ``status`` ("issued" | "continued" | "lifted" | "none"), ``municipality_codes``
     and ``municipality_names_ja`` (the city's entries), ``target_area_ja``,
     ``all_municipalities_count``, ``changed`` (status is not "continued"),
     ``text_ja`` (headline). SEVERE while issued/continued, MINOR when lifted.
 
-volcano (``info_kind`` "warning" for VFVO50, "flash" for VFVO56)
+volcano -> :class:`~bot.domain.Volcano` (VFVO50, and VFVO56 with ``flash``)
     ``volcano_code`` (e.g. "503" 阿蘇山), ``volcano_name_ja``, ``level`` (int 1-5 or
     None), ``level_name_ja``, ``previous_level``, ``warning_code``,
     ``warning_name_ja`` (噴火警報 / 火口周辺警報 / 噴火予報：警報解除 ...; for a flash
     the 噴火速報 kind, e.g. 62 噴火したもよう), ``flash`` (True for VFVO56),
     ``status`` ("raised" 引上げ | "lowered" 引下げ | "continued" | "issued" |
-    "lifted"), ``event_time`` (ISO or None), ``municipality_codes``, ``text_ja``.
+    "lifted"), ``event_time`` (or None), ``municipality_codes``, ``text_ja``.
     In jurisdiction for a configured volcano or when the city is a target
     municipality. Severity: level 4-5 EXTREME, 3 SEVERE, 2 MODERATE, 1 MINOR; no
     level: flash or 噴火警報 SEVERE, 火口周辺警報 MODERATE; lifted MINOR.
 
-heavy_rain (``info_kind`` "heavy_rain")
+heavy_rain -> :class:`~bot.domain.HeavyRain`
     ``area_names_ja`` (every area/station name in the report), ``amounts`` =
-    list of {``area_name_ja``, ``code``, ``time``, ``amount_mm`` (float or None),
-    ``amount_ja`` (e.g. 約１２０ミリ), ``type_ja``}, ``text_ja`` (headline). In
-    jurisdiction when a city/ward code or the city's name appears; ``wards`` are
-    the wards named (熊本市北区付近 -> 43105), else every ward. SEVERE/IMMEDIATE.
+    :class:`~bot.domain.RainAmount` (``area_name_ja``, ``code``, ``time``,
+    ``amount_mm`` (float or None), ``amount_ja`` (e.g. 約１２０ミリ), ``type_ja``),
+    ``text_ja`` (headline). In jurisdiction when a city/ward code or the city's
+    name appears; ``wards`` are the wards named (熊本市北区付近 -> 43105), else
+    every ward. SEVERE/IMMEDIATE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.domain import Alert
+from bot.domain import Alert, EarthquakeReport, TsunamiReport
 from bot.errors import IngestError
 from bot.ingest.jma_common import SOURCE, Head, read_head
 from bot.ingest.jma_mete import parse_heavy_rain, parse_landslide, parse_weather
@@ -153,23 +162,24 @@ def _route(title: str) -> Parser | None:
     """Report parser for a Control/Title (sample titles may end in a stray 'a')."""
     t = title.strip()
     exact: dict[str, Parser] = {
-        "震度速報": lambda h, j: parse_earthquake(h, "intensity", j),
-        "震源に関する情報": lambda h, j: parse_earthquake(h, "epicenter", j),
-        "震源・震度に関する情報": lambda h, j: parse_earthquake(h, "epicenter_intensity", j),
-        "気象特別警報・警報・注意報": lambda h, j: parse_weather(h, "warning", j),
-        "気象警報・注意報": lambda h, j: parse_weather(h, "warning", j),
-        "気象警報・注意報（Ｈ２７）": lambda h, j: parse_weather(h, "warning", j),
-        "土砂災害警戒情報": lambda h, j: parse_landslide(h, "landslide", j),
-        "記録的短時間大雨情報": lambda h, j: parse_heavy_rain(h, "heavy_rain", j),
-        "噴火警報・予報": lambda h, j: parse_volcano(h, "warning", j, flash=False),
-        "噴火速報": lambda h, j: parse_volcano(h, "flash", j, flash=True),
+        "震度速報": lambda h, j: parse_earthquake(h, EarthquakeReport.INTENSITY, j),
+        "震源に関する情報": lambda h, j: parse_earthquake(h, EarthquakeReport.EPICENTER, j),
+        "震源・震度に関する情報": lambda h, j: parse_earthquake(
+            h, EarthquakeReport.EPICENTER_INTENSITY, j),
+        "気象特別警報・警報・注意報": parse_weather,
+        "気象警報・注意報": parse_weather,
+        "気象警報・注意報（Ｈ２７）": parse_weather,
+        "土砂災害警戒情報": parse_landslide,
+        "記録的短時間大雨情報": parse_heavy_rain,
+        "噴火警報・予報": lambda h, j: parse_volcano(h, j, flash=False),
+        "噴火速報": lambda h, j: parse_volcano(h, j, flash=True),
     }
     if t in exact:
         return exact[t]
     if t.startswith("津波警報・注意報・予報"):
-        return lambda h, j: parse_tsunami(h, "warning", j)
+        return lambda h, j: parse_tsunami(h, TsunamiReport.WARNING, j)
     if t.startswith("津波情報"):
-        return lambda h, j: parse_tsunami(h, "information", j)
+        return lambda h, j: parse_tsunami(h, TsunamiReport.INFORMATION, j)
     return None
 
 

@@ -1,17 +1,18 @@
 """Parts shared by the JMA parsers: the Control/Head block, times, codes.
 
-See :mod:`bot.ingest.jma` for the conventions (source_id, event_key, params).
+See :mod:`bot.ingest.jma` for the conventions (source_id, event_key, payloads).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.domain import Alert, Kind, MsgType, Severity, Urgency
+from bot.domain import Alert, AlertPayload, Kind, MsgType, Severity, Urgency
 from bot.errors import IngestError, ValidationError
 from bot.ingest.xmlsafe import child, text
 
@@ -21,39 +22,7 @@ SOURCE = "jma"
 INFO_TYPES = {"発表": MsgType.ALERT, "訂正": MsgType.UPDATE, "取消": MsgType.CANCEL}
 LIVE_STATUS = "通常"  # Control/Status of real reports; 訓練 (drill) and 試験 (test) are tests
 
-# JMA seismic intensity classes in order, as the Body writes them.
-INTENSITIES = ("1", "2", "3", "4", "5-", "5+", "6-", "6+", "7")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
-_INTENSITY_WORDS = {"５弱": "5-", "５強": "5+", "６弱": "6-", "６強": "6+",
-                    "5弱": "5-", "5強": "5+", "6弱": "6-", "6強": "6+"}
-
-
-def intensity_rank(value: str | None) -> int:
-    """Position of an intensity in :data:`INTENSITIES` (-1 for unknown/None)."""
-    if value is None:
-        return -1
-    try:
-        return INTENSITIES.index(value)
-    except ValueError:
-        return -1
-
-
-def normalise_intensity(value: str) -> str | None:
-    """'6-', '震度６弱', '５強' ... -> JMA's Body form ('6-'); None if not an intensity."""
-    v = value.strip().replace("震度", "")
-    for word, code in _INTENSITY_WORDS.items():
-        if word in v:
-            return code
-    v = v.translate(_FULLWIDTH)
-    return v if v in INTENSITIES else None
-
-
-def max_intensity(values: list[str | None]) -> str | None:
-    best: str | None = None
-    for v in values:
-        if intensity_rank(v) > intensity_rank(best):
-            best = v
-    return best
 
 
 def parse_time(value: str, *, what: str) -> datetime:
@@ -74,10 +43,6 @@ def optional_time(value: str) -> datetime | None:
         return parse_time(value, what="time") if value else None
     except IngestError:
         return None
-
-
-def iso(dt: datetime | None) -> str | None:
-    return dt.astimezone(JST).isoformat() if dt is not None else None
 
 
 def squash(value: str) -> str:
@@ -164,10 +129,10 @@ def read_head(root: ET.Element) -> Head:
     )
 
 
-def base_params(h: Head, info_kind: str) -> dict[str, Any]:
+def head_fields(h: Head) -> dict[str, Any]:
+    """The :class:`~bot.domain.JmaPayload` fields every report's payload has."""
     return {
         "event_key": h.event_key,
-        "info_kind": info_kind,
         "jma_info_kind": h.info_kind,
         "jma_title": h.title,
         "jma_status": h.status,
@@ -179,7 +144,7 @@ def make_alert(
     h: Head,
     *,
     kind: Kind,
-    params: dict[str, Any],
+    payload: AlertPayload,
     body_ja: str,
     severity: Severity,
     urgency: Urgency,
@@ -208,7 +173,7 @@ def make_alert(
             areas=areas,
             headline_ja=h.headline or h.title,
             body_ja=body_ja,
-            params=params,
+            payload=payload,
             issued=h.report_time,
             expires=expires,
             test=h.test,
@@ -226,4 +191,5 @@ def number(value: str) -> float | None:
     v = value.strip().translate(_FULLWIDTH)
     if not _NUM.fullmatch(v):
         return None
-    return float(v)
+    n = float(v)
+    return n if math.isfinite(n) else None

@@ -7,58 +7,65 @@ Conventions are documented in :mod:`bot.ingest.jma`.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
 
-from bot.domain import Alert, Kind, MsgType, Severity, Urgency
-from bot.ingest.jma_common import Head, base_params, iso, make_alert, number, optional_time
+from bot.domain import (
+    Alert,
+    HeavyRain,
+    Kind,
+    Landslide,
+    LandslideStatus,
+    MsgType,
+    RainAmount,
+    Severity,
+    Urgency,
+    WarningItem,
+    WarningLevel,
+    WarningStatus,
+    WeatherWarning,
+)
+from bot.ingest.jma_common import Head, head_fields, make_alert, number, optional_time
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import child, children, descendants, text
 
 CITY_WARNING_TYPE = "気象警報・注意報（市町村等）"
-LEVELS = ("advisory", "warning", "emergency")
-_LEVEL_SEVERITY = {"emergency": Severity.EXTREME, "warning": Severity.SEVERE,
-                   "advisory": Severity.MINOR}
-_LEVEL_URGENCY = {"emergency": Urgency.IMMEDIATE, "warning": Urgency.EXPECTED,
-                  "advisory": Urgency.FUTURE}
-SIMPLE_STATUS = {"発表": "issued", "継続": "continued", "解除": "lifted"}
+_LEVEL_SEVERITY = {WarningLevel.EMERGENCY: Severity.EXTREME,
+                   WarningLevel.WARNING: Severity.SEVERE, WarningLevel.ADVISORY: Severity.MINOR}
+_LEVEL_URGENCY = {WarningLevel.EMERGENCY: Urgency.IMMEDIATE,
+                  WarningLevel.WARNING: Urgency.EXPECTED, WarningLevel.ADVISORY: Urgency.FUTURE}
+SIMPLE_STATUS = {"発表": WarningStatus.ISSUED, "継続": WarningStatus.CONTINUED,
+                 "解除": WarningStatus.LIFTED}
 NO_WARNINGS = ("発表警報・注意報はなし", "なし")
 
 
-def warning_level(code: str, name: str) -> str | None:
-    """JMA WeatherWarning code (or name) -> 'emergency' | 'warning' | 'advisory'."""
+def warning_level(code: str, name: str) -> WarningLevel | None:
+    """JMA WeatherWarning code (or name) -> its level."""
     if code.isdigit():
         n = int(code)
         if 32 <= n <= 38:
-            return "emergency"
+            return WarningLevel.EMERGENCY
         if 2 <= n <= 8:
-            return "warning"
+            return WarningLevel.WARNING
         if 10 <= n <= 27:
-            return "advisory"
-    if "特別警報" in name:
-        return "emergency"
-    if "警報" in name:
-        return "warning"
-    if "注意報" in name:
-        return "advisory"
-    return None
+            return WarningLevel.ADVISORY
+    return _level_word(name)
 
 
-def _level_word(s: str) -> str | None:
-    return "emergency" if "特別警報" in s else "warning" if "警報" in s else \
-        "advisory" if "注意報" in s else None
+def _level_word(s: str) -> WarningLevel | None:
+    return WarningLevel.EMERGENCY if "特別警報" in s else WarningLevel.WARNING if "警報" in s \
+        else WarningLevel.ADVISORY if "注意報" in s else None
 
 
-def warning_status(status: str) -> tuple[str, str | None]:
+def warning_status(status: str) -> tuple[WarningStatus, WarningLevel | None]:
     """JMA Kind/Status -> (status, previous level); see :mod:`bot.ingest.jma`."""
     if status in SIMPLE_STATUS:
         return SIMPLE_STATUS[status], None
     if "から" in status:  # 特別警報から警報, 特別警報から注意報, 警報から注意報, ...
         before, after = status.split("から", 1)
         prev, new = _level_word(before), _level_word(after)
-        if prev and new and LEVELS.index(new) > LEVELS.index(prev):
-            return "upgraded", prev
-        return "downgraded", prev
-    return "issued", None
+        if prev and new and new.rank > prev.rank:
+            return WarningStatus.UPGRADED, prev
+        return WarningStatus.DOWNGRADED, prev
+    return WarningStatus.ISSUED, None
 
 
 def _city_item(body: ET.Element | None, codes: set[str]) -> ET.Element | None:
@@ -71,9 +78,9 @@ def _city_item(body: ET.Element | None, codes: set[str]) -> ET.Element | None:
     return None
 
 
-def parse_weather(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
+def parse_weather(h: Head, jur: Jurisdiction) -> list[Alert]:
     item = _city_item(h.body, {jur.warning_area, *jur.legacy_city_codes})
-    warnings: list[dict[str, Any]] = []
+    warnings: list[WarningItem] = []
     for k in children(item, "Kind"):
         raw_status = text(k, "Status")
         name, code = text(k, "Name"), text(k, "Code")
@@ -83,34 +90,36 @@ def parse_weather(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
         if level is None:
             continue
         status, previous = warning_status(raw_status)
-        warnings.append({"code": code, "name_ja": name, "level": level, "status": status,
-                         "status_ja": raw_status, "previous_level": previous})
+        warnings.append(WarningItem(code=code, name_ja=name, level=level, status=status,
+                                    status_ja=raw_status, previous_level=previous))
     change = text(item, "ChangeStatus")
-    params = base_params(h, info_kind)
-    params.update({
-        "area_code": text(item, "Area", "Code") or jur.warning_area,
-        "area_name_ja": text(item, "Area", "Name") or jur.city_name_ja,
-        "warnings": warnings,
-        "changed": "種別に変化有" in change or (bool(warnings) and not change),
-        "change_status_ja": change or None,
-    })
+    payload = WeatherWarning(
+        **head_fields(h),
+        area_code=text(item, "Area", "Code") or jur.warning_area,
+        area_name_ja=text(item, "Area", "Name") or jur.city_name_ja,
+        warnings=tuple(warnings),
+        changed="種別に変化有" in change or (bool(warnings) and not change),
+        change_status_ja=change or None,
+    )
     in_jur = bool(warnings) or (h.msg_type is MsgType.CANCEL)
-    active = [w["level"] for w in warnings if w["status"] != "lifted"]
-    top = max(active, key=LEVELS.index) if active else None
-    severity = _LEVEL_SEVERITY.get(top or "", Severity.MINOR)
-    urgency = _LEVEL_URGENCY.get(top or "", Urgency.PAST)
-    body_ja = "\n".join(f"{w['name_ja']}：{w['status_ja']}" for w in warnings)
-    return [make_alert(h, kind=Kind.WEATHER_WARNING, params=params,
-                       body_ja=f"{params['area_name_ja']}\n{body_ja}" if body_ja else "",
+    active = [w.level for w in warnings if w.status is not WarningStatus.LIFTED]
+    top = max(active, key=lambda lvl: lvl.rank) if active else None
+    severity = _LEVEL_SEVERITY[top] if top else Severity.MINOR
+    urgency = _LEVEL_URGENCY[top] if top else Urgency.PAST
+    body_ja = "\n".join(f"{w.name_ja}：{w.status_ja}" for w in warnings)
+    return [make_alert(h, kind=Kind.WEATHER_WARNING, payload=payload,
+                       body_ja=f"{payload.area_name_ja}\n{body_ja}" if body_ja else "",
                        severity=severity, urgency=urgency,
                        wards=jur.ward_codes if in_jur else (),
-                       areas=(params["area_code"],) if in_jur else (), in_jurisdiction=in_jur)]
+                       areas=(payload.area_code,) if in_jur else (), in_jurisdiction=in_jur)]
 
 
-LANDSLIDE_STATUS = {"発表": "issued", "継続": "continued", "解除": "lifted", "なし": "none"}
+LANDSLIDE_STATUS = {"発表": LandslideStatus.ISSUED, "継続": LandslideStatus.CONTINUED,
+                    "解除": LandslideStatus.LIFTED, "なし": LandslideStatus.NONE}
+_LIVE = (LandslideStatus.ISSUED, LandslideStatus.CONTINUED)
 
 
-def parse_landslide(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
+def parse_landslide(h: Head, jur: Jurisdiction) -> list[Alert]:
     city_codes = {*jur.municipality_codes, *jur.legacy_city_codes}
     found: list[tuple[str, str, str]] = []
     total = 0
@@ -120,37 +129,40 @@ def parse_landslide(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
             code = text(item, "Area", "Code")
             if code in city_codes:
                 found.append((code, text(item, "Area", "Name"), text(item, "Kind", "Status")))
-    statuses = [LANDSLIDE_STATUS.get(s, "issued" if s else "none") for _, _, s in found]
-    status = next((s for s in ("issued", "continued", "lifted") if s in statuses), "none")
-    params = base_params(h, info_kind)
-    params.update({
-        "status": status,
-        "municipality_codes": [c for c, _, _ in found],
-        "municipality_names_ja": [n for _, n, _ in found],
-        "target_area_ja": text(h.body, "TargetArea", "Name") or None,
-        "all_municipalities_count": total,
-        "changed": status != "continued",
-        "text_ja": h.headline,
-    })
-    in_jur = status != "none" or h.msg_type is MsgType.CANCEL
-    live = status in ("issued", "continued")
-    return [make_alert(h, kind=Kind.LANDSLIDE, params=params,
-                       body_ja=_landslide_summary(params, jur),
+    statuses = [LANDSLIDE_STATUS.get(s, LandslideStatus.ISSUED if s else LandslideStatus.NONE)
+                for _, _, s in found]
+    status = next((s for s in (*_LIVE, LandslideStatus.LIFTED) if s in statuses),
+                  LandslideStatus.NONE)
+    payload = Landslide(
+        **head_fields(h),
+        status=status,
+        municipality_codes=tuple(c for c, _, _ in found),
+        municipality_names_ja=tuple(n for _, n, _ in found),
+        target_area_ja=text(h.body, "TargetArea", "Name") or None,
+        all_municipalities_count=total,
+        changed=status is not LandslideStatus.CONTINUED,
+        text_ja=h.headline,
+    )
+    in_jur = status is not LandslideStatus.NONE or h.msg_type is MsgType.CANCEL
+    live = status in _LIVE
+    return [make_alert(h, kind=Kind.LANDSLIDE, payload=payload,
+                       body_ja=_landslide_summary(payload, jur),
                        severity=Severity.SEVERE if live else Severity.MINOR,
                        urgency=Urgency.IMMEDIATE if live else Urgency.PAST,
                        wards=jur.ward_codes if in_jur else (),
-                       areas=tuple(params["municipality_codes"]), in_jurisdiction=in_jur)]
+                       areas=payload.municipality_codes, in_jurisdiction=in_jur)]
 
 
-def _landslide_summary(p: dict[str, Any], jur: Jurisdiction) -> str:
-    words = {"issued": "発表", "continued": "継続", "lifted": "解除"}
-    if p["status"] not in words:
+def _landslide_summary(p: Landslide, jur: Jurisdiction) -> str:
+    words = {LandslideStatus.ISSUED: "発表", LandslideStatus.CONTINUED: "継続",
+             LandslideStatus.LIFTED: "解除"}
+    if p.status not in words:
         return ""
-    place = "、".join(p["municipality_names_ja"]) or jur.city_name_ja
-    return f"{place}：土砂災害警戒情報 {words[p['status']]}"
+    place = "、".join(p.municipality_names_ja) or jur.city_name_ja
+    return f"{place}：土砂災害警戒情報 {words[p.status]}"
 
 
-def parse_heavy_rain(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
+def parse_heavy_rain(h: Head, jur: Jurisdiction) -> list[Alert]:
     """VPOA50: Headline areas and Body/MeteorologicalInfos items (解析雨量 areas and
     アメダス stations) with their 1-hour precipitation."""
     city_codes = {*jur.municipality_codes, *jur.legacy_city_codes,
@@ -175,7 +187,7 @@ def parse_heavy_rain(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
         note(text(area, "Name"), text(area, "Code"))
     amounts = []
     for info in descendants(h.body, "MeteorologicalInfo"):
-        when = iso(optional_time(text(info, "DateTime")))
+        when = optional_time(text(info, "DateTime"))
         for item in children(info, "Item"):
             place = child(item, "Area")
             if place is None:
@@ -183,16 +195,16 @@ def parse_heavy_rain(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
             name, code = text(place, "Name"), text(place, "Code")
             note(name, code)
             for p in descendants(item, "Precipitation"):
-                amounts.append({"area_name_ja": name, "code": code, "time": when,
-                                "amount_mm": number(p.text or ""),
-                                "amount_ja": p.get("description") or None,
-                                "type_ja": p.get("type") or None})
-    params = base_params(h, info_kind)
-    params.update({"area_names_ja": names, "amounts": amounts, "text_ja": h.headline})
+                amounts.append(RainAmount(area_name_ja=name, code=code, time=when,
+                                          amount_mm=number(p.text or ""),
+                                          amount_ja=p.get("description") or None,
+                                          type_ja=p.get("type") or None))
+    payload = HeavyRain(**head_fields(h), area_names_ja=tuple(names), amounts=tuple(amounts),
+                        text_ja=h.headline)
     in_jur = local or h.msg_type is MsgType.CANCEL
-    body_lines = [f"{a['area_name_ja']}：{a['amount_ja'] or a['amount_mm']}" for a in amounts
-                  if a["amount_ja"] or a["amount_mm"] is not None]
-    return [make_alert(h, kind=Kind.HEAVY_RAIN, params=params, body_ja="\n".join(body_lines),
+    body_lines = [f"{a.area_name_ja}：{a.amount_ja or a.amount_mm}" for a in amounts
+                  if a.amount_ja or a.amount_mm is not None]
+    return [make_alert(h, kind=Kind.HEAVY_RAIN, payload=payload, body_ja="\n".join(body_lines),
                        severity=Severity.SEVERE, urgency=Urgency.IMMEDIATE,
                        wards=(jur.ordered(wards) or jur.ward_codes) if in_jur else (),
                        areas=tuple(n for n in names if jur.city_name_ja in n),

@@ -5,130 +5,138 @@ Conventions are documented in :mod:`bot.ingest.jma`.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from bot.domain import Alert, Kind, MsgType, Severity, Urgency
-from bot.ingest.jma_common import (
-    Head,
-    base_params,
-    intensity_rank,
-    iso,
-    make_alert,
-    max_intensity,
-    normalise_intensity,
-    optional_time,
+from bot.domain import (
+    Alert,
+    Earthquake,
+    EarthquakeReport,
+    Hypocentre,
+    Intensity,
+    Kind,
+    MsgType,
+    Severity,
+    TsunamiOutlook,
+    Urgency,
 )
+from bot.ingest.jma_common import Head, head_fields, make_alert, optional_time
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import child, children, descendants, text
 
-# Comments/ForecastComment codes (固定付加文) -> params["tsunami"].
+_W, _S, _N, _P, _U = (TsunamiOutlook.WARNING, TsunamiOutlook.SLIGHT, TsunamiOutlook.NONE,
+                      TsunamiOutlook.POSSIBLE, TsunamiOutlook.UNKNOWN)
+# Comments/ForecastComment codes (固定付加文) -> Earthquake.tsunami.
 TSUNAMI_CODES = {
-    "0211": "warning",   # 津波警報等を発表中
-    "0212": "slight",    # 若干の海面変動があるかもしれないが被害の心配なし
-    "0213": "slight",    # しばらく海面変動が続く（海水浴や磯釣りに注意）
-    "0214": "slight",    # しばらく海面変動が続く（磯釣りに注意）
-    "0215": "none",      # この地震による津波の心配はありません
-    "0203": "none",      # same text in reports before the 2013 code revision
-    "0216": "possible",  # 震源が海底の場合、津波が発生するおそれ
-    "0221": "possible", "0222": "possible", "0223": "possible", "0224": "possible",
-    "0225": "possible", "0226": "possible", "0227": "slight", "0228": "possible",
-    "0229": "unknown",   # 日本への津波の有無については現在調査中
-    "0230": "none",      # 日本への津波の影響はありません
+    "0211": _W,  # 津波警報等を発表中
+    "0212": _S,  # 若干の海面変動があるかもしれないが被害の心配なし
+    "0213": _S,  # しばらく海面変動が続く（海水浴や磯釣りに注意）
+    "0214": _S,  # しばらく海面変動が続く（磯釣りに注意）
+    "0215": _N,  # この地震による津波の心配はありません
+    "0203": _N,  # same text in reports before the 2013 code revision
+    "0216": _P,  # 震源が海底の場合、津波が発生するおそれ
+    "0221": _P, "0222": _P, "0223": _P, "0224": _P, "0225": _P, "0226": _P, "0227": _S,
+    "0228": _P,
+    "0229": _U,  # 日本への津波の有無については現在調査中
+    "0230": _N,  # 日本への津波の影響はありません
 }
 
 _COORD = re.compile(r"^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)([+-]\d+)?/?$")
 
 
-def tsunami_from_comments(body: ET.Element | None) -> tuple[str, str]:
+def tsunami_from_comments(body: ET.Element | None) -> tuple[TsunamiOutlook, str]:
     """(tsunami, comment text) from Body/Comments/ForecastComment."""
     comment = child(body, "Comments", "ForecastComment")
     if comment is None:
-        return "unknown", ""
+        return _U, ""
     comment_text = text(comment, "Text")
     for code_el in children(comment, "Code"):
         for code in (code_el.text or "").split():
             if code in TSUNAMI_CODES:
                 return TSUNAMI_CODES[code], comment_text
     if "津波の心配はありません" in comment_text or "影響はありません" in comment_text:
-        return "none", comment_text
+        return _N, comment_text
     if "若干の海面変動" in comment_text:
-        return "slight", comment_text
+        return _S, comment_text
     if "発表中" in comment_text:
-        return "warning", comment_text
+        return _W, comment_text
     if "津波" in comment_text and ("おそれ" in comment_text or "可能性" in comment_text):
-        return "possible", comment_text
-    return "unknown", comment_text
+        return _P, comment_text
+    return _U, comment_text
 
 
 def earthquake_fields(body: ET.Element | None) -> dict[str, Any]:
-    """origin_time, epicenter_code/name_ja, magnitude(_ja), depth_km, lat, lon."""
+    """``origin_time``, ``hypocentre``, ``magnitude`` and ``magnitude_ja`` of
+    Body/Earthquake, as :class:`~bot.domain.Earthquake` and Tsunami fields."""
     eq = child(body, "Earthquake")
-    out: dict[str, Any] = {
-        "origin_time": None, "epicenter_code": None, "epicenter_name_ja": None,
-        "magnitude": None, "magnitude_ja": None, "depth_km": None, "lat": None, "lon": None,
-    }
     if eq is None:
-        return out
-    out["origin_time"] = iso(optional_time(text(eq, "OriginTime")))
+        return {}
+    out: dict[str, Any] = {"origin_time": optional_time(text(eq, "OriginTime"))}
     area = child(eq, "Hypocenter", "Area")
-    out["epicenter_name_ja"] = text(area, "Name") or None
-    out["epicenter_code"] = text(area, "Code") or None
+    place: dict[str, Any] = {"code": text(area, "Code") or None,
+                             "name_ja": text(area, "Name") or None}
     coord = child(area, "Coordinate")
     if coord is not None:
         m = _COORD.match((coord.text or "").strip())
         if m:
-            out["lat"], out["lon"] = float(m.group(1)), float(m.group(2))
+            place["lat"], place["lon"] = float(m.group(1)), float(m.group(2))
             if m.group(3) is not None and "不明" not in coord.get("description", ""):
-                out["depth_km"] = abs(int(m.group(3))) // 1000
+                place["depth_km"] = abs(int(m.group(3))) // 1000
+    if any(v is not None for v in place.values()):
+        out["hypocentre"] = Hypocentre(**place)
     mag = child(eq, "Magnitude")
     if mag is not None:
-        value = (mag.text or "").strip()
         out["magnitude_ja"] = mag.get("description") or None
         try:
-            if value and float(value) == float(value):  # NaN when unknown (Ｍ不明, Ｍ８を超える)
-                out["magnitude"] = value
+            value = float((mag.text or "").strip())
         except ValueError:
-            pass
+            value = math.nan
+        if math.isfinite(value):  # NaN when unknown (Ｍ不明, Ｍ８を超える巨大地震)
+            out["magnitude"] = value
     return out
 
 
-def _severity(intensity: str | None) -> Severity:
-    rank = intensity_rank(intensity)
-    if rank >= intensity_rank("6-"):
-        return Severity.EXTREME
-    if rank >= intensity_rank("5-"):
-        return Severity.SEVERE
-    if rank >= intensity_rank("4"):
+def _severity(intensity: Intensity | None) -> Severity:
+    if intensity is None or intensity < Intensity.FOUR:
+        return Severity.MINOR
+    if intensity < Intensity.FIVE_LOWER:
         return Severity.MODERATE
-    return Severity.MINOR
+    if intensity < Intensity.SIX_LOWER:
+        return Severity.SEVERE
+    return Severity.EXTREME
 
 
-def parse_earthquake(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
+def _intensity(el: ET.Element | None) -> Intensity | None:
+    """An element's MaxInt; None when absent. A value off JMA's scale is an error."""
+    value = text(el, "MaxInt")
+    return Intensity.parse(value) if value else None
+
+
+def parse_earthquake(h: Head, report: EarthquakeReport, jur: Jurisdiction) -> list[Alert]:
     body = h.body
-    params = base_params(h, info_kind)
-    params.update(earthquake_fields(body))
-    if params["origin_time"] is None:  # 震度速報: the time of the shaking
-        params["origin_time"] = iso(h.target_time)
+    quake = earthquake_fields(body)
+    if quake.get("origin_time") is None:  # 震度速報: the time of the shaking
+        quake["origin_time"] = h.target_time
 
     observation = child(body, "Intensity", "Observation")
-    overall = normalise_intensity(text(observation, "MaxInt"))
-    ward_intensity: dict[str, str] = {}
-    city_values: list[str | None] = []
-    area_intensity: dict[str, str] = {}
+    overall = _intensity(observation)
+    ward_intensity: dict[str, Intensity] = {}
+    city_values: list[Intensity] = []
+    area_intensity: dict[str, Intensity] = {}
     pref_intensity = None
     for pref in children(observation, "Pref"):
         if jur.pref_code and text(pref, "Code") == jur.pref_code:
-            pref_intensity = normalise_intensity(text(pref, "MaxInt"))
+            pref_intensity = _intensity(pref)
         for area in children(pref, "Area"):
             code = text(area, "Code")
-            value = normalise_intensity(text(area, "MaxInt"))
+            value = _intensity(area)
             if code in jur.seismic_areas and value is not None:
                 area_intensity[code] = value
             for city in children(area, "City"):
                 ccode = text(city, "Code")
-                cvalue = normalise_intensity(text(city, "MaxInt"))
+                cvalue = _intensity(city)
                 ward = jur.ward_by_jma(ccode)
                 if ward is not None and cvalue is not None:
                     ward_intensity[ward.code] = cvalue
@@ -136,23 +144,19 @@ def parse_earthquake(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
                 elif jur.is_city_code(ccode) and cvalue is not None:
                     city_values.append(cvalue)
     if overall is None:  # fall back to the headline (震度速報 always has a Body, but be lenient)
-        overall = max_intensity([normalise_intensity(text(k, "Name"))
-                                 for k in descendants(h.head, "Kind")])
-    city_intensity = max_intensity(city_values)
-    local = city_intensity if city_intensity is not None else max_intensity(
-        list(area_intensity.values()))
+        overall = Intensity.highest(Intensity.find(text(k, "Name"))
+                                    for k in descendants(h.head, "Kind"))
+    city_intensity = Intensity.highest(city_values)
+    local = city_intensity if city_intensity is not None else Intensity.highest(
+        area_intensity.values())
     tsunami, tsunami_comment = tsunami_from_comments(body)
-    params.update({
-        "max_intensity": overall,
-        "ward_intensity": ward_intensity,
-        "city_intensity": city_intensity,
-        "area_intensity": area_intensity,
-        "local_max_intensity": local,
-        "pref_intensity": pref_intensity,
-        "tsunami": tsunami,
-        "tsunami_comment_ja": tsunami_comment,
-    })
-    local_epicenter = params["epicenter_code"] in jur.epicenter_codes
+    payload = Earthquake(
+        **head_fields(h), report=report, **quake,
+        max_intensity=overall, ward_intensity=ward_intensity, city_intensity=city_intensity,
+        area_intensity=area_intensity, local_max_intensity=local,
+        pref_intensity=pref_intensity, tsunami=tsunami, tsunami_comment_ja=tsunami_comment)
+    epicenter = payload.hypocentre.code if payload.hypocentre else None
+    local_epicenter = epicenter in jur.epicenter_codes
     in_jur = bool(ward_intensity or city_values or area_intensity or local_epicenter)
     if h.msg_type is MsgType.CANCEL:
         in_jur = True  # a cancellation follows its original; the store decides
@@ -162,37 +166,34 @@ def parse_earthquake(h: Head, info_kind: str, jur: Jurisdiction) -> list[Alert]:
         wards = jur.ward_codes if in_jur else ()
     areas = tuple(sorted({*(w.jma_code for w in jur.wards if w.code in ward_intensity),
                           *area_intensity,
-                          *([params["epicenter_code"]] if local_epicenter else [])}))
+                          *([epicenter] if epicenter and local_epicenter else [])}))
     severity = _severity(local if local is not None else overall)
     urgency = Urgency.IMMEDIATE if severity >= Severity.SEVERE else Urgency.PAST
-    return [make_alert(h, kind=Kind.EARTHQUAKE, params=params, body_ja=_summary(params, jur),
+    return [make_alert(h, kind=Kind.EARTHQUAKE, payload=payload, body_ja=_summary(payload, jur),
                        severity=severity, urgency=urgency, wards=wards, areas=areas,
                        in_jurisdiction=in_jur)]
 
 
-def _ja_intensity(value: str) -> str:
-    return "震度" + value.replace("-", "弱").replace("+", "強")
-
-
-def _summary(p: dict[str, Any], jur: Jurisdiction) -> str:
+def _summary(p: Earthquake, jur: Jurisdiction) -> str:
     parts = []
-    if p["epicenter_name_ja"]:
-        where = f"震源：{p['epicenter_name_ja']}"
-        if p["depth_km"] is not None:
-            where += f"（深さ約{p['depth_km']}km）" if p["depth_km"] else "（ごく浅い）"
-        if p["magnitude"]:
-            where += f"、マグニチュード{p['magnitude']}"
-        elif p["magnitude_ja"]:
-            where += f"、{p['magnitude_ja']}"
+    hypo = p.hypocentre
+    if hypo is not None and hypo.name_ja:
+        where = f"震源：{hypo.name_ja}"
+        if hypo.depth_km is not None:
+            where += f"（深さ約{hypo.depth_km}km）" if hypo.depth_km else "（ごく浅い）"
+        if p.magnitude is not None:
+            where += f"、マグニチュード{p.magnitude:.1f}"
+        elif p.magnitude_ja:
+            where += f"、{p.magnitude_ja}"
         parts.append(where + "。")
-    if p["max_intensity"]:
-        parts.append(f"最大{_ja_intensity(p['max_intensity'])}。")
-    if p["ward_intensity"]:
+    if p.max_intensity is not None:
+        parts.append(f"最大{p.max_intensity.ja}。")
+    if p.ward_intensity:
         names = {w.code: w.name_ja for w in jur.wards}
-        local = "、".join(f"{names[c]}{_ja_intensity(v)}" for c, v in p["ward_intensity"].items())
+        local = "、".join(f"{names[c]}{v.ja}" for c, v in p.ward_intensity.items())
         parts.append(f"{jur.city_name_ja}：{local}。")
-    elif p["city_intensity"]:
-        parts.append(f"{jur.city_name_ja}：{_ja_intensity(p['city_intensity'])}。")
-    if p["tsunami_comment_ja"]:
-        parts.append(p["tsunami_comment_ja"])
+    elif p.city_intensity is not None:
+        parts.append(f"{jur.city_name_ja}：{p.city_intensity.ja}。")
+    if p.tsunami_comment_ja:
+        parts.append(p.tsunami_comment_ja)
     return "".join(parts)

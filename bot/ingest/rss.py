@@ -8,9 +8,10 @@ sees a document in which an entity could be resolved.
   ``source_id`` = entry id (else link), ``issued`` = published (else updated,
   else the feed's updated), ``headline_ja``/``body_ja`` = title/summary (HTML
   removed) when the feed is Japanese (or says nothing), otherwise they go to
-  ``texts[language]``. ``params``: ``event_key`` (``rss:{feed_name}:{source_id}``),
-  ``feed_name``, ``link``, ``language``. With a jurisdiction, wards named in the
-  title/summary (熊本市北区 ...) are the alert's wards, else every ward.
+  ``texts[language]``. Payload :class:`~bot.domain.CityNotice`: ``event_key``
+  (``rss:{feed_name}:{source_id}``), ``feed_name``, ``link``, ``language``. With a
+  jurisdiction, wards named in the title/summary (熊本市北区 ...) are the alert's
+  wards, else every ward.
 * :func:`parse_jma_feed` -> :class:`FeedEntry` per entry, for a poller to
   decide which report documents to fetch.
 """
@@ -26,7 +27,7 @@ from typing import Any
 
 import feedparser
 
-from bot.domain import Alert, Kind
+from bot.domain import Alert, CityNotice, Kind
 from bot.errors import IngestError, ValidationError
 from bot.ingest.cap import language_tag
 from bot.ingest.jma_common import JST
@@ -102,8 +103,8 @@ def parse_city_feed(data: bytes, *, feed_name: str,
                 headline_ja=title if japanese else "",
                 body_ja=summary if japanese else "",
                 texts={} if japanese else {lang: "\n\n".join(t for t in (title, summary) if t)},
-                params={"event_key": f"rss:{feed_name}:{source_id}", "feed_name": feed_name,
-                        "link": link or None, "language": lang},
+                payload=CityNotice(event_key=f"rss:{feed_name}:{source_id}",
+                                   feed_name=feed_name, link=link or None, language=lang),
                 issued=issued,
             ))
         except ValidationError as exc:

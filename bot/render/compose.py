@@ -1,10 +1,13 @@
 """Turn an alert into the text of one language, before any channel splitting.
 
 A composer per alert kind builds the body from catalog messages and the
-alert's structured ``params``; :func:`compose` adds what every message has:
-the test banner, the correction/cancellation lead, the wards, the time.
+alert's typed payload; :func:`compose` adds what every message has: the test
+banner, the correction/cancellation lead, the wards, the time.
 
-Composers for more kinds register themselves with :func:`composer`.
+Composers for more kinds register themselves with :func:`composer`, naming the
+payload class they read. An alert of that kind with a payload of another class
+(a CAP alert, or staff free text) is rendered in its source's own words instead
+(:func:`_generic`): a composer never guesses structured values it was not given.
 """
 
 from __future__ import annotations
@@ -12,15 +15,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.config import Config
-from bot.domain import Alert, Kind, MsgType
+from bot.domain import Alert, Kind, MsgType, Payload
 from bot.render.catalog import Catalogs
 from bot.render.timefmt import format_jst
 
 # translate(text, source_language, target_language) -> translated text, or None on failure
 Translate = Callable[[str, str, str], str | None]
+P = TypeVar("P", bound=Payload)
 
 
 @dataclass
@@ -36,6 +40,13 @@ class Context:
 
     def t(self, key: str, /, **values: Any) -> str:
         return self.catalogs.text(self.language, key, **values)
+
+    def payload(self, cls: type[P]) -> P:
+        """The alert's payload as the class the composer registered for."""
+        payload = self.alert.payload
+        if not isinstance(payload, cls):
+            raise TypeError(f"composer for {cls.__name__} got a {type(payload).__name__}")
+        return payload
 
     def opt(self, key: str, /, **values: Any) -> str | None:
         return self.catalogs.optional(self.language, key, **values)
@@ -81,25 +92,50 @@ class Context:
         return fallback or ja_text
 
 
+    def foreign_text(self) -> str:
+        """The text of a source that wrote no Japanese (a CAP alert from abroad, an
+        English feed): its text in this language, else a machine translation of its
+        English (else first) text, else that text with a note."""
+        texts = self.alert.texts
+        if texts.get(self.language):
+            return texts[self.language]
+        source = "en" if "en" in texts else next(iter(texts))
+        if self.translate is not None:
+            translated = self.translate(texts[source], source, self.language)
+            if translated:
+                self.machine_translated = True
+                return translated
+        note = self.t("note.translation_unavailable")
+        if note not in self.notes:
+            self.notes.append(note)
+        return texts[source]
+
+
 Composer = Callable[[Context], list[str]]
 COMPOSERS: dict[Kind, Composer] = {}
+PAYLOADS: dict[Kind, type[Payload]] = {}  # the payload class a kind's composer reads
 
 
-def composer(*kinds: Kind) -> Callable[[Composer], Composer]:
+def composer(*kinds: Kind, payload: type[Payload] | None = None
+             ) -> Callable[[Composer], Composer]:
     def register(fn: Composer) -> Composer:
         for k in kinds:
             COMPOSERS[k] = fn
+            if payload is not None:
+                PAYLOADS[k] = payload
         return fn
 
     return register
 
 
-@composer(Kind.CITY_NOTICE, Kind.OTHER)
-def _city_notice(ctx: Context) -> list[str]:
+def _source_words(ctx: Context) -> list[str]:
+    """The source's headline and body in this language."""
     a = ctx.alert
-    lines = [ctx.t("city_notice.title", city=ctx.config.city_display_name(ctx.language))]
+    if not (a.headline_ja or a.body_ja) and a.texts:
+        return [ctx.foreign_text()]
     headline = ctx.free_text(a.headline_ja) if a.headline_ja else ""
     body = ctx.free_text(a.body_ja) if a.body_ja else ""
+    lines = []
     if headline and headline != body:
         lines.append(headline)
     if body:
@@ -107,9 +143,24 @@ def _city_notice(ctx: Context) -> list[str]:
     return lines
 
 
+@composer(Kind.CITY_NOTICE, Kind.OTHER)
+def _city_notice(ctx: Context) -> list[str]:
+    city = ctx.config.city_display_name(ctx.language)
+    return [ctx.t("city_notice.title", city=city), *_source_words(ctx)]
+
+
+# Titles that claim nothing beyond the kind, for alerts without structured values.
+_PLAIN_TITLES = {Kind.EVACUATION: "evacuation.title", Kind.SHELTER: "shelter.title",
+                 Kind.LIFELINE: "lifeline.title"}
+
+
 def _generic(ctx: Context) -> list[str]:
-    """Any kind without a composer of its own: the source's words."""
-    return _city_notice(ctx)
+    """An alert whose payload the kind's composer does not read (a CAP alert, staff
+    free text), or a kind without a composer: the source's words."""
+    key = _PLAIN_TITLES.get(ctx.alert.kind)
+    if key is None:
+        return _city_notice(ctx)
+    return [ctx.t(key), *_source_words(ctx)]
 
 
 def compose(ctx: Context) -> str:
@@ -121,7 +172,11 @@ def compose(ctx: Context) -> str:
         blocks.append(ctx.t("common.update_lead"))
     elif a.msg_type is MsgType.CANCEL:
         blocks.append(ctx.t("common.cancel_lead"))
-    body = COMPOSERS.get(a.kind, _generic)(ctx)
+    wanted = PAYLOADS.get(a.kind)
+    if wanted is not None and not isinstance(a.payload, wanted):
+        body = _generic(ctx)
+    else:
+        body = COMPOSERS.get(a.kind, _generic)(ctx)
     blocks.extend(line for line in body if line)
     if a.wards:
         blocks.append(ctx.t("common.wards", wards=ctx.ward_names()))

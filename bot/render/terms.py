@@ -8,6 +8,7 @@ Tsunami coasts (``term.tsunami_area.<JMA code>``) and volcanoes
 (``term.volcano.<JMA code>``) are catalog messages in ``templates/*.po``, as are
 intensity and warning names (``intensity.5-``, ``warning.03``), so that translators
 review them with the rest of the text; this module reads them and normalises codes.
+The intensity scale itself is :class:`bot.domain.Intensity`.
 """
 
 from __future__ import annotations
@@ -31,25 +32,6 @@ def _dictionary_fields() -> Mapping[str, str]:
 
 # Our language tags -> field names in JMA's multilingual dictionary (languages table).
 DICTIONARY_FIELDS: Mapping[str, str] = LazyMapping(_dictionary_fields)
-
-# JMA seismic intensity classes, weakest first.
-INTENSITIES = ("0", "1", "2", "3", "4", "5-", "5+", "6-", "6+", "7")
-_INTENSITY_ALIASES = {"5弱": "5-", "5強": "5+", "6弱": "6-", "6強": "6+"}
-
-
-def normalize_intensity(value: object) -> str | None:
-    """``"5-"`` for "5-", "5弱", 5 ...; None for anything that is not a class."""
-    if value is None:
-        return None
-    text = str(value).strip().replace("震度", "")
-    text = _INTENSITY_ALIASES.get(text, text)
-    return text if text in INTENSITIES else None
-
-
-def intensity_rank(value: object) -> int:
-    """Position on the scale (-1 when unknown), for comparisons."""
-    norm = normalize_intensity(value)
-    return INTENSITIES.index(norm) if norm is not None else -1
 
 
 @functools.cache

@@ -1,4 +1,8 @@
-"""Alerts and the audit log."""
+"""Alerts and the audit log.
+
+``alerts.params`` holds the alert's payload as JSON (:meth:`Payload.to_json`); rows
+written before payloads were typed still load (:func:`~bot.domain.payload_from_json`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.db.schema import alerts, audit_log, utcnow
-from bot.domain import Alert, AlertStatus, MsgType
+from bot.domain import Alert, AlertStatus, MsgType, payload_from_json
 from bot.errors import AlertNotFound
 
 
@@ -38,7 +42,7 @@ def alert_values(alert: Alert) -> dict[str, Any]:
         "headline_ja": alert.headline_ja,
         "body_ja": alert.body_ja,
         "texts": dict(alert.texts),
-        "params": _jsonable(dict(alert.params)),
+        "params": alert.payload.to_json(),
         "issued": alert.issued,
         "expires": alert.expires,
         "send_at": alert.send_at,
@@ -64,7 +68,7 @@ def row_to_alert(row: sa.Row[Any] | Mapping[str, Any]) -> Alert:
         headline_ja=m["headline_ja"],
         body_ja=m["body_ja"],
         texts=m["texts"],
-        params=m["params"],
+        payload=payload_from_json(m["params"], kind=m["kind"], source=m["source"]),
         issued=m["issued"],
         expires=m["expires"],
         send_at=m["send_at"],

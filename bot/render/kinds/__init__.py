@@ -1,7 +1,8 @@
 """Composers for each alert kind; importing this package registers them.
 
-One module per group of kinds. Composers read ``Alert.params`` defensively:
-a missing or malformed value leaves out its line, it never stops rendering.
+One module per group of kinds. Each composer reads the typed payload it
+registered for (``ctx.payload(Earthquake)``); values the report did not give are
+None or empty and leave out their line, they never stop rendering.
 """
 
 from bot.render.kinds import city, earthquake, tsunami, volcano, weather

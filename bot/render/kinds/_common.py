@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import datetime as dt
 
 from bot.render.compose import Context
 
 
-def param_str(params: Mapping[str, Any], key: str) -> str | None:
-    """``params[key]`` as a stripped string, or None when absent or empty."""
-    value = params.get(key)
-    if value is None or isinstance(value, (dict, list, tuple)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def param_int(params: Mapping[str, Any], key: str) -> int | None:
-    value = params.get(key)
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
-def when(ctx: Context, value: object) -> str | None:
-    """A time param in local JST format, or None when absent or unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return ctx.when(value.strip())
-    except ValueError:
-        return None
+def when(ctx: Context, value: dt.datetime | None) -> str | None:
+    """A time in local JST format, or None when there is none."""
+    return ctx.when(value) if value is not None else None
 
 
 def free_lines(ctx: Context) -> list[str]:
@@ -57,8 +32,8 @@ def free_lines(ctx: Context) -> list[str]:
     return lines
 
 
-def source_text_ja(ctx: Context, key: str = "text_ja") -> list[str]:
+def source_text_ja(ctx: Context, text: str | None) -> list[str]:
     """JMA's own Japanese wording, shown to Japanese readers only (the template
     carries the meaning in every other language)."""
-    text = param_str(ctx.alert.params, key)
+    text = (text or "").strip()
     return [text] if text and ctx.language == "ja" else []

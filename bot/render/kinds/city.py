@@ -2,48 +2,42 @@
 
 from __future__ import annotations
 
-from bot.domain import Kind
+from bot.domain import Evacuation, Kind, Lifeline, Shelter, ShelterAction
 from bot.render.compose import Context, composer
-from bot.render.kinds._common import free_lines, param_int, param_str
+from bot.render.kinds._common import free_lines
 from bot.shelters import find_shelter
 
-UTILITIES = ("water", "power", "gas", "supplies")
 
-
-@composer(Kind.EVACUATION)
+@composer(Kind.EVACUATION, payload=Evacuation)
 def evacuation(ctx: Context) -> list[str]:
-    level = param_int(ctx.alert.params, "level")
-    if level in (3, 4, 5):
-        lines = [ctx.t(f"evacuation.title.{level}"), ctx.t(f"evacuation.action.{level}")]
-    else:
-        lines = [ctx.t("evacuation.title")]
+    level = int(ctx.payload(Evacuation).level)
+    lines = [ctx.t(f"evacuation.title.{level}"), ctx.t(f"evacuation.action.{level}")]
     return lines + free_lines(ctx)
 
 
-@composer(Kind.SHELTER)
+@composer(Kind.SHELTER, payload=Shelter)
 def shelter(ctx: Context) -> list[str]:
-    p = ctx.alert.params
-    action = param_str(p, "action")
-    lines = [ctx.t(f"shelter.title.{action}" if action in ("opened", "closed")
-                   else "shelter.title")]
-    found = find_shelter(p.get("shelter_id"))
-    if found is not None:
+    p = ctx.payload(Shelter)
+    lines = [ctx.t(f"shelter.title.{p.action.value}")]
+    for shelter_id in p.shelter_ids:
+        found = find_shelter(shelter_id)
+        if found is None:
+            continue
         lines.append(ctx.t("shelter.name", name=found.name))
         if found.address:
             lines.append(ctx.t("shelter.address", address=found.address))
         url = found.map_url(ctx.config.map_url)
         if url:
             lines.append(ctx.t("shelter.map", url=url))
-    if action == "opened":
+    if p.action is ShelterAction.OPENED:
         lines.append(ctx.t("shelter.advice.opened"))
     return lines + free_lines(ctx)
 
 
-@composer(Kind.LIFELINE)
+@composer(Kind.LIFELINE, payload=Lifeline)
 def lifeline(ctx: Context) -> list[str]:
-    utility = param_str(ctx.alert.params, "utility")
-    key = f"lifeline.title.{utility}" if utility in UTILITIES else "lifeline.title"
-    return [ctx.t(key), *free_lines(ctx)]
+    utility = ctx.payload(Lifeline).utility
+    return [ctx.t(f"lifeline.title.{utility.value}"), *free_lines(ctx)]
 
 
 @composer(Kind.DRILL)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Any
-
-from bot.domain import Kind
+from bot.domain import Kind, Tsunami, TsunamiArea, TsunamiKind
 from bot.render import terms
 from bot.render.compose import Context, composer
-from bot.render.kinds._common import param_str, when
+from bot.render.kinds._common import when
 
-# Strongest first.
-KINDS = ("major_warning", "warning", "advisory", "forecast", "lifted", "none")
+# Strongest first, for the title and the order of areas: a forecast (sea-level
+# changes go on) is shown above a lift.
+KINDS = (TsunamiKind.MAJOR_WARNING, TsunamiKind.WARNING, TsunamiKind.ADVISORY,
+         TsunamiKind.FORECAST, TsunamiKind.LIFTED, TsunamiKind.NONE)
 MAX_AREAS = 5
 _CONDITIONS = {
     "ただちに津波来襲と予測": "tsunami.arrival.immediate",
@@ -20,23 +18,18 @@ _CONDITIONS = {
     "第１波の到達を確認": "tsunami.arrival.confirmed",
     "第1波の到達を確認": "tsunami.arrival.confirmed",
 }
-_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_ADVICE = {TsunamiKind.MAJOR_WARNING: "tsunami.advice.warning",
+           TsunamiKind.WARNING: "tsunami.advice.warning",
+           TsunamiKind.ADVISORY: "tsunami.advice.advisory",
+           TsunamiKind.FORECAST: "tsunami.advice.forecast",
+           TsunamiKind.LIFTED: "tsunami.advice.lifted"}
 
 
-def _rank(kind: object) -> int:
-    return KINDS.index(str(kind)) if kind in KINDS else len(KINDS)
-
-
-def _height(ctx: Context, area: Mapping[str, Any]) -> str | None:
-    height = param_str(area, "height_m")
-    if height:
-        height = height.translate(str.maketrans("０１２３４５６７８９．", "0123456789."))
-        if _NUMBER.match(height):
-            return ctx.t("tsunami.height", height=height)
-        over = height.removesuffix("超").removesuffix("m").removeprefix(">")
-        if _NUMBER.match(over):
-            return ctx.t("tsunami.height_over", height=over)
-    words = param_str(area, "height_ja") or ""
+def _height(ctx: Context, area: TsunamiArea) -> str | None:
+    if area.height_m is not None:
+        key = "tsunami.height_over" if area.height_over else "tsunami.height"
+        return ctx.t(key, height=f"{area.height_m:g}")
+    words = area.height_ja or ""
     if "巨大" in words:
         return ctx.t("tsunami.height.huge")
     if "高い" in words:
@@ -44,17 +37,16 @@ def _height(ctx: Context, area: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _area_lines(ctx: Context, area: Mapping[str, Any]) -> list[str]:
-    name = terms.tsunami_area_name(area.get("code"), ctx.language, param_str(area, "name_ja"))
-    kind = str(area.get("kind"))
-    if not name or kind not in KINDS:
+def _area_lines(ctx: Context, area: TsunamiArea) -> list[str]:
+    name = terms.tsunami_area_name(area.code, ctx.language, area.name_ja or None)
+    if not name:
         return []
-    lines = [ctx.t("tsunami.area", area=name, kind=ctx.t(f"tsunami.kind.{kind}"))]
-    condition = _CONDITIONS.get(param_str(area, "arrival_condition_ja") or "")
+    lines = [ctx.t("tsunami.area", area=name, kind=ctx.t(f"tsunami.kind.{area.kind.value}"))]
+    condition = _CONDITIONS.get(area.arrival_condition_ja or "")
     if condition:
         lines.append(ctx.t(condition))
     else:
-        t = when(ctx, area.get("first_arrival"))
+        t = when(ctx, area.first_arrival)
         if t:
             lines.append(ctx.t("tsunami.arrival", time=t))
     height = _height(ctx, area)
@@ -63,24 +55,18 @@ def _area_lines(ctx: Context, area: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-@composer(Kind.TSUNAMI)
+@composer(Kind.TSUNAMI, payload=Tsunami)
 def tsunami(ctx: Context) -> list[str]:
-    raw = ctx.alert.params.get("areas")
-    areas = [a for a in raw if isinstance(a, Mapping)] if isinstance(raw, list) else []
-    local = [a for a in areas if str(a.get("code")) in terms.TSUNAMI_AREAS]
-    shown = sorted(local or areas, key=lambda a: _rank(a.get("kind")))
-    ranks = [_rank(a.get("kind")) for a in shown if _rank(a.get("kind")) < len(KINDS)]
-    top = KINDS[min(ranks)] if ranks else "forecast"
-    if top == "none":
-        top = "forecast"
-    lines = [ctx.t(f"tsunami.title.{top}")]
+    areas = ctx.payload(Tsunami).areas
+    local = [a for a in areas if a.code in terms.TSUNAMI_AREAS]
+    shown = sorted(local or areas, key=lambda a: KINDS.index(a.kind))
+    top = shown[0].kind if shown else TsunamiKind.FORECAST
+    if top is TsunamiKind.NONE:
+        top = TsunamiKind.FORECAST
+    lines = [ctx.t(f"tsunami.title.{top.value}")]
     for area in shown[:MAX_AREAS]:
         lines.extend(_area_lines(ctx, area))
     if len(shown) > MAX_AREAS:
         lines.append(ctx.t("tsunami.more_areas", count=len(shown) - MAX_AREAS))
-    advice = {"major_warning": "tsunami.advice.warning", "warning": "tsunami.advice.warning",
-              "advisory": "tsunami.advice.advisory", "forecast": "tsunami.advice.forecast",
-              "lifted": "tsunami.advice.lifted"}.get(top)
-    if advice:
-        lines.append(ctx.t(advice))
+    lines.append(ctx.t(_ADVICE[top]))
     return lines

@@ -1,4 +1,4 @@
-"""The domain model: what an alert, a subscriber and a delivery are.
+"""Alerts, subscribers and deliveries, and the enums they are made of.
 
 Plain frozen, keyword-only dataclasses. Nothing here imports the database layer
 or a platform SDK; the database layer (:mod:`bot.db`) maps these to rows and the
@@ -11,8 +11,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from bot.domain.payloads import AlertPayload, FreeText, Payload
 from bot.errors import ValidationError
 
 
@@ -143,8 +143,9 @@ class Alert:
 
     ``headline_ja``/``body_ja`` are the Japanese original. ``texts`` holds
     translations supplied by the source or the operator (language tag -> text);
-    these are used instead of machine translation. ``params`` holds structured
-    values that templates read (magnitude, intensity per ward, warning kinds ...).
+    these are used instead of machine translation. ``payload`` holds the typed,
+    structured values of the report (:mod:`bot.domain.payloads`: magnitude,
+    intensity per ward, warning kinds ...); its class must allow the alert's kind.
     """
 
     source: str
@@ -159,7 +160,7 @@ class Alert:
     headline_ja: str = ""
     body_ja: str = ""
     texts: Mapping[str, str] = field(default_factory=dict)
-    params: Mapping[str, Any] = field(default_factory=dict)
+    payload: AlertPayload = field(default_factory=FreeText)
     issued: datetime
     expires: datetime | None = None
     send_at: datetime | None = None
@@ -180,6 +181,14 @@ class Alert:
             raise ValidationError("alert source must not be empty")
         if not self.source_id:
             raise ValidationError("alert source_id must not be empty")
+        if not isinstance(self.payload, Payload):
+            raise ValidationError(f"alert {self.source_id!r}: payload must be one of "
+                                  f"bot.domain.payloads, got {type(self.payload).__name__}")
+        allowed = type(self.payload).KINDS
+        if allowed is not None and self.kind.value not in allowed:
+            raise ValidationError(f"alert {self.source_id!r}: a {type(self.payload).__name__} "
+                                  f"payload cannot carry kind {self.kind.value!r} (only "
+                                  f"{', '.join(sorted(allowed))})")
         if self.msg_type is not MsgType.ALERT and not self.references:
             raise ValidationError(
                 f"{self.msg_type.value} alert {self.source_id!r} must reference the alert it "
