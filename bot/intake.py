@@ -9,14 +9,16 @@ went out; a cancellation of one that never went out withdraws it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Alert, Earthquake
+from bot.domain import Alert, Earthquake, PolicyAction
 from bot.errors import IngestError
+from bot.freshness import Freshness
 from bot.ingest import Jurisdiction, detect_and_parse
 from bot.policy import Decision, Rule, default_action, evaluate, load_rules
 from bot.service import Service
@@ -30,17 +32,27 @@ class Intake:
     jurisdiction: Jurisdiction
     rules: list[Rule]
     default: str
+    freshness: Freshness
+    as_of: dt.datetime | None = None  # judge freshness as if it were this time (drills)
 
     @classmethod
-    def for_service(cls, svc: Service) -> Intake:
+    def for_service(cls, svc: Service, *, as_of: dt.datetime | None = None) -> Intake:
         return cls(service=svc, jurisdiction=Jurisdiction.from_config(svc.config),
-                   rules=load_rules(svc.config), default=default_action(svc.config))
+                   rules=load_rules(svc.config), default=default_action(svc.config),
+                   freshness=Freshness.from_config(svc.config), as_of=as_of)
 
     def parse(self, data: bytes, origin: str) -> list[Alert]:
         return detect_and_parse(data, self.jurisdiction, origin=origin)
 
     def decide(self, alert: Alert) -> Decision:
-        return evaluate(alert, self.rules, self.default)
+        """The policy's decision, held when the notice is not current: a stale
+        notice is stored, never sent by itself."""
+        decision = evaluate(alert, self.rules, self.default)
+        now = self.as_of or dt.datetime.now(dt.UTC)
+        stale = self.freshness.stale_reason(alert, now)
+        if stale and decision.action in (PolicyAction.AUTO, PolicyAction.FOLLOW):
+            return Decision(action=PolicyAction.HOLD, rule_name="stale", reason=stale)
+        return decision
 
     def process(self, data: bytes, origin: str, *, dry_run: bool = False
                 ) -> list[dict[str, Any]]:
@@ -69,7 +81,9 @@ class Intake:
         try:
             done = svc.lifecycle.submit(alert, operator=f"ingest:{origin}",
                                         action=decision.action.value,
-                                        rule=decision.rule_name)
+                                        rule=decision.rule_name,
+                                        reason=decision.reason
+                                        if decision.rule_name == "stale" else None)
         except sa.exc.IntegrityError:  # another worker stored it first
             with svc.engine.connect() as conn:
                 row = alert_store.find_by_source(conn, alert.source, alert.source_id)
@@ -103,4 +117,5 @@ def describe(alert: Alert, decision: Decision) -> dict[str, Any]:
         "test": alert.test,
         "policy": decision.action.value,
         "rule": decision.rule_name,
+        "reason": decision.reason,
     }

@@ -142,3 +142,19 @@ def one_of(value: str | None, allowed: Iterable[str], option: str) -> str | None
     if value is None or value in choices:
         return value
     raise fail(f"{option} {value!r} is not known; use one of: {', '.join(choices)}")
+
+
+def parse_time(value: str | None, option: str) -> dt.datetime | None:
+    """An ISO 8601 time (JST when it has no zone), for options such as --as-of."""
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option} {value!r}: use an ISO time such as 2016-04-14T21:30+09:00") \
+            from None
+    if parsed.tzinfo is None:
+        from bot.render.timefmt import JST
+
+        parsed = parsed.replace(tzinfo=JST)
+    return parsed

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import echo_json, handle_errors, service_context
+from bot.cli.common import echo_json, handle_errors, parse_time, service_context
 
 app = typer.Typer(help="Feeds: status, poll now.", no_args_is_help=True)
 
@@ -43,7 +43,10 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command("poll")
 @handle_errors
 def poll(name: Annotated[list[str] | None, typer.Argument(help="feed names; default all")
-                         ] = None) -> None:
+                         ] = None,
+         as_of: Annotated[str | None, typer.Option(
+             "--as-of", help="judge freshness as if it were this time (ISO; drills, replays)")
+         ] = None) -> None:
     """Poll feeds once now (documents are stored and sent as the scheduler would).
 
     Example: bousai feeds poll jma-eqvol
@@ -53,7 +56,7 @@ def poll(name: Annotated[list[str] | None, typer.Argument(help="feed names; defa
 
     with service_context() as svc:
         feeds = load_feeds(svc.config)
-        poller = Poller(Intake.for_service(svc), feeds)
+        poller = Poller(Intake.for_service(svc, as_of=parse_time(as_of, "--as-of")), feeds)
         try:
             for feed in feeds:
                 if not name or feed.name in name:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import echo_json, handle_errors, service_context
+from bot.cli.common import echo_json, handle_errors, parse_time, service_context
 from bot.errors import IngestError
 
 
@@ -34,9 +34,13 @@ def ingest_command(
                        ] = False,
     max_bytes: Annotated[int, typer.Option(help="refuse larger documents")] = 5_000_000,
     timeout: Annotated[float, typer.Option(help="seconds per URL")] = 20.0,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="judge freshness as if it were this time (ISO; drills, replays)")
+    ] = None,
 ) -> None:
     """Read official documents (JMA XML, CAP 1.2, Atom/RSS), show which policy rule
-    matched, and (without --dry-run) store them as the scheduler would. Exits 1 if
+    matched and why, and (without --dry-run) store them as the scheduler would. A
+    notice older than its kind's [freshness] is held, never sent by itself. Exits 1 if
     any document was rejected.
 
     Example: bousai ingest --dry-run --json tests/fixtures/jma/32-35_04_04_240613_VXSE53.xml
@@ -45,7 +49,7 @@ def ingest_command(
 
     rejected = 0
     with service_context() as svc:
-        intake = Intake.for_service(svc)
+        intake = Intake.for_service(svc, as_of=parse_time(as_of, "--as-of"))
         for source in sources:
             try:
                 data = _read(source, max_bytes, timeout)
@@ -67,6 +71,7 @@ def ingest_command(
                     typer.echo(f"{source}: {rec['kind']} {rec['msg_type']} "
                                f"{'in' if rec['in_jurisdiction'] else 'outside'} jurisdiction"
                                f", wards {' '.join(rec['wards']) or '-'}: {rec['policy']} "
-                               f"({rec['rule']}){stored}")
+                               f"({rec['reason'] if rec['rule'] == 'stale' else rec['rule']})"
+                               f"{stored}")
     if rejected:
         raise typer.Exit(1)

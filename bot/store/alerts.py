@@ -188,3 +188,11 @@ def due_select(status: AlertStatus, now: dt.datetime) -> sa.Select[tuple[int]]:
 def latest_follow_up(conn: sa.Connection, alert_id: int) -> sa.Row[Any] | None:
     return conn.execute(sa.select(alerts).where(
         alerts.c.ref_alert_id == alert_id).order_by(alerts.c.id.desc())).first()
+
+
+def same_event(conn: sa.Connection, event_key: str) -> list[sa.Row[Any]]:
+    """Original alerts (not follow-ups) stored for ``event_key``, newest issue first."""
+    return list(conn.execute(sa.select(alerts.c.id, alerts.c.issued, alerts.c.status).where(
+        alerts.c.msg_type == MsgType.ALERT.value,
+        alerts.c.params["event_key"].as_string() == event_key,
+    ).order_by(alerts.c.issued.desc(), alerts.c.id.desc())))

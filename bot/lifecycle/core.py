@@ -1,33 +1,12 @@
-"""Every state change of an alert, through one transition table checked in one place.
-
-The CLI, the feeds, the web and the chat handlers all come here; none of them
-sets an alert's status itself. The path of an accepted alert::
-
-    prepare(alert)      render every (language, channel), translate free text,
-                        count recipients: outside any transaction (this is also
-                        what a preview shows)
-    submit(prepared)    one short transaction: the alert, its renderings, the
-                        original's stopped rows and the delivery rows
-    approve / reject    a held alert or one that waits for a second operator
-    finish / expire     housekeeping: an alert whose rows are all done is sent,
-                        failed or expired
-
-Follow-ups (update, lift, cancel) are alerts of their own that go through the
-same policy, preview and two-person rule; when one is accepted, in the same
-transaction, the original's pending rows stop, the original becomes
-``cancelled`` or ``lifted``, and the follow-up goes to those the original reached.
-A *lift* (an order that was right and has ended) is not a *cancel* (a message
-sent in error).
-"""
+"""The :class:`Lifecycle`: every state change of an alert (see :mod:`bot.lifecycle`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 import logging
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,71 +22,9 @@ from bot.store.fanout import BROADCAST, plan_counts, write_deliveries
 if TYPE_CHECKING:
     from bot.service import Service
 
+from bot.lifecycle.table import ON_ORIGINAL, OUT, TRANSITIONS, WAITING, Event, S, check
+
 log = logging.getLogger(__name__)
-
-S = AlertStatus
-
-
-class Event(enum.StrEnum):
-    HOLD = "hold"  # stored by ingest; an operator decides
-    SUBMIT = "submit"  # waits for a second operator
-    IGNORE = "ignore"  # recorded only (outside the city, policy says so)
-    ACCEPT = "accept"  # rendered and queued without a second person
-    APPROVE = "approve"
-    REJECT = "reject"
-    WITHDRAW = "withdraw"  # cancelled before anything went out
-    CANCEL = "cancel"  # the original, when its cancellation is accepted
-    LIFT = "lift"  # the original, when its lifting is accepted
-    RESEND = "resend"  # failed rows queued again
-    FINISH = "finish"  # every row done, some sent
-    FAIL = "fail"  # every row done, none sent, none expired
-    EXPIRE = "expire"  # past its expiry with nothing sent, or never approved in time
-
-
-NEW = None
-WAITING = frozenset({S.PENDING_APPROVAL, S.HELD})
-OUT = frozenset({S.QUEUED, S.SENT, S.FAILED, S.EXPIRED})
-
-#: event → (states it may happen in, state it leads to)
-TRANSITIONS: Mapping[Event, tuple[frozenset[AlertStatus | None], AlertStatus]] = {
-    Event.HOLD: (frozenset({NEW}), S.HELD),
-    Event.SUBMIT: (frozenset({NEW}), S.PENDING_APPROVAL),
-    Event.IGNORE: (frozenset({NEW}), S.IGNORED),
-    Event.ACCEPT: (frozenset({NEW}), S.QUEUED),
-    Event.APPROVE: (WAITING, S.QUEUED),
-    Event.REJECT: (WAITING, S.REJECTED),
-    Event.WITHDRAW: (WAITING, S.CANCELLED),
-    Event.CANCEL: (OUT | {S.LIFTED}, S.CANCELLED),
-    Event.LIFT: (OUT, S.LIFTED),
-    Event.RESEND: (frozenset({S.QUEUED, S.SENT, S.FAILED}), S.QUEUED),
-    Event.FINISH: (frozenset({S.QUEUED}), S.SENT),
-    Event.FAIL: (frozenset({S.QUEUED}), S.FAILED),
-    Event.EXPIRE: (frozenset({S.QUEUED}) | WAITING, S.EXPIRED),
-}
-
-#: what happens to the original when a follow-up of this type is accepted
-ON_ORIGINAL = {MsgType.CANCEL: Event.CANCEL, MsgType.LIFT: Event.LIFT}
-
-
-def check(event: Event, current: AlertStatus | str | None, alert_id: int | None = None
-          ) -> AlertStatus:
-    """The state ``event`` leads to from ``current``, or an OperatorError saying why not."""
-    allowed, target = TRANSITIONS[event]
-    state = None if current is None else S(current)
-    if state not in allowed:
-        names = " or ".join(sorted(s.value for s in allowed if s is not None)) or "new"
-        needs = _NEEDS.get(event, f"{event.value} is only possible when it is {names}")
-        raise OperatorError(f"alert {alert_id} is {state.value if state else 'new'}; {needs}")
-    return target
-
-
-_NEEDS = {
-    Event.APPROVE: "only alerts waiting for approval (held or pending_approval) can be "
-                   "approved",
-    Event.REJECT: "only alerts waiting for approval (held or pending_approval) can be "
-                  "rejected",
-    Event.WITHDRAW: "only alerts that have not gone out can be withdrawn",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,7 +77,8 @@ class Lifecycle:
     # ------------------------------------------------------------ submit
 
     def submit(self, item: Alert | Prepared, *, operator: str, action: str = "auto",
-               require_approval: bool = False, rule: str | None = None) -> Submitted:
+               require_approval: bool = False, rule: str | None = None,
+               reason: str | None = None) -> Submitted:
         """Store an alert under a policy action: ``auto`` (accept now, or wait for a
         second operator with ``require_approval``), ``hold``, ``ignore`` or ``follow``
         (a follow-up from a feed: sent when the original went out)."""
@@ -181,6 +99,13 @@ class Lifecycle:
                 note = f"alert {original.id} had not gone out; withdrawn"
             else:
                 action, note = "ignore", "the alert it refers to was never sent"
+        older: list[Any] = []
+        if action in ("auto", "hold") and alert.msg_type is MsgType.ALERT:
+            newer, older = self._same_event(alert)
+            if newer is not None:
+                action = "ignore"
+                note = (f"superseded: alert {newer.id} about the same event was issued later "
+                        f"({newer.issued.isoformat(timespec='minutes')})")
         event = {"ignore": Event.IGNORE, "hold": Event.HOLD}.get(
             action, Event.SUBMIT if require_approval else Event.ACCEPT)
         if event is Event.ACCEPT and not prepared.renderings:
@@ -190,11 +115,13 @@ class Lifecycle:
             alert_id = alert_store.insert_alert(
                 conn, alert, status=status.value, created_by=operator, policy_action=action,
                 policy_rule=rule, ref_alert_id=original.id if original is not None else None,
-                status_reason=note)
+                status_reason=note or reason)
             alert_store.audit(conn, operator, "issue", alert_id=alert_id,
                               kind=alert.kind.value, msg_type=alert.msg_type.value,
                               status=status.value, wards=list(alert.wards), test=alert.test,
                               rule=rule)
+            for old in older:
+                self._supersede(conn, old, alert_id, operator)
             if withdraw:
                 self._move(conn, original.id, Event.WITHDRAW, operator,
                            reason=f"withdrawn by alert {alert_id} ({alert.source})")
@@ -208,6 +135,30 @@ class Lifecycle:
                     log.info("alert %d: %d pending deliveries held until cancellation %d is "
                              "approved", original.id, n, alert_id)
         return Submitted(id=alert_id, status=status, action=action, note=note)
+
+    def _same_event(self, alert: Alert) -> tuple[Any, list[Any]]:
+        """(a stored report about the same event issued later, the earlier ones that
+        are still open) — JMA's next report on an event replaces the last."""
+        key = getattr(alert.payload, "event_key", "")
+        if not key:
+            return None, []
+        with self.engine.connect() as conn:
+            rows = alert_store.same_event(conn, key)
+        newer = next((r for r in rows if r.issued > alert.issued), None)
+        older = [r for r in rows if r.issued <= alert.issued
+                 and S(r.status) in WAITING | {S.QUEUED}]
+        return newer, older
+
+    def _supersede(self, conn: sa.Connection, old: Any, alert_id: int, operator: str) -> None:
+        """A newer report replaces ``old``: what has not gone out of it never will."""
+        reason = f"superseded by alert {alert_id}"
+        if S(old.status) in WAITING:
+            self._move(conn, old.id, Event.WITHDRAW, operator, reason=reason)
+            return
+        n = ledger.stop_pending(conn, old.id, reason)
+        if n:
+            log.info("alert %d: %d pending deliveries stopped; %s", old.id, n, reason,
+                     extra={"alert_id": old.id})
 
     def _accept(self, conn: sa.Connection, alert_id: int, prepared: Prepared,
                 requested_by: str) -> None:
@@ -269,6 +220,10 @@ class Lifecycle:
                         if row.ref_alert_id is not None else None)
         check(Event.APPROVE, row.status, alert_id)
         _two_person(row, operator)
+        newer, _ = self._same_event(alert_store.row_to_alert(row))
+        if newer is not None and row.msg_type == MsgType.ALERT.value:
+            raise OperatorError(f"alert {alert_id} is superseded by alert {newer.id}, a later "
+                                "report about the same event; approve that one instead")
         if row.expires is not None and row.expires <= dt.datetime.now(dt.UTC):
             raise OperatorError(f"alert {alert_id} expired at {row.expires.isoformat()}; "
                                 "issue a new one if it still applies")
@@ -328,37 +283,9 @@ class Lifecycle:
         return n
 
     def housekeeping(self) -> None:
+        from bot.lifecycle.housekeeping import housekeeping
+
         housekeeping(self.engine)
-
-
-def housekeeping(engine: sa.Engine) -> None:
-    """Rows of expired alerts expire; waiting alerts past their expiry expire; alerts
-    with no open row finish as sent, failed (nothing sent) or expired."""
-    now = dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
-        n = ledger.expire_due(conn)
-        if n:
-            log.warning("%d deliveries expired unsent", n)
-        _bulk(conn, alert_store.ids_where(conn, statuses=WAITING, expired_by=now),
-              Event.EXPIRE)
-        by_event: dict[Event, list[int]] = {}
-        for alert_id, rows in ledger.finished(conn, alert_store.due_select(S.QUEUED, now)):
-            event = (Event.FINISH if rows.get("sent") or not rows
-                     else Event.EXPIRE if rows.get("expired")
-                     else Event.FAIL if rows.get("failed") else Event.FINISH)
-            by_event.setdefault(event, []).append(alert_id)
-        for event, ids in by_event.items():
-            _bulk(conn, ids, event)
-
-
-def _bulk(conn: sa.Connection, ids: Collection[int], event: Event) -> None:
-    if not ids:
-        return
-    allowed, target = TRANSITIONS[event]
-    alert_store.set_status_many(conn, ids, [s for s in allowed if s is not None], target)
-    if event is not Event.FINISH:
-        for alert_id in ids:
-            log.warning("alert %d %s", alert_id, target.value, extra={"alert_id": alert_id})
 
 
 def _two_person(row: Any, operator: str) -> None:

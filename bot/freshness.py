@@ -1,0 +1,87 @@
+"""Is a notice current? Each kind has a maximum age in ``[freshness]``; a CAP alert
+with an ``expires`` is current until then. Judged against now, or against
+``--as-of`` for drills and replays.
+
+A stale notice is stored and held, never sent by itself, and the reason says why
+(``stale: issued 2016-04-14 21:26 JST, 10 years ago``): replaying any feed never
+broadcasts history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.domain import Alert, Kind
+from bot.errors import ConfigError
+from bot.render.timefmt import JST
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+#: used for a kind the configuration does not name, and when it has no [freshness]
+DEFAULT_MAX_AGE = {
+    Kind.EEW: "10m", Kind.EARTHQUAKE: "3h", Kind.TSUNAMI: "12h",
+    Kind.WEATHER_WARNING: "24h", Kind.LANDSLIDE: "24h", Kind.HEAVY_RAIN: "3h",
+    Kind.VOLCANO: "3d", Kind.EVACUATION: "2d", Kind.SHELTER: "7d", Kind.LIFELINE: "7d",
+    Kind.CITY_NOTICE: "7d", Kind.DRILL: "1d", Kind.OTHER: "1d",
+}
+
+
+def parse_duration(text: str, key: str, path: str | None = None) -> dt.timedelta:
+    m = _DURATION.match(str(text))
+    if not m:
+        raise ConfigError(f"{text!r} is not a duration; write it as 30m, 6h or 2d", key=key,
+                          path=path)
+    return dt.timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def ago(delta: dt.timedelta) -> str:
+    """A person's way of saying how long ago: 10 years, 3 days, 5 hours, 40 minutes."""
+    s = max(0, int(delta.total_seconds()))
+    for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600),
+                       ("minute", 60)):
+        if s >= size:
+            n = s // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{s} seconds"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    max_age: Mapping[Kind, dt.timedelta]
+
+    @classmethod
+    def from_config(cls, config: Config) -> Freshness:
+        section = config.section("freshness")
+        ages = {kind: parse_duration(v, f"freshness.{kind.value}")
+                for kind, v in DEFAULT_MAX_AGE.items()}
+        for key, value in section.items():
+            try:
+                kind = Kind(key)
+            except ValueError:
+                raise ConfigError(f"unknown kind; kinds: {', '.join(k.value for k in Kind)}",
+                                  key=f"freshness.{key}", path=config.path) from None
+            ages[kind] = parse_duration(value, f"freshness.{key}", config.path)
+        return cls(max_age=ages)
+
+    def stale_reason(self, alert: Alert, now: dt.datetime) -> str | None:
+        """Why ``alert`` is not current at ``now``, or None when it is."""
+        if alert.expires is not None and alert.expires <= now:
+            return (f"stale: expired {_when(alert.expires)}, {ago(now - alert.expires)} "
+                    "ago")
+        if alert.source == "cap" and alert.expires is not None:
+            return None  # a CAP alert says itself until when it holds
+        limit = self.max_age.get(alert.kind, dt.timedelta(days=1))
+        age = now - alert.issued
+        if age > limit:
+            return (f"stale: issued {_when(alert.issued)}, {ago(age)} ago ({alert.kind.value} "
+                    f"notices are current for {ago(limit)})")
+        return None
+
+
+def _when(value: dt.datetime) -> str:
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
