@@ -222,3 +222,23 @@ def test_usage_mistakes_get_one_line_that_points_at_help(env: dict[str, str],
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert "--help" in lines[0] or "requires an argument" in lines[0]
+
+
+def test_operators_read_kumamoto_time(telegram: FakeTelegram) -> None:
+    import re
+
+    bousai("subscribers", "add", "--channel", "telegram", "--user-id", "1002",
+           "--language", "en", "--ward", "43101", "--test")
+    issued = json_lines(bousai("alert", "issue", "--kind", "city_notice", "--text-ja", "断水",
+                               "--text-en", "Water outage", "--test", "--yes",
+                               "--json").stdout)[0]
+    bousai("run", "--until-idle")
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d JST")
+    shown = bousai("alert", "show", str(issued["id"])).stdout
+    assert stamp.search(shown.split("issued:")[1].splitlines()[0])
+    assert "+00:00" not in shown and not re.search(r"\d\d:\d\d:\d\d\.\d", shown)
+    assert stamp.search(bousai("alert", "list").stdout)
+    log = bousai("deliveries", "log", "--format", "csv").stdout
+    assert stamp.search(log) and "+00:00" not in log
+    raw = json_lines(bousai("alert", "show", str(issued["id"]), "--json").stdout)[0]
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$", raw["issued"])

@@ -12,6 +12,7 @@ from bot.cli.common import (
     echo_json,
     fail,
     handle_errors,
+    jst,
     one_of,
     operator_name,
     parse_since,
@@ -241,8 +242,9 @@ def list_(
         if as_json:
             echo_json(_alert_json(r))
         else:
-            typer.echo(f"{r.id:>5} {r.status:<17} {r.kind:<16} {r.msg_type:<7} "
-                       f"{'TEST ' if r.test else ''}{(r.headline_ja or r.body_ja)[:50]}")
+            typer.echo(f"{r.id:>5} {jst(r.created_at)} {r.status:<17} {r.kind:<16} "
+                       f"{r.msg_type:<7} {'TEST ' if r.test else ''}"
+                       f"{(r.headline_ja or r.body_ja)[:50]}")
 
 
 @app.command("show")
@@ -261,9 +263,13 @@ def show(alert_id: int, as_json: Annotated[bool, typer.Option("--json")] = False
     if as_json:
         echo_json(data)
         return
-    for key in ("id", "status", "kind", "msg_type", "severity", "wards", "test", "headline_ja",
-                "body_ja", "issued", "expires", "send_at", "created_by", "approved_by"):
-        typer.echo(f"{key:>12}: {data[key]}")
+    for key in ("id", "status", "status_reason", "kind", "msg_type", "severity", "wards",
+                "test", "headline_ja", "body_ja", "issued", "expires", "send_at", "created_at",
+                "created_by", "approved_by"):
+        value = data[key]
+        if isinstance(value, dt.datetime) or key in ("issued", "expires", "send_at"):
+            value = jst(value)
+        typer.echo(f"{key:>13}: {value if value is not None else '-'}")
     for ch, by_lang in data["deliveries"].items():
         for lang, st in sorted(by_lang.items()):
             typer.echo(f"{ch:>12} {lang:<8} " + " ".join(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli.common import echo_json, handle_errors, parse_since, service_context
+from bot.cli.common import echo_json, handle_errors, jst, parse_since, service_context
 
 
 def _record(r: Any) -> dict[str, Any]:
@@ -28,7 +28,6 @@ def audit_command(
 
     Example: bousai audit --since 6h --json
     """
-    from bot.render.timefmt import JST
     from bot.store.alerts import audit_rows
 
     with service_context() as svc, svc.engine.connect() as conn:
@@ -42,7 +41,7 @@ def audit_command(
         if as_json:
             echo_json(rec)
             continue
-        when = rec["at"].astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
+        when = jst(rec["at"])
         about = f"alert {rec['alert_id']}" if rec["alert_id"] is not None else "-"
         details = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
                            for k, v in rec["details"].items() if v not in (None, [], ""))

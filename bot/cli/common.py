@@ -158,3 +158,12 @@ def parse_time(value: str | None, option: str) -> dt.datetime | None:
 
         parsed = parsed.replace(tzinfo=JST)
     return parsed
+
+
+def jst(value: dt.datetime | None, empty: str = "-") -> str:
+    """A time as an operator in 熊本 reads it: ``2026-11-30 09:00:05 JST``."""
+    if value is None:
+        return empty
+    from bot.render.timefmt import JST
+
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")

@@ -19,6 +19,7 @@ from bot.cli.common import (
     echo_json,
     fail,
     handle_errors,
+    jst,
     one_of,
     parse_since,
     service_context,
@@ -75,12 +76,13 @@ def log_(
                 echo_json(rec)
             elif writer:
                 writer.writerow([" ".join(rec[f]) if f == "recipients" else
-                                 (rec[f].isoformat() if hasattr(rec[f], "isoformat")
-                                  else rec[f]) for f in FIELDS])
+                                 (jst(rec[f], "") if f.endswith("_at") else rec[f])
+                                 for f in FIELDS])
             else:
                 who = rec["recipients"][0] if rec["recipient_count"] == 1 else \
                     f"{rec['recipient_count']} users"
-                typer.echo(f"{rec['id']:>7} alert {rec['alert_id']:<5} {rec['channel']:<8} "
+                typer.echo(f"{rec['id']:>7} {jst(rec['updated_at'])} alert {rec['alert_id']:<5} "
+                           f"{rec['channel']:<8} "
                            f"{rec['language']:<8} {who:<22} {rec['status']:<10} "
                            f"try {rec['attempts']} {rec['provider_message_id'] or '':<12} "
                            f"{rec['error'] or ''}")
@@ -342,7 +344,7 @@ def stats(
         echo_json({"since": since_t, "channels": data})
         return
     if not data:
-        typer.echo("no deliveries" + (f" since {since_t.isoformat()}" if since_t else ""))
+        typer.echo("no deliveries" + (f" since {jst(since_t)}" if since_t else ""))
         return
 
     def fmt(v: float | None, unit: str = "") -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import echo_json, handle_errors, parse_time, service_context
+from bot.cli.common import echo_json, handle_errors, jst, parse_time, service_context
 
 app = typer.Typer(help="Feeds: status, poll now.", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             health = "ok" if not rec["consecutive_failures"] else \
                 f"FAILING x{rec['consecutive_failures']}: {rec['last_error']}"
             typer.echo(f"{name:<18} {feed.kind:<4} seen {rec['documents_seen']:>5}  "
-                       f"last ok {rec['last_success_at'] or 'never'}  {health}")
+                       f"last ok {jst(rec['last_success_at'], 'never')}  {health}")
 
 
 @app.command("poll")

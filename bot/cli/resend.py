@@ -7,7 +7,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
-from bot.cli.common import echo_json, handle_errors, operator_name, service_context
+from bot.cli.common import echo_json, handle_errors, jst, operator_name, service_context
 from bot.db.schema import utcnow
 from bot.domain import AlertStatus
 from bot.errors import OperatorError
@@ -80,7 +80,7 @@ def resend_failed(
                     "replaced it")
             if row.expires is not None and row.expires <= utcnow():
                 raise OperatorError(f"alert {alert_id} is not resent: it expired at "
-                                    f"{row.expires.isoformat()}")
+                                    f"{jst(row.expires)}")
             ids, skipped = _plan_resend(conn, svc, alert_id)
             if not ids and not skipped:
                 raise OperatorError(f"alert {alert_id} has no failed deliveries; nothing to "

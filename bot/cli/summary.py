@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from bot.cli.common import fail
+from bot.cli.common import fail, jst
 from bot.domain import AlertStatus, MsgType
 from bot.lifecycle import Prepared, Submitted
 from bot.service import Service
@@ -77,9 +77,9 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
                           for c in a.wards)
     lines.append(f"where     {where}")
     if a.send_at:
-        lines.append(f"send at   {a.send_at.isoformat(timespec='minutes')}")
+        lines.append(f"send at   {jst(a.send_at)}")
     if a.expires:
-        lines.append(f"expires   {a.expires.isoformat(timespec='minutes')}")
+        lines.append(f"expires   {jst(a.expires)}")
     total = 0
     for name, p in plan.items():
         total += p["recipients"]
