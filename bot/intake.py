@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Alert, Earthquake, PolicyAction
+from bot.domain import Alert, AlertStatus, Earthquake, PolicyAction
 from bot.errors import IngestError
 from bot.freshness import Freshness
 from bot.ingest import Jurisdiction, detect_and_parse
@@ -50,7 +50,7 @@ class Intake:
         decision = evaluate(alert, self.rules, self.default)
         now = self.as_of or dt.datetime.now(dt.UTC)
         stale = self.freshness.stale_reason(alert, now)
-        if stale and decision.action in (PolicyAction.AUTO, PolicyAction.FOLLOW):
+        if stale and decision.action is not PolicyAction.IGNORE:
             return Decision(action=PolicyAction.HOLD, rule_name="stale", reason=stale)
         return decision
 
@@ -88,6 +88,11 @@ class Intake:
             with svc.engine.connect() as conn:
                 row = alert_store.find_by_source(conn, alert.source, alert.source_id)
             return {"id": row.id if row else None, "duplicate": True}
+        if done.status is AlertStatus.HELD and decision.rule_name != "stale":
+            from bot.operators import announce
+
+            announce(svc, done.id, f"Held for an operator (rule {decision.rule_name}, "
+                                   f"from {origin})")
         log.info("stored %s alert %d (%s, rule %s)", alert.kind.value, done.id, done.action,
                  decision.rule_name, extra={"alert_id": done.id, "feed": origin})
         result: dict[str, Any] = {"id": done.id, "action": done.action,

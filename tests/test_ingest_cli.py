@@ -22,7 +22,9 @@ def test_dry_run_json_fields(env: dict[str, str]) -> None:
     assert rec["max_intensity"] == "4"
     assert rec["issued"] == "2010-01-25T16:19:00+09:00"
     assert rec["headline_ja"].startswith("２５日１６時１５分ころ")
-    assert (rec["policy"], rec["rule"]) == ("hold", "default")
+    # A 2010 report is not news: held as stale, whatever the rules would say.
+    assert (rec["policy"], rec["rule"]) == ("hold", "stale")
+    assert rec["reason"].startswith("stale: issued 2010-01-25 16:19 JST")
     assert "id" not in rec  # dry run stores nothing
     assert json_lines(bousai("alert", "list", "--json").stdout) == []
 

@@ -22,7 +22,9 @@ from bot.cli.summary import confirm, preview_rows, print_full_preview, submitted
 from bot.domain import Alert, AlertStatus, Kind, Severity, Urgency
 from bot.domain import payloads as pl
 from bot.errors import ValidationError
+from bot.operators import OperatorSettings, announce, grave
 from bot.places import resolve_shelter, resolve_wards
+from bot.service import Service
 
 app = typer.Typer(help="Alerts: issue, preview, approve, reject, update, cancel, list, show.",
                   no_args_is_help=True)
@@ -86,6 +88,25 @@ OPERATOR = Annotated[str | None, typer.Option(help="who does this (default BOUSA
                                                    "or the OS user)")]
 
 
+def _override(svc: Service, alert: Alert, emergency: bool, reason: str | None
+              ) -> str | None:
+    """The reason for an emergency override, or None; refuses what the config or the
+    kind of alert does not allow."""
+    if not emergency:
+        if reason:
+            raise fail("--reason goes with --emergency")
+        return None
+    if not OperatorSettings.from_config(svc.config).emergency_override:
+        raise fail("the emergency override is off: set emergency_override = true under "
+                   "[operators] in the config, or have a second operator approve")
+    if not grave(alert):
+        raise fail("--emergency is only for evacuation level 5, tsunami warnings and "
+                   "emergency warnings (severity extreme)")
+    if not (reason or "").strip():
+        raise fail("--emergency needs --reason TEXT (kept in the audit log)")
+    return str(reason).strip()
+
+
 @app.command("issue")
 @handle_errors
 def issue(
@@ -115,6 +136,11 @@ def issue(
     yes: YES = False,
     preview: PREVIEW = False,
     allow_fallback: ALLOW_FALLBACK = False,
+    emergency: Annotated[bool, typer.Option(
+        "--emergency", help="send without a second operator (evacuation level 5, tsunami "
+                            "or emergency warning; needs emergency_override in the config "
+                            "and --reason)")] = False,
+    reason: Annotated[str | None, typer.Option(help="why, with --emergency")] = None,
     as_json: JSON = False,
     operator: OPERATOR = None,
 ) -> None:
@@ -164,12 +190,19 @@ def issue(
             texts=_texts(text, text_en), payload=payload, issued=now,
             expires=_when(expires, "--expires"), send_at=_when(send_at, "--send-at"),
             test=test or k is Kind.DRILL)
+        override = _override(svc, alert, emergency, reason)
         prepared = svc.lifecycle.prepare(alert)
         plan = confirm(svc, prepared, yes=yes, question="Send this alert?", preview=preview,
                        allow_fallback=allow_fallback)
         done = svc.lifecycle.submit(prepared, operator=who, action="auto",
-                                    require_approval=svc.two_person_rule and not alert.test)
+                                    require_approval=svc.two_person_rule and not alert.test
+                                    and override is None, override=override)
         alert_id, status = done.id, done.status.value
+        if override is not None:
+            announce(svc, alert_id, f"EMERGENCY OVERRIDE by {who}: {override}",
+                     buttons=False)
+        elif done.status is AlertStatus.PENDING_APPROVAL:
+            announce(svc, alert_id, f"Waits for a second operator (issued by {who})")
     if as_json:
         echo_json({"id": alert_id, "status": status, "kind": k.value, "wards": list(wards),
                    "test": alert.test, "operator": who, "plan": plan})

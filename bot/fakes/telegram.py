@@ -127,16 +127,20 @@ class FakeTelegram(FakeServer):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": cmd_len}]
         return self.push_update({"message": msg})
 
-    def user_taps(self, chat_id: int, data: str, *, message_id: int = 1) -> int:
-        """Queue a tap on an inline-keyboard button that carries ``data``."""
-        user = {"id": chat_id, "is_bot": False, "first_name": "User"}
+    def user_taps(self, chat_id: int, data: str, *, message_id: int = 1,
+                  from_id: int | None = None, chat_type: str = "private",
+                  text: str = "…") -> int:
+        """Queue a tap on an inline-keyboard button that carries ``data``, by user
+        ``from_id`` (default: the private chat's user) in chat ``chat_id``."""
+        user = {"id": from_id if from_id is not None else chat_id, "is_bot": False,
+                "first_name": "User"}
         return self.push_update({"callback_query": {
             "id": f"cb{time.monotonic_ns()}",
             "from": user,
             "chat_instance": str(chat_id),
             "data": data,
             "message": {"message_id": message_id, "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private"}, "text": "…"},
+                        "chat": {"id": chat_id, "type": chat_type}, "text": text},
         }})
 
     # ---------------------------------------------------------------- routes

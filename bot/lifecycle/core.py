@@ -78,10 +78,11 @@ class Lifecycle:
 
     def submit(self, item: Alert | Prepared, *, operator: str, action: str = "auto",
                require_approval: bool = False, rule: str | None = None,
-               reason: str | None = None) -> Submitted:
+               reason: str | None = None, override: str | None = None) -> Submitted:
         """Store an alert under a policy action: ``auto`` (accept now, or wait for a
         second operator with ``require_approval``), ``hold``, ``ignore`` or ``follow``
-        (a follow-up from a feed: sent when the original went out)."""
+        (a follow-up from a feed: sent when the original went out). ``override``: the
+        reason one operator gives for sending without a second (emergency override)."""
         prepared = item if isinstance(item, Prepared) else None
         alert = prepared.alert if prepared else item
         assert isinstance(alert, Alert)
@@ -120,6 +121,9 @@ class Lifecycle:
                               kind=alert.kind.value, msg_type=alert.msg_type.value,
                               status=status.value, wards=list(alert.wards), test=alert.test,
                               rule=rule)
+            if override:
+                alert_store.audit(conn, operator, "emergency_override", alert_id=alert_id,
+                                  reason=override)
             for old in older:
                 self._supersede(conn, old, alert_id, operator)
             if withdraw:
@@ -211,6 +215,15 @@ class Lifecycle:
             self._move(conn, alert_id, Event.APPROVE, operator, approved_by=operator)
             self._accept(conn, alert_id, prepared, str(prepared.issued_by or operator))
         return prepared
+
+    def prepare_view(self, alert_id: int) -> Prepared:
+        """A stored alert prepared for showing (no state is checked or changed)."""
+        with self.engine.connect() as conn:
+            row = alert_store.get_row(conn, alert_id)
+            original = (alert_store.get_row(conn, row.ref_alert_id)
+                        if row.ref_alert_id is not None else None)
+        prepared = self.prepare(alert_store.row_to_alert(row), original=original)
+        return dataclasses.replace(prepared, issued_by=row.created_by)
 
     def prepare_approval(self, alert_id: int, operator: str) -> Prepared:
         """Check that ``operator`` may approve ``alert_id`` and prepare it."""

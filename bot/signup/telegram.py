@@ -68,6 +68,7 @@ class TelegramSignup:
             raise ConfigError("Telegram webhook mode needs TELEGRAM_WEBHOOK_SECRET (1-256 "
                               "characters A-Z, a-z, 0-9, _ and -) in the environment",
                               key="channels.telegram.webhook")
+        self.svc = svc
         self.conversation = Conversation(svc, "telegram", command_label=command_label)
         self.bot = bot
         self.webhook_url = webhook_url
@@ -166,6 +167,9 @@ class TelegramSignup:
     async def _callback(self, update: Update) -> None:
         cq = update.callback_query
         assert cq is not None
+        if (cq.data or "").startswith("op:"):
+            await self._operator_press(update)
+            return
         message = cq.message
         chat_id = message.chat.id if message is not None else cq.from_user.id
         if message is not None and message.chat.type != "private":
@@ -177,6 +181,26 @@ class TelegramSignup:
             log.warning("telegram: could not answer a button tap: %s", type(exc).__name__)
         replies = await asyncio.to_thread(self.conversation.choose, user, cq.data or "")
         await self._send(user, replies, message.message_id if message is not None else None)
+
+    async def _operator_press(self, update: Update) -> None:
+        """Approve or Reject pressed in the operators' chat (see :mod:`bot.operators`)."""
+        from bot.operators import press
+
+        cq = update.callback_query
+        assert cq is not None
+        message = cq.message
+        chat = str(message.chat.id) if message is not None else ""
+        outcome = await asyncio.to_thread(press, self.svc, f"telegram:{cq.from_user.id}",
+                                          chat, cq.data or "")
+        try:
+            await self.bot.answer_callback_query(cq.id, text=outcome[:200])
+            if message is not None and not outcome.startswith("refused"):
+                text = getattr(message, "text", None) or ""
+                await self.bot.edit_message_text(f"{text}\n\n→ {outcome}"[:4096],
+                                                 chat_id=message.chat.id,
+                                                 message_id=message.message_id)
+        except TelegramError as exc:
+            log.warning("operators' chat: answer failed: %s", type(exc).__name__)
 
     async def _send(self, chat_id: str, replies: Sequence[Reply],
                     tapped_message_id: int | None) -> None:
