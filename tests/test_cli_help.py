@@ -108,3 +108,32 @@ def test_every_help_example_runs_as_written(env: dict[str, str], tmp_path: Path,
     assert ran >= 25
     issued = json_lines(bousai("alert", "list", "--json").stdout)
     assert issued and issued[-1]["kind"] == "evacuation"  # the issue example worked
+
+
+def test_every_command_answers_an_unknown_option_with_one_line(env: dict[str, str]) -> None:
+    for command in _walk(app):
+        result = CliRunner().invoke(app, [*command, "--no-such-option"])
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+        assert result.exit_code == 2, (command, result.stderr)
+        assert len(lines) == 1 and "Traceback" not in result.stderr, (command, result.stderr)
+        assert lines[0].startswith("error: No such option") and "--help" in lines[0]
+
+
+@pytest.mark.parametrize("out", ["file", "unwritable"])
+def test_an_output_path_that_cannot_be_used_is_one_line(env: dict[str, str], tmp_path: Path,
+                                                        out: str) -> None:
+    import os
+
+    target = tmp_path / "posters"
+    if out == "file":
+        target.write_text("not a folder", encoding="utf-8")
+    else:
+        target.mkdir()
+        os.chmod(target, 0o500)
+        if os.access(target, os.W_OK):  # root ignores the mode; a path under a file then
+            target = tmp_path / "file" / "posters"
+            (tmp_path / "file").write_text("x", encoding="utf-8")
+    result = bousai("signup-links", "--out", str(target), expect=1)
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in \
+        result.stderr, result.stderr
