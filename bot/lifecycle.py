@@ -309,11 +309,15 @@ class Lifecycle:
         if S(row.status) not in allowed:
             raise OperatorError(f"alert {alert_id} is already {row.status}")
         original = alert_store.row_to_alert(row)
+        if not texts and msg_type is MsgType.UPDATE:
+            texts = original.texts
+        # A lifting or cancellation carries only the operator's texts: the original's
+        # translations say what it said, and would read as the follow-up's.
         follow = dataclasses.replace(
             original, id=None, source="cli", source_id=str(uuid.uuid4()), msg_type=msg_type,
             references=original.source_id, issued=dt.datetime.now(dt.UTC), expires=None,
             send_at=None, status=S.DRAFT, body_ja=text_ja or original.body_ja,
-            texts=dict(texts) if texts else dict(original.texts))
+            texts=dict(texts or {}))
         return self.prepare(follow, original=row)
 
     def resend(self, conn: sa.Connection, alert_id: int, operator: str, ids: list[int],
