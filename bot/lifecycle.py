@@ -225,9 +225,15 @@ class Lifecycle:
                 name for name, plan in self.svc.plans.items() if plan.mode == BROADCAST))
             on_original = ON_ORIGINAL.get(alert.msg_type)
             if on_original is not None:
-                done = "cancelled" if on_original is Event.CANCEL else "lifted"
-                self._move(conn, original.id, on_original, requested_by,
-                           reason=f"{done} by alert {alert_id}", follow_up=alert_id)
+                current = S(alert_store.get_row(conn, original.id, lock=True).status)
+                if current in TRANSITIONS[on_original][0]:
+                    done = "cancelled" if on_original is Event.CANCEL else "lifted"
+                    self._move(conn, original.id, on_original, requested_by,
+                               reason=f"{done} by alert {alert_id}", follow_up=alert_id)
+                else:  # e.g. a second 解除 from a feed: the original stays as it is
+                    log.info("alert %d is %s; %s alert %d leaves it so", original.id,
+                             current.value, alert.msg_type.value, alert_id,
+                             extra={"alert_id": original.id})
         counts = write_deliveries(conn, alert, alert_id, self.svc.plans, reply_to=reply_to)
         log.info("alert %d accepted: %s", alert_id,
                  ", ".join(f"{k} {v}" for k, v in counts.items()) or "no channels",

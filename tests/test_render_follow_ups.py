@@ -9,6 +9,7 @@ a lifting says what ended, then the operator's words.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -19,6 +20,8 @@ from bot.render import Renderer, load_renderer
 from tests.jma_helpers import one
 from tests.render_alerts import ALERTS, EVACUATION_4, follow_up
 from tests.test_render_jma import LANGUAGES
+
+NARA_LIFT = "15_08_05_130412_VPWW53.xml"  # 奈良市: 大雨注意報 解除, nothing else in force
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +129,24 @@ def test_operator_lift_of_a_weather_warning_names_the_warnings(renderer: Rendere
     text = "\n".join(en)
     assert renderer.catalogs.text("en", "weather.advice.emergency") not in text
     assert "(issued)" not in text and "(continued)" not in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_jma_lift_keeps_what_jma_says_ended(language: str, renderer: Renderer,
+                                            config: Config) -> None:
+    """A JMA report with every warning for the city 解除 is a lift; its text is the
+    template's, naming each warning, under the LIFTED line, without a second title."""
+    nara = replace(Jurisdiction.from_config(config), warning_area="2920100")
+    a = one(NARA_LIFT, nara)
+    assert a.msg_type is MsgType.LIFT
+    cats = renderer.catalogs
+    text = renderer.text(a, language)[0]
+    name = cats.text(language, "warning.10")
+    assert text.split("\n")[0] == cats.text(language, "lift.title", subject=name,
+                                            area=config.city_display_name(language))
+    assert cats.text(language, "weather.status.lifted", name=name) in text
+    assert cats.text(language, "weather.advice.lifted") in text
+    assert cats.text(language, "weather.title.lifted") not in text
 
 
 @pytest.mark.parametrize("language", ["ja", "en", "zh-Hans", "ko"])
