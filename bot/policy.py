@@ -9,9 +9,10 @@ Actions (:class:`~bot.domain.PolicyAction`):
 ``auto``    send without an operator
 ``hold``    store and wait for an operator's decision
 ``ignore``  record only (outside the jurisdiction, or noise)
-``follow``  for updates and cancellations: decided by the store, which sends it
-            automatically when the alert it refers to was sent, and otherwise only
-            records it. The default rules give every update/cancel "follow" first.
+``follow``  for updates, liftings and cancellations: decided by the store, which
+            sends it automatically when the alert it refers to was sent, and
+            otherwise only records it. The default rules give every update, lift and
+            cancel "follow" first.
 
 Conditions (all optional; lists mean "any of"). Those about a report's content
 read its typed payload (:mod:`bot.domain.payloads`); an alert whose payload is of
@@ -19,7 +20,7 @@ another class does not match them (``flash = false`` and ``changed = false`` do)
 
 =====================  ===========================================================
 ``kind``               list of :class:`~bot.domain.Kind` values
-``msg_type``           list of "alert", "update", "cancel"
+``msg_type``           list of "alert", "update", "lift", "cancel"
 ``source``             list of sources ("jma", "cap", "rss", ...)
 ``in_jurisdiction``    bool
 ``test``               bool

@@ -180,3 +180,24 @@ ALERTS: dict[str, Alert] = {
         source="cap", wards=("43105",), headline_ja="避難指示（北区）",
         body_ja="北区の一部に避難指示を発令しました。"),
 }
+
+
+def follow_up(original: Alert, msg_type: MsgType, text_ja: str, **kw: Any) -> Alert:
+    """A lifting or cancellation as ``bousai alert lift|cancel`` builds it: the original's
+    kind, payload, wards and headline, the operator's text as the body."""
+    return replace(original, source="cli", source_id=f"{original.source_id}-{msg_type}",
+                   msg_type=msg_type, references=original.source_id,
+                   issued=at("2016-04-16T09:00:00+09:00"), body_ja=text_ja,
+                   texts=kw.pop("texts", {}), **kw)
+
+
+EVACUATION_4 = replace(ALERTS["evacuation"], wards=("43101",))
+ALERTS |= {
+    "evacuation_lift": follow_up(EVACUATION_4, MsgType.LIFT, "中央区の避難指示を解除しました。"),
+    "evacuation_cancel": follow_up(EVACUATION_4, MsgType.CANCEL,
+                                   "訓練用の文を誤って送信しました。"),
+    "shelter_lift": follow_up(ALERTS["shelter"], MsgType.LIFT, "TKUプラザを閉鎖しました。"),
+    "weather_lift": follow_up(ALERTS["weather"], MsgType.LIFT, "警報は解除されました。",
+                              wards=ALL_WARDS),
+    "city_notice_cancel": follow_up(ALERTS["city_notice"], MsgType.CANCEL, "誤送信です。"),
+}

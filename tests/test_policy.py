@@ -123,8 +123,12 @@ def test_weather_warning_rules(warnings: list[WarningItem], changed: bool,
     assert decide(a) == expected
 
 
-def test_lifted_advisory_from_real_document_is_held() -> None:
-    assert decide(jma("15_08_05_130412_VPWW53.xml", NARA)) == ("hold", "default")
+def test_a_report_of_nothing_but_lifts_follows_the_warning_it_lifts() -> None:
+    # Every warning for the city 解除: a lift of the series' earlier report, sent where
+    # that report went (and only if it went out), like corrections and cancellations.
+    lifted = jma("15_08_05_130412_VPWW53.xml", NARA)
+    assert lifted.msg_type is MsgType.LIFT
+    assert decide(lifted) == ("follow", "corrections-and-cancellations")
 
 
 def test_tsunami_warning_on_kumamoto_coasts_is_auto() -> None:
@@ -166,9 +170,13 @@ def test_landslide_alert_for_the_city() -> None:
     assert decide(continued) == ("ignore", "unchanged-reissue")
     issued = synthetic(Kind.LANDSLIDE, Landslide(status=LandslideStatus.ISSUED, changed=True))
     assert decide(issued) == ("auto", "landslide-alert")
+    lifted = synthetic(Kind.LANDSLIDE, Landslide(status=LandslideStatus.LIFTED, changed=True))
+    assert decide(lifted) == ("auto", "landslide-alert")
+    # JMA's 解除 for the city is a lift: it follows the alert it ends.
     lifted = jma("17_01_01_190529_VXWW50.xml", replace(JUR, municipality_codes=frozenset(
         {"4013000"})))
-    assert decide(lifted) == ("auto", "landslide-alert")
+    assert lifted.msg_type is MsgType.LIFT
+    assert decide(lifted) == ("follow", "corrections-and-cancellations")
 
 
 def test_heavy_rain_in_the_city_is_auto_elsewhere_ignored() -> None:

@@ -186,8 +186,10 @@ def test_update_cancel_and_test_banners(renderer: Renderer) -> None:
         cats = renderer.catalogs
         assert cats.text(language, "common.update_lead") in renderer.text(
             ALERTS["earthquake_update"], language)[0]
-        assert cats.text(language, "common.cancel_lead") in renderer.text(
-            ALERTS["earthquake_cancel"], language)[0]
+        cancel = renderer.text(ALERTS["earthquake_cancel"], language)[0].split("\n")
+        assert cancel[0] == cats.text(language, "cancel.title.no_area",
+                                      subject=cats.text(language, "subject.earthquake"))
+        assert cancel[1] == cats.text(language, "cancel.body")
         assert cats.text(language, "common.test_banner") in renderer.text(
             ALERTS["drill"], language)[0]
 

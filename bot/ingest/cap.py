@@ -4,7 +4,9 @@ One CAP ``<alert>`` becomes one Alert:
 
 * ``source`` = ``"cap"``, ``source_id`` = ``f"{sender}:{identifier}"``, the
   payload (:class:`~bot.domain.Cap`) has ``event_key`` = ``f"cap:{sender}:{identifier}"``.
-* ``msgType`` Alert/Update/Cancel -> ``MsgType`` alert/update/cancel. ``references``
+* ``msgType`` Alert/Update/Cancel -> ``MsgType`` alert/update/cancel, except a Cancel
+  whose headline or description says the hazard ended, which is a lift
+  (:func:`bot.ingest.lifting.cap_msg_type`). ``references``
   = the key ``cap:{sender}:{identifier}`` of the *first* triplet of
   ``<references>``; every referenced key is in ``payload.references_all``.
   An Update/Cancel without references, and Ack/Error messages, are refused.
@@ -67,6 +69,7 @@ from bot.domain import (
 )
 from bot.errors import IngestError, ValidationError
 from bot.ingest.jurisdiction import Jurisdiction
+from bot.ingest.lifting import cap_msg_type
 from bot.ingest.xmlsafe import child, children, local, namespace, parse_xml, text
 
 SOURCE = "cap"
@@ -224,6 +227,8 @@ def alert_from_element(root: ET.Element, jur: Jurisdiction) -> Alert:
         infos = [_info(info) for info in children(root, "info")]
     except ValidationError as exc:
         raise IngestError(f"unreadable <info>: {exc}", source=SOURCE) from None
+    # A Cancel whose headline or description says the hazard ended is a lift.
+    msg_type = cap_msg_type(msg_type, [t for i in infos for t in (i.headline, i.description)])
 
     texts: dict[str, str] = {}
     headline_ja = body_ja = ""

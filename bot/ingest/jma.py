@@ -38,7 +38,13 @@ Identity and references
   ``jma:地震情報:20160416012505``. It is the same for every report of one event and
   report kind; InfoType 訂正 -> ``MsgType.UPDATE`` and 取消 -> ``MsgType.CANCEL``
   carry ``references = event_key``, i.e. they refer to the latest alert whose
-  payload's ``event_key`` is equal. 発表 -> ``MsgType.ALERT``.
+  payload's ``event_key`` is equal (the latest that went out, if any did).
+  発表 -> ``MsgType.ALERT``, except a 発表 in which everything said about the city
+  is 解除 (every weather warning of the city's item, the landslide alert, the
+  volcanic warning, the tsunami warnings on the city's coasts with at most a slight
+  sea-level forecast left): that is ``MsgType.LIFT`` of the series' earlier report,
+  with the same ``references`` (:mod:`bot.ingest.lifting`). A lift ends a warning
+  that was right; a cancellation (取消) withdraws a report issued in error.
 * ``issued`` = Head/ReportDateTime (JST); ``expires`` = Head/ValidDateTime if any.
 * ``test`` is True unless Control/Status is 通常 (訓練 = drill, 試験 = test).
 * ``headline_ja`` = Head/Headline/Text (Head/Title when empty); ``body_ja`` a short

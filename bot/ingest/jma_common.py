@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.domain import Alert, AlertPayload, Kind, MsgType, Severity, Urgency
 from bot.errors import IngestError, ValidationError
+from bot.ingest.lifting import jma_msg_type
 from bot.ingest.xmlsafe import child, text
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -152,8 +153,11 @@ def make_alert(
     areas: tuple[str, ...],
     in_jurisdiction: bool,
     expires: datetime | None = None,
+    all_lifted: bool = False,
 ) -> Alert:
-    msg_type = h.msg_type
+    """The report's Alert. ``all_lifted``: everything it says about the city is 解除,
+    so a 発表 is a lift of the series' earlier report (:mod:`bot.ingest.lifting`)."""
+    msg_type = jma_msg_type(h.msg_type, all_lifted)
     if expires is None:
         expires = h.valid_time
     if msg_type is MsgType.CANCEL:

@@ -111,7 +111,8 @@ def parse_weather(h: Head, jur: Jurisdiction) -> list[Alert]:
                        body_ja=f"{payload.area_name_ja}\n{body_ja}" if body_ja else "",
                        severity=severity, urgency=urgency,
                        wards=jur.ward_codes if in_jur else (),
-                       areas=(payload.area_code,) if in_jur else (), in_jurisdiction=in_jur)]
+                       areas=(payload.area_code,) if in_jur else (), in_jurisdiction=in_jur,
+                       all_lifted=bool(warnings) and not active)]
 
 
 LANDSLIDE_STATUS = {"発表": LandslideStatus.ISSUED, "継続": LandslideStatus.CONTINUED,
@@ -150,7 +151,8 @@ def parse_landslide(h: Head, jur: Jurisdiction) -> list[Alert]:
                        severity=Severity.SEVERE if live else Severity.MINOR,
                        urgency=Urgency.IMMEDIATE if live else Urgency.PAST,
                        wards=jur.ward_codes if in_jur else (),
-                       areas=payload.municipality_codes, in_jurisdiction=in_jur)]
+                       areas=payload.municipality_codes, in_jurisdiction=in_jur,
+                       all_lifted=status is LandslideStatus.LIFTED)]
 
 
 def _landslide_summary(p: Landslide, jur: Jurisdiction) -> str:

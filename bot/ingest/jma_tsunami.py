@@ -144,13 +144,15 @@ def parse_tsunami(h: Head, report: TsunamiReport, jur: Jurisdiction) -> list[Ale
     in_jur = any(a.kind is not _N for a in local)
     if h.msg_type is MsgType.CANCEL:
         in_jur = True  # a cancellation follows its original; the store decides
+    local_kinds = {a.kind for a in local}  # all lifted (or a slight forecast): a lift
     basis = local_kind if local else top_kind
     severity = _SEVERITY.get(basis, Severity.MINOR) if basis else Severity.MINOR
     urgency = _URGENCY.get(basis, Urgency.PAST) if basis else Urgency.PAST
     return [make_alert(h, kind=Kind.TSUNAMI, payload=payload, body_ja=_summary(payload),
                        severity=severity, urgency=urgency,
                        wards=jur.ward_codes if in_jur else (),
-                       areas=tuple(a.code for a in local), in_jurisdiction=in_jur)]
+                       areas=tuple(a.code for a in local), in_jurisdiction=in_jur,
+                       all_lifted=_L in local_kinds and local_kinds <= {_L, _F, _N})]
 
 
 def _summary(p: Tsunami) -> str:

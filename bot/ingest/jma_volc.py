@@ -98,7 +98,7 @@ def parse_volcano(h: Head, jur: Jurisdiction, *, flash: bool) -> list[Alert]:
                        severity=severity, urgency=urgency,
                        wards=jur.ward_codes if in_jur else (),
                        areas=tuple(c for c in (volcano_code, *local_muni) if c),
-                       in_jurisdiction=in_jur)]
+                       in_jurisdiction=in_jur, all_lifted=status is VolcanoStatus.LIFTED)]
 
 
 def _summary(p: Volcano) -> str:

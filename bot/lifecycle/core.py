@@ -180,9 +180,15 @@ class Lifecycle:
                 name for name, plan in self.svc.plans.items() if plan.mode == BROADCAST))
             on_original = ON_ORIGINAL.get(alert.msg_type)
             if on_original is not None:
-                done = "cancelled" if on_original is Event.CANCEL else "lifted"
-                self._move(conn, original.id, on_original, requested_by,
-                           reason=f"{done} by alert {alert_id}", follow_up=alert_id)
+                current = S(alert_store.get_row(conn, original.id, lock=True).status)
+                if current in TRANSITIONS[on_original][0]:
+                    done = "cancelled" if on_original is Event.CANCEL else "lifted"
+                    self._move(conn, original.id, on_original, requested_by,
+                               reason=f"{done} by alert {alert_id}", follow_up=alert_id)
+                else:  # e.g. a second 解除 from a feed: the original stays as it is
+                    log.info("alert %d is %s; %s alert %d leaves it so", original.id,
+                             current.value, alert.msg_type.value, alert_id,
+                             extra={"alert_id": original.id})
         counts = write_deliveries(conn, alert, alert_id, self.svc.plans, reply_to=reply_to)
         log.info("alert %d accepted: %s", alert_id,
                  ", ".join(f"{k} {v}" for k, v in counts.items()) or "no channels",
@@ -277,11 +283,15 @@ class Lifecycle:
         if S(row.status) not in allowed:
             raise OperatorError(f"alert {alert_id} is already {row.status}")
         original = alert_store.row_to_alert(row)
+        if not texts and msg_type is MsgType.UPDATE:
+            texts = original.texts
+        # A lifting or cancellation carries only the operator's texts: the original's
+        # translations say what it said, and would read as the follow-up's.
         follow = dataclasses.replace(
             original, id=None, source="cli", source_id=str(uuid.uuid4()), msg_type=msg_type,
             references=original.source_id, issued=dt.datetime.now(dt.UTC), expires=None,
             send_at=None, status=S.DRAFT, body_ja=text_ja or original.body_ja,
-            texts=dict(texts) if texts else dict(original.texts))
+            texts=dict(texts or {}))
         return self.prepare(follow, original=row)
 
     def resend(self, conn: sa.Connection, alert_id: int, operator: str, ids: list[int],

@@ -8,12 +8,13 @@ than a channel's limit is split into numbered parts, never cut.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.config import Config
 from bot.domain import Alert
-from bot.render import kinds  # noqa: F401  (registers the composers of every kind)
+from bot.render import follow_ups, kinds  # noqa: F401  (register the composers)
 from bot.render.catalog import Catalogs
 from bot.render.compose import Context, Translate, compose
 from bot.render.split import split_text
@@ -33,10 +34,11 @@ class Rendering:
 
 class Renderer:
     def __init__(self, config: Config, catalogs: Catalogs,
-                 translate: Translate | None = None) -> None:
+                 translate: Translate | None = None, now: dt.datetime | None = None) -> None:
         self.config = config
         self.catalogs = catalogs
         self.translate = translate
+        self.now = now  # what "this year" is judged against in dates (None: the clock)
 
     def text(self, alert: Alert, language: str) -> tuple[str, bool]:
         ctx = self.context(alert, language)
@@ -44,7 +46,7 @@ class Renderer:
 
     def context(self, alert: Alert, language: str) -> Context:
         return Context(alert=alert, language=language, config=self.config,
-                       catalogs=self.catalogs, translate=self.translate)
+                       catalogs=self.catalogs, translate=self.translate, now=self.now)
 
     def render_all(self, alert: Alert, language: str,
                    limits: Mapping[str, Limits]) -> list[Rendering]:

@@ -24,6 +24,7 @@ from typing import Any
 from babel.messages.pofile import read_po
 
 from bot.errors import ConfigError
+from bot.render.korean import attach_particles
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ class Catalogs:
 
     def text(self, language: str, key: str, /, **values: Any) -> str:
         template, _ = self.raw(language, key)
+        if values and ")" in template:
+            template = attach_particles(template, values)  # Korean 을/를 ...
         return template.format(**values) if values or "{" in template else template
 
     def optional(self, language: str, key: str, /, **values: Any) -> str | None:

@@ -2,7 +2,9 @@
 
 A composer per alert kind builds the body from catalog messages and the
 alert's typed payload; :func:`compose` adds what every message has: the test
-banner, the correction/cancellation lead, the wards, the time.
+banner, the correction lead, the wards, the time. A lifting or a cancellation
+has a text of its own (:mod:`bot.render.follow_ups`): it never repeats the
+instructions of the message it ends or withdraws.
 
 Composers for more kinds register themselves with :func:`composer`, naming the
 payload class they read. An alert of that kind with a payload of another class
@@ -37,6 +39,9 @@ class Context:
     machine_translated: bool = False
     untranslated: bool = False  # free text reached this reader in Japanese only
     notes: list[str] = field(default_factory=list)
+    # texts shown in a language other than the reader's; the note goes before the first
+    original_texts: list[str] = field(default_factory=list)
+    now: dt.datetime | None = None  # what "this year" is judged against (None: the clock)
 
     def t(self, key: str, /, **values: Any) -> str:
         return self.catalogs.text(self.language, key, **values)
@@ -56,7 +61,8 @@ class Context:
             return ""
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
-        return format_jst(value, self.language, self.config.language(self.language).babel_locale)
+        return format_jst(value, self.language, self.config.language(self.language).babel_locale,
+                          now=self.now)
 
     def ward_names(self, codes: tuple[str, ...] | list[str] | None = None) -> str:
         codes = self.alert.wards if codes is None else codes
@@ -86,10 +92,15 @@ class Context:
         fallback = alert.texts.get("en") if self.language != "ja-easy" else None
         if fallback is None and self.language != "ja-easy":
             self.untranslated = True
+        return self._untranslated(fallback or ja_text)
+
+    def _untranslated(self, text: str) -> str:
+        """``text`` shown as written, with a note placed before it by :func:`compose`."""
         note = self.t("note.translation_unavailable")
         if note not in self.notes:
             self.notes.append(note)
-        return fallback or ja_text
+        self.original_texts.append(text)
+        return text
 
 
     def foreign_text(self) -> str:
@@ -105,10 +116,7 @@ class Context:
             if translated:
                 self.machine_translated = True
                 return translated
-        note = self.t("note.translation_unavailable")
-        if note not in self.notes:
-            self.notes.append(note)
-        return texts[source]
+        return self._untranslated(texts[source])
 
 
 Composer = Callable[[Context], list[str]]
@@ -128,7 +136,7 @@ def composer(*kinds: Kind, payload: type[Payload] | None = None
     return register
 
 
-def _source_words(ctx: Context) -> list[str]:
+def source_words(ctx: Context) -> list[str]:
     """The source's headline and body in this language."""
     a = ctx.alert
     if not (a.headline_ja or a.body_ja) and a.texts:
@@ -146,7 +154,7 @@ def _source_words(ctx: Context) -> list[str]:
 @composer(Kind.CITY_NOTICE, Kind.OTHER)
 def _city_notice(ctx: Context) -> list[str]:
     city = ctx.config.city_display_name(ctx.language)
-    return [ctx.t("city_notice.title", city=city), *_source_words(ctx)]
+    return [ctx.t("city_notice.title", city=city), *source_words(ctx)]
 
 
 # Titles that claim nothing beyond the kind, for alerts without structured values.
@@ -160,7 +168,20 @@ def _generic(ctx: Context) -> list[str]:
     key = _PLAIN_TITLES.get(ctx.alert.kind)
     if key is None:
         return _city_notice(ctx)
-    return [ctx.t(key), *_source_words(ctx)]
+    return [ctx.t(key), *source_words(ctx)]
+
+
+def kind_body(ctx: Context) -> list[str]:
+    """The lines of the alert's kind: its composer's, or the source's own words."""
+    a = ctx.alert
+    wanted = PAYLOADS.get(a.kind)
+    if wanted is not None and not isinstance(a.payload, wanted):
+        return _generic(ctx)
+    return COMPOSERS.get(a.kind, _generic)(ctx)
+
+
+# A lifting's and a cancellation's text (bot.render.follow_ups registers them).
+FOLLOW_UPS: dict[MsgType, Composer] = {}
 
 
 def compose(ctx: Context) -> str:
@@ -170,20 +191,22 @@ def compose(ctx: Context) -> str:
         blocks.append(ctx.t("common.test_banner"))
     if a.msg_type is MsgType.UPDATE:
         blocks.append(ctx.t("common.update_lead"))
-    elif a.msg_type is MsgType.CANCEL:
-        blocks.append(ctx.t("common.cancel_lead"))
-    wanted = PAYLOADS.get(a.kind)
-    if wanted is not None and not isinstance(a.payload, wanted):
-        body = _generic(ctx)
-    else:
-        body = COMPOSERS.get(a.kind, _generic)(ctx)
+    body = FOLLOW_UPS[a.msg_type](ctx) if a.msg_type in FOLLOW_UPS else kind_body(ctx)
     blocks.extend(line for line in body if line)
     if a.wards:
         blocks.append(ctx.t("common.wards", wards=ctx.ward_names()))
     blocks.append(ctx.t("common.issued", time=ctx.when(a.issued)))
     if ctx.machine_translated:
         blocks.append(ctx.t("note.machine_translated"))
-    blocks.extend(ctx.notes)
+    _place_notes(blocks, ctx)
     if a.test:
         blocks.append(ctx.t("common.test_banner"))
     return "\n".join(blocks)
+
+
+def _place_notes(blocks: list[str], ctx: Context) -> None:
+    """The translation note goes right before the first text shown untranslated (it
+    says "the original is shown below" in some languages), else at the end."""
+    at = next((i for i, block in enumerate(blocks)
+               if any(t and t in block for t in ctx.original_texts)), len(blocks))
+    blocks[at:at] = ctx.notes

@@ -1,7 +1,8 @@
 """Official terms in every language: JMA epicenter names, tsunami coasts, volcanoes.
 
 Epicenter names come from JMA's multilingual dictionary (``bot/data/epicenters.json``,
-see ``bot/data/SOURCES.md``) and are used exactly as written there; the dictionary
+see ``bot/data/SOURCES.md``) and are used as written there (runs of spaces, which a
+few entries have, read as one); the dictionary
 field of each language is in the languages table (:mod:`bot.languages`).
 
 Tsunami coasts (``term.tsunami_area.<JMA code>``) and volcanoes
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 
 from bot.config import TEMPLATES_DIR
@@ -22,6 +24,7 @@ from bot.languages import JMA_DICTIONARY, LazyMapping, process_languages
 from bot.render.catalog import load_catalog
 
 EPICENTERS_JSON = JMA_DICTIONARY
+_SPACES = re.compile(r" {2,}")  # a few entries have doubled spaces (no-break ones are kept)
 TSUNAMI_AREA_KEY = "term.tsunami_area."
 VOLCANO_KEY = "term.volcano."
 
@@ -52,7 +55,7 @@ def epicenter_name(code: object, language: str, fallback_ja: str | None = None) 
         lang = process_languages().get(language)
         for field_name in (lang.jma_field if lang else None, "english", "japanese"):
             if field_name and (entry.get(field_name) or "").strip():
-                return entry[field_name].strip()
+                return _SPACES.sub(" ", entry[field_name].strip())
     return fallback_ja or None
 
 

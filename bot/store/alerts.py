@@ -93,16 +93,24 @@ def find_by_source(conn: sa.Connection, source: str, source_id: str) -> sa.Row[A
     ).first()
 
 
+# An original in one of these states reached (or is reaching) its recipients.
+WENT_OUT = (AlertStatus.QUEUED.value, AlertStatus.SENT.value, AlertStatus.LIFTED.value)
+
+
 def find_original(conn: sa.Connection, references: str | None) -> sa.Row[Any] | None:
-    """The newest original alert (not an update or cancel) that ``references`` names,
-    by its source id or its event key (JMA: the same EventID and report kind)."""
+    """The original alert (not an update, lift or cancel) that ``references`` names,
+    by its source id or its event key (JMA: the same EventID and report kind): the
+    newest that went out, else the newest. A series such as a prefecture's weather
+    warnings repeats its event key in every report, and a report that policy ignored
+    (nothing new for the city) must not hide the one residents received."""
     if not references:
         return None
+    went_out = sa.case((alerts.c.status.in_(WENT_OUT), 0), else_=1)
     return conn.execute(sa.select(alerts).where(
         alerts.c.msg_type == MsgType.ALERT.value,
         sa.or_(alerts.c.source_id == references,
                alerts.c.params["event_key"].as_string() == references),
-    ).order_by(alerts.c.id.desc()).limit(1)).first()
+    ).order_by(went_out, alerts.c.id.desc()).limit(1)).first()
 
 
 def get_row(conn: sa.Connection, alert_id: int, *, lock: bool = False) -> sa.Row[Any]:

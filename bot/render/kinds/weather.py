@@ -29,7 +29,7 @@ def warning_name(ctx: Context, code: str, name_ja: str | None, level: WarningLev
         return name_ja
     generic = ctx.t(f"weather.level.{level.value}") if level is not None else ""
     if name_ja:
-        return f"{generic} ({name_ja})" if generic else name_ja
+        return ctx.t("weather.unknown_name", level=generic, name=name_ja) if generic else name_ja
     return generic or code
 
 
