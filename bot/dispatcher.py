@@ -189,7 +189,7 @@ class Dispatcher:
                     continue
             claimed = await asyncio.to_thread(self._claim, name, batch)
             if not claimed:
-                await asyncio.to_thread(self._flush, name)
+                await self._flush(name)
                 if tasks:
                     await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                     continue
@@ -207,11 +207,11 @@ class Dispatcher:
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _t: sem.release())
                 if len(st.outcomes) >= 100:
-                    await asyncio.to_thread(self._flush, name)
-            await asyncio.to_thread(self._flush, name)
+                    await self._flush(name)
+            await self._flush(name)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.to_thread(self._flush, name)
+        await self._flush(name)
         if st.fatal is not None:
             # Give the unsent claimed rows back to the queue.
             await asyncio.to_thread(self._unclaim, name)
@@ -339,11 +339,17 @@ class Dispatcher:
                        next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
                        last_error=str(exc))
 
-    def _flush(self, name: str) -> None:
+    async def _flush(self, name: str) -> None:
+        """Record the outcomes so far. The list is taken here, on the event loop where
+        the send tasks append to it, so an outcome can never be appended to a batch a
+        worker thread is already writing (and lost, leaving its row in flight)."""
         st = self.states[name]
         if not st.outcomes:
             return
         outcomes, st.outcomes = st.outcomes, []
+        await asyncio.to_thread(self._record, name, outcomes)
+
+    def _record(self, name: str, outcomes: list[Outcome]) -> None:
         with self.engine.begin() as conn:
             n = ledger.record(conn, name, outcomes)
         if n:

@@ -83,5 +83,9 @@ class Freshness:
         return None
 
 
-def _when(value: dt.datetime) -> str:
+def jst_minutes(value: dt.datetime) -> str:
+    """``2016-09-01 09:55 JST``: a time in a reason an operator reads."""
     return value.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+
+
+_when = jst_minutes

@@ -102,10 +102,11 @@ def test_replaying_a_feed_newest_first_never_sends_the_older_reports(h: Harness)
                                 as_of=dt.datetime(2016, 9, 1, 10, 0, tzinfo=JST))
     records = [intake.process(p.read_bytes(), p.name)[0] for p in reversed(TSUNAMI)]
     newest, *older = records
-    assert newest["action"] in ("hold", "auto", "ignore")
+    assert newest["msg_type"] == "lift"  # 09:55: the advisory for the coasts is lifted
     for rec in older:
         assert rec["action"] == "ignore"
-        assert rec["note"].startswith(f"superseded: alert {newest['id']} about the same event")
+        assert rec["note"] == (f"superseded: alert {newest['id']} (lift) about the same "
+                               "event was issued later (2016-09-01 09:55 JST)")
 
 
 def test_a_newer_report_stops_what_the_older_has_not_sent(h: Harness) -> None:

@@ -3,6 +3,7 @@ inside a short one, follow-ups under the same rules, and how alerts finish."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import time
@@ -235,3 +236,48 @@ def test_a_feed_cancellation_of_a_held_alert_withdraws_it(h: Harness) -> None:
     assert _status(h, held.id) == "cancelled"
     with pytest.raises(OperatorError, match="is cancelled"):
         life.approve(held.id, "tanaka")
+
+
+def test_no_outcome_is_lost_while_a_batch_is_being_written(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outcomes arrive while a worker thread writes the previous batch (slowly here):
+    every row still gets its outcome and the run ends. Before, an outcome appended to
+    the batch being written was lost and its row stayed in flight for ever."""
+    import bot.dispatcher
+
+    original = ledger.record
+
+    def slow_record(conn: sa.Connection, channel: str, outcomes: Any) -> int:
+        taken = list(outcomes)  # what a writer has read when the next outcome comes
+        time.sleep(0.02)
+        return original(conn, channel, taken)
+
+    class SlowLog:  # an outcome is built slowly (its log line), as under load
+        def __getattr__(self, name: str) -> Any:
+            return getattr(bot.dispatcher.logging.getLogger("bot.dispatcher"), name)
+
+        def warning(self, *args: Any, **kw: Any) -> None:
+            time.sleep(0.003)
+
+    monkeypatch.setattr(ledger, "record", slow_record)
+    monkeypatch.setattr(bot.dispatcher, "log", SlowLog())
+    with harness(db_url, max_attempts=1, x_languages=()) as h:
+        seeded = h.seed(120, channels=("telegram",))["telegram"]
+        for sub in seeded[::2]:
+            h.telegram.block(sub.user_id)
+        alert_id = h.submit(_notice(), operator="t")
+        dispatcher = h.dispatcher()
+
+        async def go() -> bool:
+            try:
+                return await asyncio.wait_for(dispatcher.run(until_idle=True), 20)
+            finally:
+                for st in dispatcher.states.values():
+                    await st.channel.close()
+
+        assert asyncio.run(go())
+        with h.engine.connect() as conn:
+            rows = ledger.progress(conn, alert_id)["telegram"]
+        counts = {st: sum(by[st]["rows"] for by in rows.values() if st in by)
+                  for st in ("sent", "failed", "in_flight", "pending")}
+        assert counts == {"sent": 60, "failed": 60, "in_flight": 0, "pending": 0}

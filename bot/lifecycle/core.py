@@ -22,6 +22,7 @@ from bot.store.fanout import BROADCAST, plan_counts, write_deliveries
 if TYPE_CHECKING:
     from bot.service import Service
 
+from bot.freshness import jst_minutes
 from bot.lifecycle.table import ON_ORIGINAL, OUT, TRANSITIONS, WAITING, Event, S, check
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,8 @@ class Lifecycle:
             newer, older = self._same_event(alert)
             if newer is not None:
                 action = "ignore"
-                note = (f"superseded: alert {newer.id} about the same event was issued later "
-                        f"({newer.issued.isoformat(timespec='minutes')})")
+                note = (f"superseded: alert {newer.id} ({newer.msg_type}) about the same event "
+                        f"was issued later ({jst_minutes(newer.issued)})")
         event = {"ignore": Event.IGNORE, "hold": Event.HOLD}.get(
             action, Event.SUBMIT if require_approval else Event.ACCEPT)
         if event is Event.ACCEPT and not prepared.renderings:
@@ -150,6 +151,7 @@ class Lifecycle:
             rows = alert_store.same_event(conn, key)
         newer = next((r for r in rows if r.issued > alert.issued), None)
         older = [r for r in rows if r.issued <= alert.issued
+                 and r.msg_type == MsgType.ALERT.value
                  and S(r.status) in WAITING | {S.QUEUED}]
         return newer, older
 

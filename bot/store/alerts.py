@@ -199,8 +199,8 @@ def latest_follow_up(conn: sa.Connection, alert_id: int) -> sa.Row[Any] | None:
 
 
 def same_event(conn: sa.Connection, event_key: str) -> list[sa.Row[Any]]:
-    """Original alerts (not follow-ups) stored for ``event_key``, newest issue first."""
-    return list(conn.execute(sa.select(alerts.c.id, alerts.c.issued, alerts.c.status).where(
-        alerts.c.msg_type == MsgType.ALERT.value,
+    """Alerts and follow-ups stored for ``event_key``, newest issue first."""
+    return list(conn.execute(sa.select(alerts.c.id, alerts.c.issued, alerts.c.status,
+                                       alerts.c.msg_type).where(
         alerts.c.params["event_key"].as_string() == event_key,
     ).order_by(alerts.c.issued.desc(), alerts.c.id.desc())))
