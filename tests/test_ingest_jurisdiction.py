@@ -28,10 +28,22 @@ def test_kumamoto_from_default_config() -> None:
 
 @pytest.mark.parametrize(("snippet", "key"), [
     ('tsunami_areas = "712"\n', "jurisdiction.tsunami_areas"),
-    ("[jurisdiction.ward_points]\n43199 = { lat = 32.8, lon = 130.7 }\n",
-     "jurisdiction.ward_points.43199"),
-    ("[jurisdiction.ward_points]\n43101 = { lat = 132.8, lon = 130.7 }\n",
-     "jurisdiction.ward_points.43101.lat"),
+    # Reference points are gone: CAP areas are matched against the ward boundaries, and
+    # a configuration that still has them is told so rather than silently ignored.
+    ("[jurisdiction.ward_points]\n43101 = { lat = 32.8, lon = 130.7 }\n",
+     "jurisdiction.ward_points"),
+    # [cap]: the kind table
+    ('[[cap.kinds]]\nwords = ["flood"]\nkind = "flood"\n', "cap.kinds[0].kind"),
+    ('[[cap.kinds]]\nwords = ["x"]\ncategories = ["Weather"]\nkind = "other"\n',
+     "cap.kinds[0].categories"),
+    ('[[cap.kinds]]\nwords = ["x"]\nresponses = ["Run"]\nkind = "other"\n',
+     "cap.kinds[0].responses"),
+    ('[[cap.kinds]]\nword = ["x"]\nkind = "other"\n', "cap.kinds[0].word"),
+    ('[[cap.kinds]]\nkind = "other"\n', "cap.kinds[0]"),
+    ('[[cap.kinds]]\nwords = "flood"\nkind = "other"\n', "cap.kinds[0].words"),
+    ('[cap]\nkinds = "x"\n', "cap.kinds"),
+    ('[cap.categories]\nMeteo = "weather_warning"\n', "cap.categories.Meteo"),
+    ('[cap.categories]\nMet = "weather"\n', "cap.categories.Met"),
 ])
 def test_bad_jurisdiction_config_names_the_key(tmp_path: Path, snippet: str, key: str) -> None:
     base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
@@ -39,3 +51,17 @@ def test_bad_jurisdiction_config_names_the_key(tmp_path: Path, snippet: str, key
     with pytest.raises(ConfigError) as info:
         Jurisdiction.from_config(load_config(path))
     assert info.value.key == key
+
+
+def test_ward_points_are_refused_with_the_reason(tmp_path: Path) -> None:
+    base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
+    path = write_config(tmp_path, base + "[jurisdiction.ward_points]\n"
+                                          "43101 = { lat = 32.8, lon = 130.7 }\n")
+    with pytest.raises(ConfigError, match=r"no longer read.*boundaries"):
+        Jurisdiction.from_config(load_config(path))
+
+
+def test_without_a_cap_table_every_cap_alert_is_other(tmp_path: Path) -> None:
+    base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
+    j = Jurisdiction.from_config(load_config(write_config(tmp_path, base)))
+    assert j.cap_kinds.rules == () and j.cap_kinds.categories == ()
