@@ -1,5 +1,5 @@
 """CAP documents: 1.0/1.1/1.2, ``<alerts>`` collections and EDXL-DE envelopes, the
-kind table of ``[cap]``, and the policy for the city's own CAP alerts."""
+CAP kinds table (``[data] cap_kinds``), and the policy for the city's own CAP alerts."""
 
 from __future__ import annotations
 

@@ -174,7 +174,7 @@ def test_polygon_over_most_of_the_city(kumamoto: Jurisdiction) -> None:
     poly = "<polygon>32.70,130.60 32.70,130.80 32.83,130.80 32.83,130.60 32.70,130.60</polygon>"
     [a] = parse_cap(_area(poly), kumamoto)
     assert {"43101", "43102", "43103", "43104"} <= set(a.wards)
-    # A CAP heavy-rain warning is a weather warning ([cap] kinds in bousai.toml); the
+    # A CAP heavy-rain warning is a weather warning (config/data/cap_kinds.toml); the
     # heavy_rain kind is JMA's 記録的短時間大雨情報, which the policy sends by itself.
     assert a.kind is Kind.WEATHER_WARNING and a.in_jurisdiction is True
 

@@ -32,18 +32,6 @@ def test_kumamoto_from_default_config() -> None:
     # a configuration that still has them is told so rather than silently ignored.
     ("[jurisdiction.ward_points]\n43101 = { lat = 32.8, lon = 130.7 }\n",
      "jurisdiction.ward_points"),
-    # [cap]: the kind table
-    ('[[cap.kinds]]\nwords = ["flood"]\nkind = "flood"\n', "cap.kinds[0].kind"),
-    ('[[cap.kinds]]\nwords = ["x"]\ncategories = ["Weather"]\nkind = "other"\n',
-     "cap.kinds[0].categories"),
-    ('[[cap.kinds]]\nwords = ["x"]\nresponses = ["Run"]\nkind = "other"\n',
-     "cap.kinds[0].responses"),
-    ('[[cap.kinds]]\nword = ["x"]\nkind = "other"\n', "cap.kinds[0].word"),
-    ('[[cap.kinds]]\nkind = "other"\n', "cap.kinds[0]"),
-    ('[[cap.kinds]]\nwords = "flood"\nkind = "other"\n', "cap.kinds[0].words"),
-    ('[cap]\nkinds = "x"\n', "cap.kinds"),
-    ('[cap.categories]\nMeteo = "weather_warning"\n', "cap.categories.Meteo"),
-    ('[cap.categories]\nMet = "weather"\n', "cap.categories.Met"),
 ])
 def test_bad_jurisdiction_config_names_the_key(tmp_path: Path, snippet: str, key: str) -> None:
     base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
@@ -61,7 +49,36 @@ def test_ward_points_are_refused_with_the_reason(tmp_path: Path) -> None:
         Jurisdiction.from_config(load_config(path))
 
 
-def test_without_a_cap_table_every_cap_alert_is_other(tmp_path: Path) -> None:
-    base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
-    j = Jurisdiction.from_config(load_config(write_config(tmp_path, base)))
+@pytest.mark.parametrize(("table", "key"), [
+    ('[[kinds]]\nwords = ["flood"]\nkind = "flood"\n', "kinds[0].kind"),
+    ('[[kinds]]\nwords = ["x"]\ncategories = ["Weather"]\nkind = "other"\n',
+     "kinds[0].categories"),
+    ('[[kinds]]\nwords = ["x"]\nresponses = ["Run"]\nkind = "other"\n',
+     "kinds[0].responses"),
+    ('[[kinds]]\nword = ["x"]\nkind = "other"\n', "kinds[0].word"),
+    ('[[kinds]]\nkind = "other"\n', "kinds[0]"),
+    ('[[kinds]]\nwords = "flood"\nkind = "other"\n', "kinds[0].words"),
+    ('kinds = "x"\n', "kinds"),
+    ('[categories]\nMeteo = "weather_warning"\n', "categories.Meteo"),
+    ('[categories]\nMet = "weather"\n', "categories.Met"),
+    ('[category]\nMet = "weather_warning"\n', "category"),
+])
+def test_bad_cap_kinds_name_the_key_and_file(tmp_path: Path, table: str, key: str) -> None:
+    text = Path(load_config().path).read_text(encoding="utf-8")
+    kinds = tmp_path / "kinds.toml"
+    kinds.write_text(table, encoding="utf-8")
+    path = write_config(tmp_path, text.replace('cap_kinds = "data/cap_kinds.toml"',
+                                               f'cap_kinds = "{kinds}"'))
+    with pytest.raises(ConfigError) as info:
+        Jurisdiction.from_config(load_config(path))
+    assert info.value.key == key and info.value.path == str(kinds)
+
+
+def test_an_empty_cap_kinds_table_makes_every_cap_alert_other(tmp_path: Path) -> None:
+    text = Path(load_config().path).read_text(encoding="utf-8")
+    kinds = tmp_path / "kinds.toml"
+    kinds.write_text("# nothing\n", encoding="utf-8")
+    path = write_config(tmp_path, text.replace('cap_kinds = "data/cap_kinds.toml"',
+                                               f'cap_kinds = "{kinds}"'))
+    j = Jurisdiction.from_config(load_config(path))
     assert j.cap_kinds.rules == () and j.cap_kinds.categories == ()

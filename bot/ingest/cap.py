@@ -25,8 +25,8 @@ and System is refused. Namespaces accepted: :data:`CAP_NAMESPACES`. Each
   info they are empty. The renderer (``bot/render/kinds/cap.py``) reads the infos.
 * ``issued`` = ``sent``; ``expires`` = the latest ``<expires>`` of the infos;
   ``severity``/``urgency`` = the highest of the infos.
-* ``kind`` from the ``[cap]`` table of the configuration
-  (:class:`~bot.ingest.cap_kinds.CapKinds`): event words, categories, response types.
+* ``kind`` from the city's CAP kinds table (``[data] cap_kinds``,
+  :class:`~bot.ingest.cap_kinds.CapKinds`): event words, response types, categories.
 * Areas: ``<geocode>`` values (only value names listed in
   ``[jurisdiction] cap_geocode_names``), ``<polygon>`` and ``<circle>`` are matched
   against the wards' boundaries (see :class:`~bot.ingest.jurisdiction.Jurisdiction`).

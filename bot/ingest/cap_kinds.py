@@ -1,14 +1,14 @@
-"""The kind of a CAP alert (what subscribers choose), from a table in the configuration.
+"""The kind of a CAP alert (what subscribers choose), from a table in the city's data.
 
-``[cap]`` in ``config/bousai.toml``:
+The file named by ``[data] cap_kinds`` in ``bousai.toml`` (``config/data/cap_kinds.toml``):
 
-* ``[[cap.kinds]]`` rules, tried in order; the first whose conditions all hold gives
+* ``[[kinds]]`` rules, tried in order; the first whose conditions all hold gives
   ``kind``. Conditions (at least one): ``words`` (some ``<event>`` of the alert, in
   any of its languages, contains one of them; a word in Latin letters must start a
   word there, so "rain" matches "Rainfall" but not "terrain"), ``categories`` (some
   ``<category>`` is one of these CAP categories), ``responses`` (some
   ``<responseType>`` is one of these).
-* ``[cap.categories]``: the kind of an alert no rule matched, by its first
+* ``[categories]``: the kind of an alert no rule matched, by its first
   ``<category>`` listed here (CAP's twelve: Geo, Met, Safety, Security, Rescue, Fire,
   Health, Env, Transport, Infra, CBRNE, Other).
 * Anything else is ``other``.
@@ -17,8 +17,10 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.config import Config
@@ -68,16 +70,28 @@ class CapKinds:
 
     @classmethod
     def from_config(cls, cfg: Config) -> CapKinds:
-        section = cfg.section("cap")
-        rows = section.get("kinds", [])
+        return cls.load(cfg.data_files.cap_kinds)
+
+    @classmethod
+    def load(cls, path: Path) -> CapKinds:
+        spath = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"CAP kinds cannot be read: {exc}", path=spath) from None
+        for key in data:
+            if key not in ("kinds", "categories"):
+                raise ConfigError("unknown table (known: kinds, categories)", key=key,
+                                  path=spath)
+        rows = data.get("kinds", [])
         if not isinstance(rows, list):
-            raise ConfigError("must be an array of tables", key="cap.kinds", path=cfg.path)
-        rules = tuple(_rule(row, f"cap.kinds[{i}]", cfg.path) for i, row in enumerate(rows))
-        table = section.get("categories", {})
+            raise ConfigError("must be an array of tables", key="kinds", path=spath)
+        rules = tuple(_rule(row, f"kinds[{i}]", spath) for i, row in enumerate(rows))
+        table = data.get("categories", {})
         if not isinstance(table, Mapping):
-            raise ConfigError("must be a table", key="cap.categories", path=cfg.path)
-        categories = tuple((_member(CapCategory, name, f"cap.categories.{name}", cfg.path),
-                            _member(Kind, kind, f"cap.categories.{name}", cfg.path))
+            raise ConfigError("must be a table", key="categories", path=spath)
+        categories = tuple((_member(CapCategory, name, f"categories.{name}", spath),
+                            _member(Kind, kind, f"categories.{name}", spath))
                            for name, kind in table.items())
         return cls(rules=rules, categories=categories)
 

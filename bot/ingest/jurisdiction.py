@@ -21,8 +21,8 @@ use it to set ``Alert.in_jurisdiction`` and ``Alert.wards``:
 ``volcano_codes``         火山名 codes the city watches
 ``cap_geocode_names``     CAP ``<geocode><valueName>`` values that are understood
 ``cap_city_geocodes``     CAP geocode values that mean the whole city
-``cap_kinds``             the kind of a CAP alert from its words (``[cap]``, see
-                          :mod:`bot.ingest.cap_kinds`)
+``cap_kinds``             the kind of a CAP alert from its words (``[data] cap_kinds``,
+                          see :mod:`bot.ingest.cap_kinds`)
 ========================  ==========================================================
 """
 
