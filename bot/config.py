@@ -2,9 +2,9 @@
 
 The TOML file (``config/bousai.toml``, or ``BOUSAI_CONFIG``) holds everything
 city-specific; its ``[data]`` section names the city's data files (languages table,
-shelters, ward boundaries), relative to the TOML file. Secrets never come from a
-file; :class:`Secret` hides its value from ``repr``/``str`` so that it cannot reach a
-log line or an error message.
+shelters, ward boundaries, the kinds of CAP alerts), relative to the TOML file.
+Secrets never come from a file; :class:`Secret` hides its value from
+``repr``/``str`` so that it cannot reach a log line or an error message.
 Every problem raises :class:`~bot.errors.ConfigError` naming the key and file.
 """
 
@@ -40,7 +40,7 @@ DEFAULT_CONFIG_PATH = _data_dir("config") / "bousai.toml"
 # [data] files, relative to the configuration file, as in the shipped bousai.toml;
 # a key left out of [data] means the shipped file.
 DATA_FILES = {"languages": "data/languages.toml", "shelters": "data/shelters.csv",
-              "ward_boundaries": "data/wards.geojson"}
+              "ward_boundaries": "data/wards.geojson", "cap_kinds": "data/cap_kinds.toml"}
 
 
 class Secret:
@@ -83,6 +83,7 @@ class DataFiles:
     languages: Path
     shelters: Path
     ward_boundaries: Path
+    cap_kinds: Path
 
     @classmethod
     def beside(cls, config_path: Path) -> DataFiles:

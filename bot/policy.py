@@ -16,7 +16,8 @@ Actions (:class:`~bot.domain.PolicyAction`):
 
 Conditions (all optional; lists mean "any of"). Those about a report's content
 read its typed payload (:mod:`bot.domain.payloads`); an alert whose payload is of
-another class does not match them (``flash = false`` and ``changed = false`` do):
+another class does not match them (``flash = false`` does; ``changed`` in either
+value does not: a CAP alert has no JMA 継続 flag, so it is never "unchanged"):
 
 =====================  ===========================================================
 ``kind``               list of :class:`~bot.domain.Kind` values
@@ -141,8 +142,9 @@ class Rule:
             ("flash", self.flash is None or (volcano is not None and volcano.flash) == self.flash),
             ("statuses", self.statuses is None or (
                 isinstance(p, Landslide | Volcano) and p.status.value in self.statuses)),
+            # Only JMA says whether a report changed: other payloads match neither value.
             ("changed", self.changed is None or (
-                isinstance(p, WeatherWarning | Landslide) and p.changed) == self.changed),
+                isinstance(p, WeatherWarning | Landslide) and p.changed == self.changed)),
         ]
         return next((name for name, ok in checks if not ok), None)
 

@@ -1,11 +1,14 @@
-"""Which ward a point lies in, from the wards' real boundaries.
+"""Which ward a point lies in, and which wards an area touches, from the wards'
+real boundaries.
 
 The boundaries are a GeoJSON FeatureCollection named by ``[data].ward_boundaries``
 in the configuration (``config/data/wards.geojson`` for 熊本市, from 国土数値情報; see
 ``config/data/SOURCES.md``): one feature per ward, ``properties.code`` its JIS code
 as in ``[[wards]]``, geometry a Polygon or MultiPolygon in longitude/latitude (WGS84).
-Pure Python: ray casting over the rings, holes excluded, with a bounding box per
-polygon so that most wards are ruled out at once.
+Pure Python (:mod:`bot.geo`): ray casting over the rings, holes excluded; an area
+(a CAP polygon or circle) touches a ward when their edges meet or one lies inside
+the other. Each polygon keeps a bounding box, and its edges in runs of
+:data:`RUN` with a box each, so that most of a ward is ruled out at once.
 """
 
 from __future__ import annotations
@@ -13,39 +16,91 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from bot.config import Config, process_config
 from bot.errors import ConfigError
+from bot.geo import (
+    Point,
+    bbox,
+    boxes_meet,
+    in_ring,
+    km_per_degree,
+    segment_distance,
+    segments_meet,
+)
 
-Ring = tuple[tuple[float, float], ...]  # (lon, lat) points, closed or not
+Ring = tuple[Point, ...]  # (lon, lat) points, closed or not
+Box = tuple[float, float, float, float]
+RUN = 32  # edges per run
 
 
-def _in_ring(lon: float, lat: float, ring: Ring) -> bool:
-    """Even-odd rule: a ray from the point towards +longitude crosses the ring an
-    odd number of times when the point is inside."""
-    inside = False
-    x0, y0 = ring[-1]
-    for x1, y1 in ring:
-        if (y1 > lat) != (y0 > lat) and lon < x0 + (lat - y0) * (x1 - x0) / (y1 - y0):
-            inside = not inside
-        x0, y0 = x1, y1
-    return inside
+def _runs(ring: Ring) -> tuple[tuple[Box, Ring], ...]:
+    """The ring's edges, closed, in runs of RUN edges, each with its bounding box."""
+    closed = ring if ring[0] == ring[-1] else (*ring, ring[0])
+    return tuple((bbox(closed[i:i + RUN + 1]), closed[i:i + RUN + 1])
+                 for i in range(0, len(closed) - 1, RUN))
 
 
 @dataclass(frozen=True)
 class Polygon:
     outer: Ring
     holes: tuple[Ring, ...]
-    bbox: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+    bbox: Box  # min lon, min lat, max lon, max lat
+    runs: tuple[tuple[Box, Ring], ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            object.__setattr__(self, "runs", tuple(
+                run for ring in (self.outer, *self.holes) for run in _runs(ring)))
 
     def contains(self, lat: float, lon: float) -> bool:
         x0, y0, x1, y1 = self.bbox
         if not (x0 <= lon <= x1 and y0 <= lat <= y1):
             return False
-        return _in_ring(lon, lat, self.outer) and not any(
-            _in_ring(lon, lat, hole) for hole in self.holes)
+        return in_ring(lon, lat, self.outer) and not any(
+            in_ring(lon, lat, hole) for hole in self.holes)
+
+    def meets_polygon(self, ring: Ring) -> bool:
+        """Does the polygon ``ring`` ((lon, lat) points) share any point with this one?
+        Edges that meet, else one inside the other (then any vertex of it is)."""
+        box = bbox(ring)
+        if not boxes_meet(box, self.bbox):
+            return False
+        if self.contains(ring[0][1], ring[0][0]) or in_ring(*self.outer[0], ring):
+            return True
+        closed = ring if ring[0] == ring[-1] else (*ring, ring[0])
+        for a, b in pairwise(closed):
+            edge_box = bbox((a, b))
+            for run_box, run in self.runs:
+                if boxes_meet(edge_box, run_box) and any(
+                        segments_meet(a, b, c, d) for c, d in pairwise(run)):
+                    return True
+        return False
+
+    def meets_circle(self, lat: float, lon: float, radius_km: float) -> bool:
+        """Does the circle (centre, radius in km) share any point with this polygon?"""
+        if self.contains(lat, lon):
+            return True
+        kx, ky = km_per_degree(lat)
+        kx = max(kx, 1e-9)  # at a pole a degree of longitude has no length
+        reach: Box = (lon - radius_km / kx, lat - radius_km / ky,
+                      lon + radius_km / kx, lat + radius_km / ky)
+        if not boxes_meet(reach, self.bbox):
+            return False
+
+        def km(p: Point) -> Point:
+            return ((p[0] - lon) * kx, (p[1] - lat) * ky)
+
+        for run_box, run in self.runs:
+            if boxes_meet(reach, run_box):
+                pts = [km(p) for p in run]
+                if any(segment_distance((0.0, 0.0), a, b) <= radius_km
+                       for a, b in pairwise(pts)):
+                    return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -65,6 +120,21 @@ class WardMap:
                 return code
         return None
 
+    def wards_meeting_polygon(self, points: Sequence[tuple[float, float]]) -> tuple[str, ...]:
+        """Codes of the wards a polygon of (lat, lon) points touches, as CAP writes
+        them (three points at least; closed or not)."""
+        ring: Ring = tuple((lon, lat) for lat, lon in points)
+        if len(ring) < 3:
+            return ()
+        return tuple(code for code, polygons in self.shapes
+                     if any(p.meets_polygon(ring) for p in polygons))
+
+    def wards_meeting_circle(self, lat: float, lon: float, radius_km: float
+                             ) -> tuple[str, ...]:
+        """Codes of the wards a circle (centre, radius in km) touches."""
+        return tuple(code for code, polygons in self.shapes
+                     if any(p.meets_circle(lat, lon, radius_km) for p in polygons))
+
 
 def _ring(points: object, where: str, path: str) -> Ring:
     if not isinstance(points, list) or len(points) < 3:
@@ -79,9 +149,8 @@ def _polygon(rings: object, where: str, path: str) -> Polygon:
     if not isinstance(rings, list) or not rings:
         raise ConfigError(f"{where}: a polygon needs an outer ring", path=path)
     outer = _ring(rings[0], where, path)
-    lons, lats = [p[0] for p in outer], [p[1] for p in outer]
     return Polygon(outer=outer, holes=tuple(_ring(r, where, path) for r in rings[1:]),
-                   bbox=(min(lons), min(lats), max(lons), max(lats)))
+                   bbox=bbox(outer))
 
 
 def _polygons(geometry: object, where: str, path: str) -> Iterable[Polygon]:

@@ -38,11 +38,11 @@ FRENCH_NAMES = {"Kumamoto City": "Ville de Kumamoto", "Chuo Ward": "Arrondisseme
 
 def city_dir(tmp_path: Path, bousai: str = BOUSAI_TOML, languages: str = LANGUAGES_TOML) -> Path:
     """A configuration folder of its own: bousai.toml, data/languages.toml, and the
-    shipped shelters and ward boundaries."""
+    shipped shelters, ward boundaries and CAP kinds."""
     data = tmp_path / "city" / "data"
     data.mkdir(parents=True)
     (data / "languages.toml").write_text(languages, encoding="utf-8")
-    for name in ("shelters.csv", "wards.geojson"):
+    for name in ("shelters.csv", "wards.geojson", "cap_kinds.toml"):
         (data / name).symlink_to(SHIPPED / name)
     path = tmp_path / "city" / "bousai.toml"
     path.write_text(bousai, encoding="utf-8")
@@ -64,9 +64,11 @@ def test_the_shipped_config_names_its_data_files() -> None:
     assert config.data_files.languages == SHIPPED / "languages.toml"
     assert config.data_files.shelters == SHIPPED / "shelters.csv"
     assert config.data_files.ward_boundaries == SHIPPED / "wards.geojson"
+    assert config.data_files.cap_kinds == SHIPPED / "cap_kinds.toml"
     assert config.raw["data"] == {"languages": "data/languages.toml",
                                   "shelters": "data/shelters.csv",
-                                  "ward_boundaries": "data/wards.geojson"}
+                                  "ward_boundaries": "data/wards.geojson",
+                                  "cap_kinds": "data/cap_kinds.toml"}
     assert set(config.language_table) >= set(config.languages)
     tl = config.language("tl")
     assert (tl.babel_locale, tl.jma_field, tl.translator_code("microsoft")) == \

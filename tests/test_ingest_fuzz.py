@@ -31,6 +31,8 @@ SEEDS = {
         "jma/handmade_VPOA50_kumamoto.xml", "jma/32-35_10_01_220510_VXSE51.xml",
         "cap/canada.cap", "cap/earthquake.cap", "cap/noaa_errors.cap", "cap/weather.cap",
         "cap/wcatwc-warning.cap", "cap/amber.atom", "cap/weather_index.atom",
+        "cap/kumamoto_landslide.cap", "cap/kumamoto_edxl.xml", "cap/kumamoto_alerts.xml",
+        "cap/kumamoto_inundation_cap11.cap",
         "rss/city_notices.rss", "rss/jma_eqvol.atom", "rss/city_notices_en.atom",
     )
 }

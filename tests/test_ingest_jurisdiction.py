@@ -28,10 +28,10 @@ def test_kumamoto_from_default_config() -> None:
 
 @pytest.mark.parametrize(("snippet", "key"), [
     ('tsunami_areas = "712"\n', "jurisdiction.tsunami_areas"),
-    ("[jurisdiction.ward_points]\n43199 = { lat = 32.8, lon = 130.7 }\n",
-     "jurisdiction.ward_points.43199"),
-    ("[jurisdiction.ward_points]\n43101 = { lat = 132.8, lon = 130.7 }\n",
-     "jurisdiction.ward_points.43101.lat"),
+    # Reference points are gone: CAP areas are matched against the ward boundaries, and
+    # a configuration that still has them is told so rather than silently ignored.
+    ("[jurisdiction.ward_points]\n43101 = { lat = 32.8, lon = 130.7 }\n",
+     "jurisdiction.ward_points"),
 ])
 def test_bad_jurisdiction_config_names_the_key(tmp_path: Path, snippet: str, key: str) -> None:
     base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
@@ -39,3 +39,46 @@ def test_bad_jurisdiction_config_names_the_key(tmp_path: Path, snippet: str, key
     with pytest.raises(ConfigError) as info:
         Jurisdiction.from_config(load_config(path))
     assert info.value.key == key
+
+
+def test_ward_points_are_refused_with_the_reason(tmp_path: Path) -> None:
+    base = Path(load_config().path).read_text(encoding="utf-8").split("[jurisdiction]")[0]
+    path = write_config(tmp_path, base + "[jurisdiction.ward_points]\n"
+                                          "43101 = { lat = 32.8, lon = 130.7 }\n")
+    with pytest.raises(ConfigError, match=r"no longer read.*boundaries"):
+        Jurisdiction.from_config(load_config(path))
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ('[[kinds]]\nwords = ["flood"]\nkind = "flood"\n', "kinds[0].kind"),
+    ('[[kinds]]\nwords = ["x"]\ncategories = ["Weather"]\nkind = "other"\n',
+     "kinds[0].categories"),
+    ('[[kinds]]\nwords = ["x"]\nresponses = ["Run"]\nkind = "other"\n',
+     "kinds[0].responses"),
+    ('[[kinds]]\nword = ["x"]\nkind = "other"\n', "kinds[0].word"),
+    ('[[kinds]]\nkind = "other"\n', "kinds[0]"),
+    ('[[kinds]]\nwords = "flood"\nkind = "other"\n', "kinds[0].words"),
+    ('kinds = "x"\n', "kinds"),
+    ('[categories]\nMeteo = "weather_warning"\n', "categories.Meteo"),
+    ('[categories]\nMet = "weather"\n', "categories.Met"),
+    ('[category]\nMet = "weather_warning"\n', "category"),
+])
+def test_bad_cap_kinds_name_the_key_and_file(tmp_path: Path, table: str, key: str) -> None:
+    text = Path(load_config().path).read_text(encoding="utf-8")
+    kinds = tmp_path / "kinds.toml"
+    kinds.write_text(table, encoding="utf-8")
+    path = write_config(tmp_path, text.replace('cap_kinds = "data/cap_kinds.toml"',
+                                               f'cap_kinds = "{kinds}"'))
+    with pytest.raises(ConfigError) as info:
+        Jurisdiction.from_config(load_config(path))
+    assert info.value.key == key and info.value.path == str(kinds)
+
+
+def test_an_empty_cap_kinds_table_makes_every_cap_alert_other(tmp_path: Path) -> None:
+    text = Path(load_config().path).read_text(encoding="utf-8")
+    kinds = tmp_path / "kinds.toml"
+    kinds.write_text("# nothing\n", encoding="utf-8")
+    path = write_config(tmp_path, text.replace('cap_kinds = "data/cap_kinds.toml"',
+                                               f'cap_kinds = "{kinds}"'))
+    j = Jurisdiction.from_config(load_config(path))
+    assert j.cap_kinds.rules == () and j.cap_kinds.categories == ()

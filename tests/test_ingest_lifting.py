@@ -105,7 +105,7 @@ def test_cap_cancel_saying_the_hazard_ended_is_a_lift(kumamoto: Jurisdiction) ->
     assert a.msg_type is MsgType.LIFT
     assert a.references == "cap:bousai@city.kumamoto.example:KMM-1"
     text, _ = load_renderer(load_config()).text(a, "ja")
-    assert text.split("\n")[0] == "【解除】避難情報（北区）"
+    assert text.split("\n")[0] == "【解除】避難指示（北区）"  # the sender's own word
     assert "北区の避難指示を解除しました。" in text
 
 

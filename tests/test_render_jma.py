@@ -294,6 +294,9 @@ def test_a_kind_without_its_payload_shows_the_sources_words(renderer: Renderer) 
     assert renderer.catalogs.text("en", "tsunami.title.forecast") not in cap
     staff, _ = renderer.text(ALERTS["earthquake_typed_by_staff"], "ja")
     assert "市内で強い揺れがありました。" in staff
+    # A CAP alert leads with the sender's headline (the key fact a notification shows),
+    # not with a report title of ours.
     evacuation, _ = renderer.text(ALERTS["evacuation_from_cap"], "ja")
-    assert renderer.catalogs.text("ja", "evacuation.title") in evacuation
+    assert evacuation.splitlines()[0] == "避難指示（北区）"
+    assert renderer.catalogs.text("ja", "evacuation.title") not in evacuation
     assert "北区の一部に避難指示を発令しました。" in evacuation

@@ -8,7 +8,9 @@ document is and routes it:
 document                                    result
 ==========================================  ============================================
 JMA ``<Report>`` (jmaxml1 namespace)        :func:`bot.ingest.jma.parse_jma`
-CAP ``<alert>`` (any CAP 1.x namespace)     :func:`bot.ingest.cap.parse_cap`
+CAP ``<alert>`` (CAP 1.0, 1.1, 1.2), an     :func:`bot.ingest.cap.parse_cap`: one alert
+``<alerts>`` collection, or an EDXL-DE      per CAP alert
+envelope carrying CAP alerts
 Atom/RSS with CAP alerts embedded in        one alert per embedded CAP document
 entries (e.g. ``<content type="text/xml">``)
 Atom/RSS *index* of CAP documents (CAP      ``[]``: it holds links, not alerts; a poller
@@ -26,7 +28,13 @@ import xml.etree.ElementTree as ET
 
 from bot.domain import Alert
 from bot.errors import IngestError
-from bot.ingest.cap import CAP_NAMESPACE_PREFIX, alert_from_element, parse_cap
+from bot.ingest.cap import (
+    CAP_NAMESPACES,
+    alert_from_element,
+    is_cap_alert,
+    is_cap_document,
+    parse_cap_root,
+)
 from bot.ingest.jma import JMX_NAMESPACE, parse_jma
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.rss import parse_city_feed
@@ -38,7 +46,7 @@ _JMA_FEED_HOSTS = ("jma.go.jp", "kishou.go.jp")
 
 
 def _is_cap(el: ET.Element) -> bool:
-    return namespace(el).startswith(CAP_NAMESPACE_PREFIX)
+    return namespace(el) in CAP_NAMESPACES
 
 
 def _is_index(root: ET.Element) -> bool:
@@ -60,10 +68,10 @@ def detect_and_parse(data: bytes, jurisdiction: Jurisdiction, *, origin: str) ->
     name = local(root.tag)
     if name == "Report" and namespace(root) == JMX_NAMESPACE:
         return parse_jma(data, jurisdiction)
-    if name == "alert" and _is_cap(root):
-        return parse_cap(data, jurisdiction)
+    if is_cap_document(root) or name == "alert":  # another namespace: a clear refusal
+        return parse_cap_root(root, jurisdiction)
     if name in ("feed", "rss", "RDF"):
-        embedded = [el for el in root.iter() if local(el.tag) == "alert" and _is_cap(el)]
+        embedded = [el for el in root.iter() if is_cap_alert(el)]
         if embedded:
             return [alert_from_element(el, jurisdiction) for el in embedded]
         if _is_index(root):
@@ -71,4 +79,5 @@ def detect_and_parse(data: bytes, jurisdiction: Jurisdiction, *, origin: str) ->
         return parse_city_feed(data, feed_name=origin, jurisdiction=jurisdiction)
     raise IngestError(
         f"unrecognised document: root element {root.tag!r} is not a JMA report, a CAP "
-        "alert or an Atom/RSS feed", source=origin)
+        "alert (alone, in <alerts> or in an EDXL-DE envelope) or an Atom/RSS feed",
+        source=origin)

@@ -1,14 +1,20 @@
-"""OASIS CAP (1.2, and 1.1/1.0 which share its structure) -> :class:`~bot.domain.Alert`.
+"""OASIS CAP (1.2, 1.1 and 1.0, which share its structure) -> :class:`~bot.domain.Alert`.
 
-One CAP ``<alert>`` becomes one Alert:
+A document is one CAP ``<alert>``, a collection of them (``<alerts>``, as SMHI
+publishes), or an EDXL-DE 1.0/2.0 envelope (``<EDXLDistribution>``) whose
+``contentObject/xmlContent/embeddedXMLContent`` carry them; an envelope whose
+``distributionStatus`` is Exercise or Test makes every alert in it a test alert,
+and System is refused. Namespaces accepted: :data:`CAP_NAMESPACES`. Each
+``<alert>`` becomes one Alert:
 
 * ``source`` = ``"cap"``, ``source_id`` = ``f"{sender}:{identifier}"``, the
   payload (:class:`~bot.domain.Cap`) has ``event_key`` = ``f"cap:{sender}:{identifier}"``.
 * ``msgType`` Alert/Update/Cancel -> ``MsgType`` alert/update/cancel, except a Cancel
   whose headline or description says the hazard ended, which is a lift
-  (:func:`bot.ingest.lifting.cap_msg_type`). ``references``
-  = the key ``cap:{sender}:{identifier}`` of the *first* triplet of
-  ``<references>``; every referenced key is in ``payload.references_all``.
+  (:func:`bot.ingest.lifting.cap_msg_type`). ``references`` = the key
+  ``cap:{sender}:{identifier}`` of the *first* entry of ``<references>``
+  (``sender,identifier,sent`` triplets; CAP 1.0's bare identifiers are the alert's
+  own sender's); every referenced key is in ``payload.references_all``.
   An Update/Cancel without references, and Ack/Error messages, are refused.
 * ``status``: Actual -> ``test=False``; Exercise and Test -> ``test=True``;
   System and Draft are refused with :class:`IngestError` (they are never for
@@ -18,30 +24,30 @@ One CAP ``<alert>`` becomes one Alert:
   (``en-CA`` -> ``en``, ``ja-JP`` -> ``ja``; ``zh`` keeps its script/region,
   e.g. ``zh-TW``; a missing ``<language>`` is CAP's default ``en-US`` -> ``en``).
   The first Japanese info fills ``headline_ja``/``body_ja``; with no Japanese
-  info they are empty and the renderer uses ``texts``.
+  info they are empty. The renderer (``bot/render/kinds/cap.py``) reads the infos.
 * ``issued`` = ``sent``; ``expires`` = the latest ``<expires>`` of the infos;
   ``severity``/``urgency`` = the highest of the infos.
-* ``kind`` from the first info's ``<event>`` words (earthquake, tsunami, volcano,
-  landslide, flood/rain/storm..., evacuation, shelter) then ``<category>``
-  (Geo -> earthquake only when the event says so; Met -> weather_warning;
-  Infra -> lifeline; else other).
+* ``kind`` from the city's CAP kinds table (``[data] cap_kinds``,
+  :class:`~bot.ingest.cap_kinds.CapKinds`): event words, response types, categories.
 * Areas: ``<geocode>`` values (only value names listed in
   ``[jurisdiction] cap_geocode_names``), ``<polygon>`` and ``<circle>`` are matched
-  against the wards (see :class:`~bot.ingest.jurisdiction.Jurisdiction`).
-  ``wards`` = wards concerned, ``in_jurisdiction`` = any ward concerned,
+  against the wards' boundaries (see :class:`~bot.ingest.jurisdiction.Jurisdiction`).
+  ``wards`` = wards touched, ``in_jurisdiction`` = any ward touched,
   ``areas`` = the ``<areaDesc>`` texts.
 
 The payload keeps the document: ``identifier``, ``sender``, ``sent``, ``status``,
 ``scope``, ``note``, ``references_all`` and one :class:`~bot.domain.CapInfo` per
 ``<info>`` (language, categories, event, response types, urgency, severity,
-certainty, headline, description, instruction, sender name, web, expires, and its
-areas with their polygons, circles and geocodes). CAP words are matched without
-regard to case; a category, response type or certainty outside CAP's lists is left
-out, an unknown urgency or severity reads as Unknown, an unknown scope is refused.
+certainty, headline, description, instruction, sender name, web, contact, expires,
+and its areas with their polygons, circles and geocodes). CAP words are matched
+without regard to case; a category, response type or certainty outside CAP's lists
+is left out, an unknown urgency or severity reads as Unknown, an unknown scope is
+refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 import xml.etree.ElementTree as ET
@@ -62,7 +68,6 @@ from bot.domain import (
     CapSeverity,
     CapStatus,
     CapUrgency,
-    Kind,
     MsgType,
     Severity,
     Urgency,
@@ -70,24 +75,21 @@ from bot.domain import (
 from bot.errors import IngestError, ValidationError
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.lifting import cap_msg_type
-from bot.ingest.xmlsafe import child, children, local, namespace, parse_xml, text
+from bot.ingest.xmlsafe import child, children, descendants, local, namespace, parse_xml, text
 
 SOURCE = "cap"
-CAP_NAMESPACE_PREFIX = "urn:oasis:names:tc:emergency:cap:"
+CAP_NAMESPACES = frozenset({
+    "urn:oasis:names:tc:emergency:cap:1.2",
+    "urn:oasis:names:tc:emergency:cap:1.1",
+    "urn:oasis:names:tc:emergency:cap:1.0",
+    "http://www.incident.com/cap/1.0",  # the namespace the CAP 1.0 standard names
+})
+EDXL_NAMESPACE_PREFIX = "urn:oasis:names:tc:emergency:EDXL:DE:"
+EDXL_TEST_STATUS = {"Actual": False, "Exercise": True, "Test": True}
 REQUIRED = ("identifier", "sender", "sent", "status", "msgType", "scope")
 MSG_TYPES = {"Alert": MsgType.ALERT, "Update": MsgType.UPDATE, "Cancel": MsgType.CANCEL}
 TEST_STATUS = {"Actual": False, "Exercise": True, "Test": True}
 
-_EVENT_WORDS: tuple[tuple[tuple[str, ...], Kind], ...] = (
-    (("tsunami", "津波"), Kind.TSUNAMI),
-    (("earthquake", "seism", "地震", "quake"), Kind.EARTHQUAKE),
-    (("volcan", "eruption", "噴火", "ashfall"), Kind.VOLCANO),
-    (("landslide", "mudslide", "debris flow", "土砂"), Kind.LANDSLIDE),
-    (("evacuat", "避難指示", "避難"), Kind.EVACUATION),
-    (("shelter", "避難所"), Kind.SHELTER),
-    (("heavy rain", "大雨", "記録的短時間"), Kind.HEAVY_RAIN),
-)
-_CATEGORY_KIND = {CapCategory.MET: Kind.WEATHER_WARNING, CapCategory.INFRA: Kind.LIFELINE}
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 E = TypeVar("E", bound=enum.Enum)
 
@@ -114,17 +116,6 @@ def language_tag(value: str) -> str:
     if primary == "zh" and len(parts) > 1:
         return f"zh-{parts[1] if len(parts[1]) == 4 else parts[1].upper()}"
     return primary
-
-
-def _kind(events: list[str], categories: list[CapCategory]) -> Kind:
-    words = " ".join(events).casefold()
-    for needles, kind in _EVENT_WORDS:
-        if any(n in words for n in needles):
-            return kind
-    for cat in categories:
-        if cat in _CATEGORY_KIND:
-            return _CATEGORY_KIND[cat]
-    return Kind.OTHER
 
 
 def _points(value: str) -> list[tuple[float, float]]:
@@ -181,28 +172,76 @@ def _info(info: ET.Element) -> CapInfo:
         instruction=text(info, "instruction"),
         sender_name=text(info, "senderName") or None,
         web=text(info, "web") or None,
+        contact=text(info, "contact") or None,
         expires=_time(expires, "expires") if expires else None,
         areas=tuple(_area(a) for a in children(info, "area")),
     )
 
 
-def _references(value: str) -> list[str]:
+def _references(value: str, sender: str) -> list[str]:
     keys = []
-    for triplet in value.split():
-        parts = triplet.split(",")
+    for entry in value.split():
+        parts = entry.split(",")
         if len(parts) >= 2 and parts[0] and parts[1]:
             keys.append(f"cap:{parts[0]}:{parts[1]}")
+        elif len(parts) == 1:  # CAP 1.0: the identifier of the same sender's alert
+            keys.append(f"cap:{sender}:{parts[0]}")
     return keys
 
 
+def is_cap_alert(el: ET.Element) -> bool:
+    return local(el.tag) == "alert" and namespace(el) in CAP_NAMESPACES
+
+
+def is_cap_document(root: ET.Element) -> bool:
+    """A CAP alert, an ``<alerts>`` collection or an EDXL-DE envelope."""
+    return is_cap_alert(root) or local(root.tag) == "alerts" or (
+        local(root.tag) == "EDXLDistribution"
+        and namespace(root).startswith(EDXL_NAMESPACE_PREFIX))
+
+
 def parse_cap(data: bytes, jurisdiction: Jurisdiction) -> list[Alert]:
-    """Parse one CAP document (bytes) into a one-element list."""
-    return [alert_from_element(parse_xml(data, source=SOURCE), jurisdiction)]
+    """Parse a CAP document (bytes): one alert, an ``<alerts>`` collection or an
+    EDXL-DE envelope, into its alerts in document order."""
+    return parse_cap_root(parse_xml(data, source=SOURCE), jurisdiction)
+
+
+def parse_cap_root(root: ET.Element, jur: Jurisdiction) -> list[Alert]:
+    name = local(root.tag)
+    if name == "EDXLDistribution" and namespace(root).startswith(EDXL_NAMESPACE_PREFIX):
+        return _edxl(root, jur)
+    if name == "alerts":
+        found = [el for el in root if is_cap_alert(el)]
+        if not found:
+            raise IngestError("<alerts> holds no CAP alert", source=SOURCE)
+        return [alert_from_element(el, jur) for el in found]
+    return [alert_from_element(root, jur)]
+
+
+def _edxl(root: ET.Element, jur: Jurisdiction) -> list[Alert]:
+    """The CAP alerts of an EDXL-DE distribution, marked test when it is an exercise."""
+    status_el = child(root, "distributionStatus")
+    status = text(status_el, "value") or text(status_el)  # DE 2.0 may wrap a <value>
+    if status and status not in EDXL_TEST_STATUS:
+        raise IngestError(f"EDXL-DE distributionStatus {status!r} is not for the public "
+                          "(only Actual, Exercise and Test are accepted)", source=SOURCE)
+    found = [el for obj in children(root, "contentObject")
+             for content in descendants(obj, "embeddedXMLContent")
+             for el in content if is_cap_alert(el)]
+    if not found:
+        raise IngestError("EDXL-DE distribution carries no CAP alert in "
+                          "contentObject/xmlContent/embeddedXMLContent", source=SOURCE)
+    alerts = [alert_from_element(el, jur) for el in found]
+    if EDXL_TEST_STATUS.get(status, False):
+        alerts = [dataclasses.replace(a, test=True) for a in alerts]
+    return alerts
 
 
 def alert_from_element(root: ET.Element, jur: Jurisdiction) -> Alert:
-    if local(root.tag) != "alert" or not namespace(root).startswith(CAP_NAMESPACE_PREFIX):
-        raise IngestError(f"not a CAP alert: root element is {root.tag!r}", source=SOURCE)
+    if not is_cap_alert(root):
+        known = ", ".join(sorted(CAP_NAMESPACES))
+        raise IngestError(f"not a CAP alert: element is {root.tag!r} (CAP namespaces: "
+                          f"{known})", source=SOURCE)
     fields = {name: text(root, name) for name in REQUIRED}
     for name in REQUIRED:
         if not fields[name]:
@@ -215,7 +254,7 @@ def alert_from_element(root: ET.Element, jur: Jurisdiction) -> Alert:
         raise IngestError(f"CAP msgType {msg_type_s!r} is not an alert, update or cancel",
                           source=SOURCE)
     msg_type = MSG_TYPES[msg_type_s]
-    refs = _references(text(root, "references"))
+    refs = _references(text(root, "references"), fields["sender"])
     if msg_type is not MsgType.ALERT and not refs:
         raise IngestError(f"CAP {msg_type_s} has no usable <references>", source=SOURCE)
     sent = _time(fields["sent"], "sent")
@@ -227,8 +266,11 @@ def alert_from_element(root: ET.Element, jur: Jurisdiction) -> Alert:
         infos = [_info(info) for info in children(root, "info")]
     except ValidationError as exc:
         raise IngestError(f"unreadable <info>: {exc}", source=SOURCE) from None
-    # A Cancel whose headline or description says the hazard ended is a lift.
-    msg_type = cap_msg_type(msg_type, [t for i in infos for t in (i.headline, i.description)])
+    # A Cancel whose response is AllClear, or whose headline or description says the
+    # hazard ended, is a lift: the alert was right and is over.
+    all_clear = bool(infos) and all(CapResponse.ALL_CLEAR in i.response_types for i in infos)
+    msg_type = (MsgType.LIFT if msg_type is MsgType.CANCEL and all_clear else
+                cap_msg_type(msg_type, [t for i in infos for t in (i.headline, i.description)]))
 
     texts: dict[str, str] = {}
     headline_ja = body_ja = ""
@@ -255,7 +297,7 @@ def alert_from_element(root: ET.Element, jur: Jurisdiction) -> Alert:
         return Alert(
             source=SOURCE,
             source_id=f"{sender}:{identifier}",
-            kind=_kind([i.event for i in infos], [c for i in infos for c in i.categories]),
+            kind=jur.cap_kinds.kind(infos),
             msg_type=msg_type,
             references=refs[0] if msg_type is not MsgType.ALERT else None,
             severity=max((Severity.parse(i.severity.value) for i in infos),

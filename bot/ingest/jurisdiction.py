@@ -8,7 +8,10 @@ use it to set ``Alert.in_jurisdiction`` and ``Alert.wards``:
 ``city_jis_code``         JIS municipality code of the city (``[city] jis_code``)
 ``warning_area``          JMA 気象警報・注意報 area of the city (``[city] jma_warning_area``)
 ``wards``                 :class:`WardRef` per ward: JIS code, JMA earthquake city code,
-                          Japanese name, reference point and radius for CAP geometry
+                          Japanese name
+``shapes``                the wards' boundaries (:class:`~bot.wardmap.WardMap`, from
+                          ``[data] ward_boundaries``): a CAP polygon or circle concerns
+                          exactly the wards it touches
 ``pref_code``             地震情報／都道府県等 code of the prefecture
 ``seismic_areas``         地震情報／細分区域 codes that contain the city
 ``epicenter_codes``       震央地名 codes counted as local
@@ -18,20 +21,20 @@ use it to set ``Alert.in_jurisdiction`` and ``Alert.wards``:
 ``volcano_codes``         火山名 codes the city watches
 ``cap_geocode_names``     CAP ``<geocode><valueName>`` values that are understood
 ``cap_city_geocodes``     CAP geocode values that mean the whole city
+``cap_kinds``             the kind of a CAP alert from its words (``[data] cap_kinds``,
+                          see :mod:`bot.ingest.cap_kinds`)
 ========================  ==========================================================
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from bot.config import Config
 from bot.errors import ConfigError
-
-EARTH_RADIUS_KM = 6371.0088
+from bot.ingest.cap_kinds import CapKinds
+from bot.wardmap import WardMap, ward_map
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -39,9 +42,6 @@ class WardRef:
     code: str  # JIS, e.g. "43101"
     jma_code: str  # JMA earthquake "city" code, e.g. "4310100"
     name_ja: str  # "中央区"
-    lat: float | None = None
-    lon: float | None = None
-    radius_km: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -59,29 +59,20 @@ class Jurisdiction:
     volcano_codes: frozenset[str] = frozenset()
     cap_geocode_names: frozenset[str] = frozenset()
     cap_city_geocodes: frozenset[str] = frozenset()
+    shapes: WardMap = field(default_factory=lambda: WardMap(shapes=()), repr=False)
+    cap_kinds: CapKinds = field(default_factory=CapKinds, repr=False)
 
     # ------------------------------------------------------------ construction
 
     @classmethod
     def from_config(cls, cfg: Config) -> Jurisdiction:
         section = cfg.section("jurisdiction")
-        points = section.get("ward_points", {})
-        if not isinstance(points, Mapping):
-            raise ConfigError("must be a table", key="jurisdiction.ward_points", path=cfg.path)
-        wards = []
-        for w in cfg.wards:
-            lat = lon = None
-            radius = 0.0
-            if w.code in points:
-                lat, lon, radius = _point(points[w.code], f"jurisdiction.ward_points.{w.code}",
-                                          cfg.path)
-            wards.append(WardRef(code=w.code, jma_code=w.jma_code,
-                                 name_ja=w.names.get("ja", w.code), lat=lat, lon=lon,
-                                 radius_km=radius))
-        for code in points:
-            if code not in {w.code for w in wards}:
-                raise ConfigError(f"{code!r} is not a ward code of [[wards]]",
-                                  key=f"jurisdiction.ward_points.{code}", path=cfg.path)
+        if "ward_points" in section:
+            raise ConfigError("is no longer read: CAP areas are matched against the wards' "
+                              "boundaries ([data] ward_boundaries); remove it",
+                              key="jurisdiction.ward_points", path=cfg.path)
+        wards = [WardRef(code=w.code, jma_code=w.jma_code, name_ja=w.names.get("ja", w.code))
+                 for w in cfg.wards]
 
         def codes(key: str) -> tuple[str, ...]:
             value = section.get(key, [])
@@ -108,6 +99,8 @@ class Jurisdiction:
             volcano_codes=frozenset(codes("volcano_codes")),
             cap_geocode_names=frozenset(n.casefold() for n in codes("cap_geocode_names")),
             cap_city_geocodes=frozenset((*codes("cap_city_geocodes"), cfg.city_jis_code)),
+            shapes=ward_map(cfg),
+            cap_kinds=CapKinds.from_config(cfg),
         )
 
     # ------------------------------------------------------------------ lookups
@@ -148,58 +141,9 @@ class Jurisdiction:
         return tuple(w.code for w in self.wards if value in (w.code, w.jma_code))
 
     def wards_for_polygon(self, points: Sequence[tuple[float, float]]) -> tuple[str, ...]:
-        found = []
-        for w in self.wards:
-            if w.lat is None or w.lon is None:
-                continue
-            if point_in_polygon(w.lat, w.lon, points) or any(
-                distance_km(w.lat, w.lon, lat, lon) <= w.radius_km for lat, lon in points
-            ):
-                found.append(w.code)
-        return tuple(found)
+        """Wards a CAP polygon ((lat, lon) points) touches, by their boundaries."""
+        return self.ordered(self.shapes.wards_meeting_polygon(points))
 
     def wards_for_circle(self, lat: float, lon: float, radius_km: float) -> tuple[str, ...]:
-        return tuple(
-            w.code for w in self.wards
-            if w.lat is not None and w.lon is not None
-            and distance_km(w.lat, w.lon, lat, lon) <= radius_km + w.radius_km
-        )
-
-
-def _point(value: Any, key: str, path: str) -> tuple[float, float, float]:
-    if not isinstance(value, Mapping):
-        raise ConfigError("must be a table with lat, lon and radius_km", key=key, path=path)
-    out = []
-    for name, lo, hi in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0), ("radius_km", 0.0, 500.0)):
-        v = value.get(name, 0.0 if name == "radius_km" else None)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
-            raise ConfigError(f"must be a number between {lo} and {hi}", key=f"{key}.{name}",
-                              path=path)
-        out.append(float(v))
-    return out[0], out[1], out[2]
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def point_in_polygon(lat: float, lon: float, points: Sequence[tuple[float, float]]) -> bool:
-    """Ray casting on (lat, lon) pairs; fine at city scale, away from the antimeridian."""
-    inside = False
-    n = len(points)
-    if n < 3:
-        return False
-    j = n - 1
-    for i in range(n):
-        yi, xi = points[i]
-        yj, xj = points[j]
-        if (yi > lat) != (yj > lat):
-            x_cross = xi + (lat - yi) * (xj - xi) / (yj - yi)
-            if lon < x_cross:
-                inside = not inside
-        j = i
-    return inside
+        """Wards a CAP circle (centre, radius in km) touches, by their boundaries."""
+        return self.ordered(self.shapes.wards_meeting_circle(lat, lon, radius_km))

@@ -8,8 +8,9 @@ instructions of the message it ends or withdraws.
 
 Composers for more kinds register themselves with :func:`composer`, naming the
 payload class they read. An alert of that kind with a payload of another class
-(a CAP alert, or staff free text) is rendered in its source's own words instead
-(:func:`_generic`): a composer never guesses structured values it was not given.
+(staff free text) is rendered in its source's own words instead (:func:`_generic`):
+a composer never guesses structured values it was not given. A CAP alert always
+has the CAP composer (:func:`source_composer`, ``kinds/cap.py``), whatever its kind.
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ class Context:
 Composer = Callable[[Context], list[str]]
 COMPOSERS: dict[Kind, Composer] = {}
 PAYLOADS: dict[Kind, type[Payload]] = {}  # the payload class a kind's composer reads
+# Composers of a source format whatever the kind (a CAP alert in its sender's words):
+# they write the body from its key fact down, their own update/cancel lead included.
+SOURCE_COMPOSERS: dict[type[Payload], Composer] = {}
 
 
 def composer(*kinds: Kind, payload: type[Payload] | None = None
@@ -131,6 +135,14 @@ def composer(*kinds: Kind, payload: type[Payload] | None = None
             COMPOSERS[k] = fn
             if payload is not None:
                 PAYLOADS[k] = payload
+        return fn
+
+    return register
+
+
+def source_composer(payload: type[Payload]) -> Callable[[Composer], Composer]:
+    def register(fn: Composer) -> Composer:
+        SOURCE_COMPOSERS[payload] = fn
         return fn
 
     return register
@@ -189,9 +201,16 @@ def compose(ctx: Context) -> str:
     blocks: list[str] = []
     if a.test:
         blocks.append(ctx.t("common.test_banner"))
-    if a.msg_type is MsgType.UPDATE:
+    own = SOURCE_COMPOSERS.get(type(a.payload))
+    if own is None and a.msg_type is MsgType.UPDATE:
         blocks.append(ctx.t("common.update_lead"))
-    body = FOLLOW_UPS[a.msg_type](ctx) if a.msg_type in FOLLOW_UPS else kind_body(ctx)
+    if own is not None and a.msg_type in (MsgType.ALERT, MsgType.UPDATE):
+        body = own(ctx)  # the source's own words
+    # A lifting or a cancellation never repeats the instructions of what it ends.
+    elif a.msg_type in FOLLOW_UPS:
+        body = FOLLOW_UPS[a.msg_type](ctx)
+    else:
+        body = kind_body(ctx)
     blocks.extend(line for line in body if line)
     if a.wards:
         blocks.append(ctx.t("common.wards", wards=ctx.ward_names()))

@@ -73,6 +73,12 @@ def subject(ctx: Context) -> str:
         name = terms.volcano_name(p.volcano_code, ctx.language, p.volcano_name_ja)
         if name:
             return ctx.t("subject.volcano.named", volcano=name)
+    if isinstance(p, Cap):  # the sender's own name for it, in the reader's language
+        for want in (ctx.language, "en" if ctx.language not in ("ja", "ja-easy") else "ja"):
+            event = next((i.event for i in p.infos if i.event and (i.language or "")
+                          .lower().startswith(want.split("-")[0].lower())), None)
+            if event:
+                return event
     return ctx.t(f"subject.{a.kind.value}")
 
 

@@ -115,6 +115,7 @@ class CapInfo(Record):
     instruction: str = ""
     sender_name: str | None = None
     web: str | None = None
+    contact: str | None = None
     expires: dt.datetime | None = None
     areas: tuple[CapArea, ...] = ()
 
