@@ -75,17 +75,18 @@ def test_earthquake_report(language: str, renderer: Renderer) -> None:
     ]
     for line in expected:
         assert line in lines, (language, line, lines)
-    assert "2010" in lines[1]  # not this year's earthquake
+    assert "2010" in lines[2]  # not this year's earthquake (line 1: the key fact, 2: title)
 
 
 def test_earthquake_report_as_people_read_it(renderer: Renderer) -> None:
     a = one("32-35_04_04_240613_VXSE53.xml", Jurisdiction.from_config(load_config()))
     ja, en, ko = (renderer.text(a, lang)[0].split("\n") for lang in ("ja", "en", "ko"))
-    assert ja[1:6] == ["発生時刻：2010年1月25日 16時15分ごろ", "震源地：大隅半島東方沖",
+    assert ja[0] == "【地震】熊本市で震度1"  # the key fact for the city first
+    assert ja[2:7] == ["発生時刻：2010年1月25日 16時15分ごろ", "震源地：大隅半島東方沖",
                        "地震の規模：マグニチュード5.3", "震源の深さ：約50km", "最大震度：震度4"]
-    assert en[1:4] == ["Time: about Jan 25, 2010, 4:15\u202fPM JST",
+    assert en[2:5] == ["Time: about Jan 25, 2010, 4:15\u202fPM JST",
                        "Epicenter: Off the east Coast of Osumi Peninsula", "Magnitude: 5.3"]
-    assert ko[1] == "발생 시각: 일본 시간 2010년 1월 25일 오후 4:15경"
+    assert ko[2] == "발생 시각: 일본 시간 2010년 1월 25일 오후 4:15경"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

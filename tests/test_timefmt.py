@@ -67,7 +67,7 @@ def test_the_foreshock_report_names_its_year_when_read_later() -> None:
     later.now = IN_2025
     same_year = load_renderer(config)
     same_year.now = IN_2016
-    lines = {lang: later.text(quake, lang)[0].split("\n")[1] for lang in
+    lines = {lang: later.text(quake, lang)[0].split("\n")[2] for lang in  # 0: key fact
              ("ja", "en", "es", "pt", "ko", "zh-Hans")}
     assert lines == {
         "ja": "発生時刻：2016年4月14日 21時26分ごろ",
@@ -77,4 +77,4 @@ def test_the_foreshock_report_names_its_year_when_read_later() -> None:
         "ko": "발생 시각: 일본 시간 2016년 4월 14일 오후 9:26경",
         "zh-Hans": "发生时间：日本时间2016年4月14日 21:26左右",
     }
-    assert same_year.text(quake, "ja")[0].split("\n")[1] == "発生時刻：4月14日 21時26分ごろ"
+    assert same_year.text(quake, "ja")[0].split("\n")[2] == "発生時刻：4月14日 21時26分ごろ"

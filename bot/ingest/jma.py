@@ -78,6 +78,12 @@ epicenter_intensity)
     0211 -> "warning"; 0212/0213/0214/0227 -> "slight"; 0215/0230 (and the old
     0203) -> "none"; 0216/0221-0226/0228 -> "possible"; 0229 -> "unknown"; no
     comment or an unknown code -> guessed from the text, else "unknown".
+    ``comments``: every fixed-comment block (ForecastComment, VarComment) as
+    :class:`~bot.domain.JmaComment` (``kind``, ``codes`` in JMA's order,
+    ``text_ja``); ``free_comment_ja``: FreeFormComment; ``volcanic_eruption``:
+    the free comment says 大規模な噴火が発生しました (JMA issues its report on a large
+    volcanic eruption as a 遠地地震に関する情報; no earthquake happened, and the
+    summary in ``body_ja`` is JMA's sentence on the eruption).
     In jurisdiction when a ward, the city, a configured seismic area or a
     configured epicenter appears. Severity from ``local_max_intensity`` (else
     ``max_intensity``): 6-+ EXTREME, 5-/5+ SEVERE, 4 MODERATE, else MINOR;
@@ -97,7 +103,10 @@ information for VTSE51)
     ``highest_kind`` (highest kind among local / all areas), ``observations``
     (VTSE51 stations in local areas: ``area_code``, ``station_code``,
     ``station_name_ja``, ``first_arrival``, ``initial_ja``, ``max_height_m``,
-    ``max_height_ja``, ``condition_ja``), ``comment_ja``, ``text_ja`` and the
+    ``max_height_ja``, ``condition_ja``), ``comment_ja``, ``text_ja``,
+    ``elsewhere_kind`` (highest kind outside the jurisdiction) and
+    ``elsewhere_areas_ja`` (JMA's names of the areas that have it), ``comments``
+    (WarningComment blocks) and ``free_comment_ja`` as for earthquakes, and the
     earthquake fields above (``origin_time``, ``hypocentre``, ``magnitude``,
     ``magnitude_ja``) when given.
     ``Alert.areas`` = local area codes. In jurisdiction when a local area has a

@@ -12,10 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.domain import Alert, AlertPayload, Kind, MsgType, Severity, Urgency
+from bot.domain import (
+    Alert,
+    AlertPayload,
+    CommentKind,
+    JmaComment,
+    Kind,
+    MsgType,
+    Severity,
+    Urgency,
+)
 from bot.errors import IngestError, ValidationError
 from bot.ingest.lifting import jma_msg_type
-from bot.ingest.xmlsafe import child, text
+from bot.ingest.xmlsafe import child, children, text
 
 JST = timezone(timedelta(hours=9), "JST")
 SOURCE = "jma"
@@ -197,3 +206,27 @@ def number(value: str) -> float | None:
         return None
     n = float(v)
     return n if math.isfinite(n) else None
+
+
+# Body/Comments blocks of fixed comments (固定付加文), in JMA's order.
+_COMMENT_BLOCKS = (("WarningComment", CommentKind.WARNING),
+                   ("ForecastComment", CommentKind.FORECAST),
+                   ("VarComment", CommentKind.VAR))
+
+
+def read_comments(body: ET.Element | None) -> tuple[tuple[JmaComment, ...], str]:
+    """(fixed comment blocks, free comment) of Body/Comments, as JMA wrote them.
+
+    Each block keeps its codes (``<Code>0114 0111 0112</Code>``, possibly several
+    Code elements) and its Japanese text; the free comment (FreeFormComment) is
+    squashed like every other JMA text.
+    """
+    comments = child(body, "Comments")
+    blocks = []
+    for name, kind in _COMMENT_BLOCKS:
+        for el in children(comments, name):
+            codes = tuple(code for c in children(el, "Code") for code in (c.text or "").split())
+            body_text = squash(text(el, "Text"))
+            if codes or body_text:
+                blocks.append(JmaComment(kind=kind, codes=codes, text_ja=body_text))
+    return tuple(blocks), squash(text(comments, "FreeFormComment"))

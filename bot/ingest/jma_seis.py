@@ -22,7 +22,7 @@ from bot.domain import (
     TsunamiOutlook,
     Urgency,
 )
-from bot.ingest.jma_common import Head, head_fields, make_alert, optional_time
+from bot.ingest.jma_common import Head, head_fields, make_alert, optional_time, read_comments
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import child, children, descendants, text
 
@@ -42,6 +42,11 @@ TSUNAMI_CODES = {
     "0229": _U,  # 日本への津波の有無については現在調査中
     "0230": _N,  # 日本への津波の影響はありません
 }
+
+# JMA's fixed wording, in the free comment of a 遠地地震に関する情報, when the report
+# is about a large volcanic eruption (e.g. シベルチ火山, 2023-04-10): "…（日本時間）に
+# シベルチ火山で大規模な噴火が発生しました". The report keeps the earthquake format.
+ERUPTION_WORDS = "大規模な噴火が発生しました"
 
 _COORD = re.compile(r"^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)([+-]\d+)?/?$")
 
@@ -150,11 +155,14 @@ def parse_earthquake(h: Head, report: EarthquakeReport, jur: Jurisdiction) -> li
     local = city_intensity if city_intensity is not None else Intensity.highest(
         area_intensity.values())
     tsunami, tsunami_comment = tsunami_from_comments(body)
+    comments, free_comment = read_comments(body)
     payload = Earthquake(
         **head_fields(h), report=report, **quake,
         max_intensity=overall, ward_intensity=ward_intensity, city_intensity=city_intensity,
         area_intensity=area_intensity, local_max_intensity=local,
-        pref_intensity=pref_intensity, tsunami=tsunami, tsunami_comment_ja=tsunami_comment)
+        pref_intensity=pref_intensity, tsunami=tsunami, tsunami_comment_ja=tsunami_comment,
+        comments=comments, free_comment_ja=free_comment,
+        volcanic_eruption=ERUPTION_WORDS in free_comment)
     epicenter = payload.hypocentre.code if payload.hypocentre else None
     local_epicenter = epicenter in jur.epicenter_codes
     in_jur = bool(ward_intensity or city_values or area_intensity or local_epicenter)
@@ -175,6 +183,9 @@ def parse_earthquake(h: Head, report: EarthquakeReport, jur: Jurisdiction) -> li
 
 
 def _summary(p: Earthquake, jur: Jurisdiction) -> str:
+    if p.volcanic_eruption:  # the "epicenter" of such a report is the volcano's region
+        said = next(line for line in p.free_comment_ja.splitlines() if ERUPTION_WORDS in line)
+        return said + p.tsunami_comment_ja
     parts = []
     hypo = p.hypocentre
     if hypo is not None and hypo.name_ja:

@@ -20,7 +20,14 @@ from bot.domain import (
     TsunamiReport,
     Urgency,
 )
-from bot.ingest.jma_common import Head, head_fields, make_alert, optional_time, squash
+from bot.ingest.jma_common import (
+    Head,
+    head_fields,
+    make_alert,
+    optional_time,
+    read_comments,
+    squash,
+)
 from bot.ingest.jma_seis import earthquake_fields
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import child, children, text
@@ -131,6 +138,9 @@ def parse_tsunami(h: Head, report: TsunamiReport, jur: Jurisdiction) -> list[Ale
     local = sorted((a for a in all_areas if a.code in local_codes), key=lambda a: order[a.code])
     local_kind = highest([a.kind for a in local])
     top_kind = highest([a.kind for a in all_areas])
+    others = [a for a in all_areas if a.code not in local_codes]
+    elsewhere = highest([a.kind for a in others])
+    comments, free_comment = read_comments(body)
     payload = Tsunami(
         **head_fields(h), report=report, **earthquake_fields(body),
         areas=tuple(local),
@@ -140,6 +150,10 @@ def parse_tsunami(h: Head, report: TsunamiReport, jur: Jurisdiction) -> list[Ale
         observations=tuple(_observations(tsunami, local_codes)),
         comment_ja=squash(text(body, "Comments", "WarningComment", "Text")),
         text_ja=squash(text(body, "Text")),
+        elsewhere_kind=elsewhere,
+        elsewhere_areas_ja=tuple(a.name_ja or a.code for a in others if a.kind is elsewhere),
+        comments=comments,
+        free_comment_ja=free_comment,
     )
     in_jur = any(a.kind is not _N for a in local)
     if h.msg_type is MsgType.CANCEL:

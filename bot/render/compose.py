@@ -16,6 +16,7 @@ has the CAP composer (:func:`source_composer`, ``kinds/cap.py``), whatever its k
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -220,7 +221,11 @@ def compose(ctx: Context) -> str:
     _place_notes(blocks, ctx)
     if a.test:
         blocks.append(ctx.t("common.test_banner"))
-    return "\n".join(blocks)
+    # Official texts sometimes carry doubled spaces (JMA's １０ｍ超　　巨大な津波…).
+    return _SPACES.sub(lambda m: m.group(0)[0], "\n".join(blocks))
+
+
+_SPACES = re.compile(r"( {2,}|\u3000{2,})")
 
 
 def _place_notes(blocks: list[str], ctx: Context) -> None:

@@ -58,9 +58,11 @@ from bot.domain.payloads.city import (
     Utility,
 )
 from bot.domain.payloads.seismic import (
+    CommentKind,
     Earthquake,
     EarthquakeReport,
     Hypocentre,
+    JmaComment,
     Tsunami,
     TsunamiArea,
     TsunamiKind,
@@ -121,6 +123,7 @@ __all__ = [
     "CapStatus",
     "CapUrgency",
     "CityNotice",
+    "CommentKind",
     "Earthquake",
     "EarthquakeReport",
     "Evacuation",
@@ -128,6 +131,7 @@ __all__ = [
     "FreeText",
     "HeavyRain",
     "Hypocentre",
+    "JmaComment",
     "JmaPayload",
     "Landslide",
     "LandslideStatus",

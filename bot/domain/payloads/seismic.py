@@ -29,6 +29,27 @@ class TsunamiOutlook(enum.StrEnum):
     UNKNOWN = "unknown"  # no comment, or 調査中
 
 
+class CommentKind(enum.StrEnum):
+    """Which block of a report's Body/Comments a fixed comment (固定付加文) came from."""
+
+    WARNING = "warning"  # WarningComment (tsunami reports)
+    FORECAST = "forecast"  # ForecastComment (earthquake reports: the tsunami outlook, ...)
+    VAR = "var"  # VarComment (notes on the report itself)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class JmaComment(Record):
+    """One block of JMA's fixed comments: the codes (``0215``, ``0121`` ...; see JMA's
+    table AdditionalCommentEarthquake) in JMA's order, and JMA's Japanese text of the
+    whole block. Renderings carry each code as a catalog message ``jma_comment.<code>``
+    and fall back to this text, labelled as JMA's original, for a code they do not know.
+    """
+
+    kind: CommentKind
+    codes: tuple[str, ...] = ()
+    text_ja: str = ""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Hypocentre(Record):
     """Where an earthquake started: JMA's epicentre area (震央地名) and position."""
@@ -53,6 +74,10 @@ class Earthquake(JmaPayload):
     ``area_intensity`` maps the jurisdiction's seismic areas (細分区域, e.g. 741);
     ``local_max_intensity`` is ``city_intensity``, else the highest area intensity,
     else None. Every intensity not given by the report is None (not 震度0).
+    ``comments`` are JMA's fixed comments (ForecastComment, VarComment) and
+    ``free_comment_ja`` its free text (FreeFormComment), both as JMA wrote them;
+    ``volcanic_eruption`` is True when JMA issued the report for a large volcanic
+    eruption (its free text says 大規模な噴火が発生しました): no earthquake happened.
     """
 
     TYPE: ClassVar[str] = "earthquake"
@@ -71,6 +96,9 @@ class Earthquake(JmaPayload):
     pref_intensity: Intensity | None = None
     tsunami: TsunamiOutlook = TsunamiOutlook.UNKNOWN
     tsunami_comment_ja: str = ""
+    comments: tuple[JmaComment, ...] = ()
+    free_comment_ja: str = ""
+    volcanic_eruption: bool = False
 
 
 class TsunamiReport(enum.StrEnum):
@@ -137,7 +165,10 @@ class Tsunami(JmaPayload):
     ``areas`` are the jurisdiction's forecast areas in configuration order;
     ``local_kind``/``highest_kind`` the highest kind among them / among every area of
     the report; the earthquake that caused it is in ``origin_time`` ...
-    ``magnitude_ja`` when the report gives it.
+    ``magnitude_ja`` when the report gives it. ``elsewhere_kind`` is the highest
+    kind among the areas outside the jurisdiction and ``elsewhere_areas_ja`` JMA's
+    names of the areas that have it. ``comments`` are JMA's fixed comments
+    (WarningComment) and ``free_comment_ja`` its free text (FreeFormComment).
     """
 
     TYPE: ClassVar[str] = "tsunami"
@@ -151,6 +182,10 @@ class Tsunami(JmaPayload):
     observations: tuple[TsunamiObservation, ...] = ()
     comment_ja: str = ""  # Comments/WarningComment
     text_ja: str = ""  # Body/Text
+    elsewhere_kind: TsunamiKind | None = None
+    elsewhere_areas_ja: tuple[str, ...] = ()
+    comments: tuple[JmaComment, ...] = ()
+    free_comment_ja: str = ""
     origin_time: dt.datetime | None = None
     hypocentre: Hypocentre | None = None
     magnitude: float | None = None
