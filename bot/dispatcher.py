@@ -109,6 +109,7 @@ class Dispatcher:
         self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
+        self._idle: set[str] = set()  # until_idle: channels that found nothing to do
         self.pg = engine.dialect.name == "postgresql"
 
     # ------------------------------------------------------------------ public
@@ -184,6 +185,7 @@ class Dispatcher:
                 last_lease = time.monotonic()
                 if not owned:
                     if until_idle and not await asyncio.to_thread(self._has_work, name, horizon):
+                        self._idle.add(name)
                         return
                     await self._sleep(self.lease_ttl / 3)
                     continue
@@ -194,9 +196,16 @@ class Dispatcher:
                     await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 if until_idle and not await asyncio.to_thread(self._has_work, name, horizon):
-                    break
+                    # Done only when every channel is: another channel's work may
+                    # still bring this one a follow-up (a cancellation, say).
+                    self._idle.add(name)
+                    if self._idle >= set(self.states):
+                        break
+                else:
+                    self._idle.discard(name)
                 await self._sleep(self.poll_interval)
                 continue
+            self._idle.discard(name)
             for row in claimed:
                 if st.fatal is not None or self._stop.is_set():
                     break
@@ -209,6 +218,7 @@ class Dispatcher:
                 if len(st.outcomes) >= 100:
                     await self._flush(name)
             await self._flush(name)
+        self._idle.add(name)  # a loop that has ended holds no one else back
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         await self._flush(name)
