@@ -107,16 +107,7 @@ def parse_since(value: str | None) -> dt.datetime | None:
     units = {"m": 60, "h": 3600, "d": 86400}
     if value[-1:] in units and value[:-1].isdigit():
         return dt.datetime.now(dt.UTC) - dt.timedelta(seconds=int(value[:-1]) * units[value[-1]])
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise fail(f"--since {value!r}: use an ISO time (2026-11-28T09:00+09:00) or 30m/6h/2d") \
-            from None
-    if parsed.tzinfo is None:
-        from bot.render.timefmt import JST
-
-        parsed = parsed.replace(tzinfo=JST)
-    return parsed
+    return parse_time(value, "--since", " or 30m/6h/2d")
 
 
 @contextmanager
@@ -144,15 +135,15 @@ def one_of(value: str | None, allowed: Iterable[str], option: str) -> str | None
     raise fail(f"{option} {value!r} is not known; use one of: {', '.join(choices)}")
 
 
-def parse_time(value: str | None, option: str) -> dt.datetime | None:
+def parse_time(value: str | None, option: str, hint: str = "") -> dt.datetime | None:
     """An ISO 8601 time (JST when it has no zone), for options such as --as-of."""
     if not value:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise fail(f"{option} {value!r}: use an ISO time such as 2016-04-14T21:30+09:00") \
-            from None
+        raise fail(f"{option} {value!r}: use an ISO time such as 2026-11-28T09:00+09:00"
+                   f"{hint}") from None
     if parsed.tzinfo is None:
         from bot.render.timefmt import JST
 
