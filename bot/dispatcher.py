@@ -12,7 +12,8 @@ Pacing: the pacer runs at the channel instance's effective
 ``limits.requests_per_second`` (configured overrides applied, the rate the
 operator's plan shows) and charges each message what the channel says it costs
 (:meth:`~channels.base.Channel.requests_for`: a three-part Telegram message is
-three requests, an X thread one per post), in one place, :meth:`Dispatcher._pace`.
+three requests, an X thread one per post), in one place: the channel loop, which
+builds each message once and hands it to the send task.
 
 Outcomes:
     sent                      → ``sent`` with the platform's message id
@@ -210,8 +211,10 @@ class Dispatcher:
                 if st.fatal is not None or self._stop.is_set():
                     break
                 await sem.acquire()
-                await self._pace(name, row)
-                task = asyncio.create_task(self._send_one(name, row))
+                msg = self._message(name, row)
+                # Wait for the turn of the requests this message costs.
+                await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
+                task = asyncio.create_task(self._send_one(name, row, msg))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 task.add_done_callback(lambda _t: sem.release())
@@ -263,15 +266,8 @@ class Dispatcher:
         return OutgoingMessage(recipients=row.recipients, parts=parts,
                                idempotency_key=row.idempotency_key, reply_to=row.reply_to)
 
-    async def _pace(self, name: str, row: Delivery) -> None:
-        """Wait for the turn of ``row``'s requests: as many as its message costs."""
+    async def _send_one(self, name: str, row: Delivery, msg: OutgoingMessage | None) -> None:
         st = self.states[name]
-        msg = self._message(name, row)
-        await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
-
-    async def _send_one(self, name: str, row: Delivery) -> None:
-        st = self.states[name]
-        msg = self._message(name, row)
         if msg is None:
             st.outcomes.append(self._failed(row, "no rendering for this language and channel"))
             return

@@ -71,15 +71,15 @@ class Freshness:
     def stale_reason(self, alert: Alert, now: dt.datetime) -> str | None:
         """Why ``alert`` is not current at ``now``, or None when it is."""
         if alert.expires is not None and alert.expires <= now:
-            return (f"stale: expired {_when(alert.expires)}, {ago(now - alert.expires)} "
+            return (f"stale: expired {jst_minutes(alert.expires)}, {ago(now - alert.expires)} "
                     "ago")
         if alert.source == "cap" and alert.expires is not None:
             return None  # a CAP alert says itself until when it holds
         limit = self.max_age.get(alert.kind, dt.timedelta(days=1))
         age = now - alert.issued
         if age > limit:
-            return (f"stale: issued {_when(alert.issued)}, {ago(age)} ago ({alert.kind.value} "
-                    f"notices are current for {ago(limit)})")
+            return (f"stale: issued {jst_minutes(alert.issued)}, {ago(age)} ago "
+                    f"({alert.kind.value} notices are current for {ago(limit)})")
         return None
 
 
@@ -87,5 +87,3 @@ def jst_minutes(value: dt.datetime) -> str:
     """``2016-09-01 09:55 JST``: a time in a reason an operator reads."""
     return value.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
 
-
-_when = jst_minutes

@@ -64,11 +64,15 @@ class OperatorSettings:
                    telegram_chat_id=chat_id, accounts=accounts)
 
 
+def level_of(alert: Alert) -> int | None:
+    """The alert's level where its payload has one (evacuation 3-5, volcano 1-5)."""
+    level = getattr(alert.payload, "level", None)
+    return None if level is None else int(level)
+
+
 def grave(alert: Alert) -> bool:
     """Alerts that may be sent by one operator under the emergency override."""
-    level = getattr(getattr(alert.payload, "level", None), "value",
-                    getattr(alert.payload, "level", None))
-    return ((alert.kind is Kind.EVACUATION and level == 5)
+    return ((alert.kind is Kind.EVACUATION and level_of(alert) == 5)
             or (alert.kind in (Kind.TSUNAMI, Kind.WEATHER_WARNING, Kind.EEW)
                 and alert.severity >= Severity.EXTREME))
 
@@ -92,8 +96,10 @@ def announcement(svc: Service, alert_id: int, prepared: Prepared, headline: str)
     return "\n".join(lines)
 
 
-def announce(svc: Service, alert_id: int, headline: str, *, buttons: bool = True) -> bool:
-    """Post to the operators' chat (if configured); False when it could not be sent."""
+def announce(svc: Service, alert_id: int, headline: str, *, buttons: bool = True,
+             prepared: Prepared | None = None) -> bool:
+    """Post to the operators' chat (if configured); False when it could not be sent.
+    ``prepared``: what the issuer was shown, when there is one (else it is prepared)."""
     settings = OperatorSettings.from_config(svc.config)
     token = svc.settings.secret("TELEGRAM_BOT_TOKEN").get()
     if settings.telegram_chat_id is None:
@@ -103,7 +109,7 @@ def announce(svc: Service, alert_id: int, headline: str, *, buttons: bool = True
                     alert_id)
         return False
     try:
-        prepared = svc.lifecycle.prepare_view(alert_id)
+        prepared = prepared or svc.lifecycle.prepare_view(alert_id)
         text = announcement(svc, alert_id, prepared, headline)
         asyncio.run(_post(svc, token, settings.telegram_chat_id, text,
                           alert_id if buttons else None))

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from bot.config import Config, Settings
-from bot.domain import Alert
 from bot.render import Renderer
 from bot.store import deliveries as ledger
-from bot.store.fanout import ChannelPlan, plan_counts
+from bot.store.fanout import ChannelPlan
 from channels import registry
 from channels.base import Channel, FanoutMode
 
@@ -70,7 +69,3 @@ class Service:
     def progress(self, alert_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
             return ledger.progress(conn, alert_id)
-
-    def plan(self, alert: Alert) -> dict[str, dict[str, int]]:
-        with self.engine.connect() as conn:
-            return plan_counts(conn, alert, self.plans)

@@ -155,8 +155,7 @@ def test_a_held_cancellation_stops_the_wrong_message_and_rejecting_it_resumes(
     life = h.service.lifecycle
     original = h.submit(_notice(send_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)),
                         operator="sato")
-    cancel = life.submit(life.follow_up(original, MsgType.CANCEL, text_ja="誤りでした。",
-                                        reason="誤りでした。"),
+    cancel = life.submit(life.follow_up(original, MsgType.CANCEL, text_ja="誤りでした。"),
                          operator="sato", require_approval=True)
     assert cancel.status is AlertStatus.PENDING_APPROVAL
     with h.engine.connect() as conn:
@@ -181,7 +180,7 @@ def test_lift_is_not_cancel(h: Harness) -> None:
     with pytest.raises(OperatorError, match="already lifted"):
         life.follow_up(original, MsgType.LIFT, text_ja="again")
     # A lifted order can still be cancelled if it was a mistake after all.
-    life.submit(life.follow_up(original, MsgType.CANCEL, text_ja="誤り", reason="誤り"),
+    life.submit(life.follow_up(original, MsgType.CANCEL, text_ja="誤り"),
                 operator="sato")
     assert _status(h, original) == "cancelled"
 

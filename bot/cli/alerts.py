@@ -200,9 +200,10 @@ def issue(
         alert_id, status = done.id, done.status.value
         if override is not None:
             announce(svc, alert_id, f"EMERGENCY OVERRIDE by {who}: {override}",
-                     buttons=False)
+                     buttons=False, prepared=prepared)
         elif done.status is AlertStatus.PENDING_APPROVAL:
-            announce(svc, alert_id, f"Waits for a second operator (issued by {who})")
+            announce(svc, alert_id, f"Waits for a second operator (issued by {who})",
+                     prepared=prepared)
     if as_json:
         echo_json({"id": alert_id, "status": status, "kind": k.value, "wards": list(wards),
                    "test": alert.test, "operator": who, "plan": plan})

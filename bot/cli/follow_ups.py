@@ -16,13 +16,12 @@ from bot.operators import announce
 
 
 def _follow_up(msg_type: MsgType, alert_id: int, text_ja: str, texts: dict[str, str],
-               reason: str | None, operator: str | None, yes: bool, preview: bool = False,
+               operator: str | None, yes: bool, preview: bool = False,
                allow_fallback: bool = False) -> Submitted:
     """Prepare, preview, confirm and submit a follow-up under the two-person rule."""
     who = operator_name(operator)
     with service_context() as svc:
-        prepared = svc.lifecycle.follow_up(alert_id, msg_type, text_ja=text_ja, texts=texts,
-                                           reason=reason)
+        prepared = svc.lifecycle.follow_up(alert_id, msg_type, text_ja=text_ja, texts=texts)
         confirm(svc, prepared, yes=yes, question=f"Send this {msg_type.value} of alert "
                 f"{alert_id}?", preview=preview, allow_fallback=allow_fallback,
                 refuse_untranslated=msg_type is not MsgType.CANCEL)
@@ -31,8 +30,16 @@ def _follow_up(msg_type: MsgType, alert_id: int, text_ja: str, texts: dict[str, 
                                     and not prepared.alert.test)
         if done.status is AlertStatus.PENDING_APPROVAL:
             announce(svc, done.id, f"{msg_type.value.capitalize()} of alert {alert_id} waits "
-                                   f"for a second operator (issued by {who})")
+                                   f"for a second operator (issued by {who})",
+                     prepared=prepared)
         return done
+
+
+def _report(done: Submitted, alert_id: int, as_json: bool, key: str, verb: str) -> None:
+    if as_json:
+        echo_json({"id": done.id, key: alert_id, "status": done.status.value})
+    else:
+        typer.echo(submitted(done, f"alert {done.id} {verb} alert {alert_id}"))
 
 
 follow_ups = typer.Typer()
@@ -57,12 +64,9 @@ def update(
 
     Example: bousai alert update 12 --text-ja "避難所は西区役所に変更しました。"
     """
-    done = _follow_up(MsgType.UPDATE, alert_id, text_ja, _texts(text, text_en), None,
-                      operator, yes, preview, allow_fallback)
-    if as_json:
-        echo_json({"id": done.id, "updates": alert_id, "status": done.status.value})
-    else:
-        typer.echo(submitted(done, f"alert {done.id} corrects alert {alert_id}"))
+    done = _follow_up(MsgType.UPDATE, alert_id, text_ja, _texts(text, text_en), operator, yes,
+                      preview, allow_fallback)
+    _report(done, alert_id, as_json, "updates", "corrects")
 
 
 @follow_ups.command("lift")
@@ -83,12 +87,9 @@ def lift(
 
     Example: bousai alert lift 12 --text-ja "避難指示を解除しました。"
     """
-    done = _follow_up(MsgType.LIFT, alert_id, text_ja, _texts(text, text_en), None,
-                      operator, yes, preview, allow_fallback)
-    if as_json:
-        echo_json({"id": done.id, "lifts": alert_id, "status": done.status.value})
-    else:
-        typer.echo(submitted(done, f"alert {done.id} lifts alert {alert_id}"))
+    done = _follow_up(MsgType.LIFT, alert_id, text_ja, _texts(text, text_en), operator, yes,
+                      preview, allow_fallback)
+    _report(done, alert_id, as_json, "lifts", "lifts")
 
 
 @follow_ups.command("cancel")
@@ -107,17 +108,17 @@ def cancel(
 
     Example: bousai alert cancel 12 --reason "誤って送信しました"
     """
+    from bot.lifecycle import WAITING
     from bot.store.alerts import get_row
 
+    done: Submitted | None = None
     with service_context() as svc:
         with svc.engine.connect() as conn:
-            row = get_row(conn, alert_id)
-        if row.status in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
+            waiting = get_row(conn, alert_id).status in WAITING
+        if waiting:  # nothing went out: withdraw it
             svc.lifecycle.withdraw(alert_id, operator_name(operator), reason)
-            done = None
-    if row.status not in (AlertStatus.PENDING_APPROVAL.value, AlertStatus.HELD.value):
-        done = _follow_up(MsgType.CANCEL, alert_id, reason, {}, reason, operator, yes,
-                          preview)
+    if not waiting:
+        done = _follow_up(MsgType.CANCEL, alert_id, reason, {}, operator, yes, preview)
     new_id = done.id if done else None
     if as_json:
         echo_json({"cancelled": alert_id, "follow_up": new_id,

@@ -16,6 +16,7 @@ import typer
 from bot.cli.common import fail, jst
 from bot.domain import AlertStatus, MsgType
 from bot.lifecycle import Prepared, Submitted
+from bot.operators import level_of
 from bot.service import Service
 
 WHAT = {MsgType.ALERT: "new alert", MsgType.UPDATE: "correction",
@@ -62,8 +63,7 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
     """The one screen: what, where, to whom, in which languages, how long."""
     a = prepared.alert
     config = svc.config
-    level = getattr(a.payload, "level", None)
-    level = getattr(level, "value", level)
+    level = level_of(a)
     what = f"{a.kind.value}" + (f" level {level}" if level else "") + \
         f", severity {a.severity.name.lower()}" + (" — TEST (test subscribers only)"
                                                     if a.test else "")

@@ -267,10 +267,10 @@ class Lifecycle:
             self._move(conn, alert_id, Event.WITHDRAW, operator, reason=reason)
 
     def follow_up(self, alert_id: int, msg_type: MsgType, *, text_ja: str = "",
-                  texts: Mapping[str, str] | None = None, reason: str | None = None
-                  ) -> Prepared:
+                  texts: Mapping[str, str] | None = None) -> Prepared:
         """A correction, lifting or cancellation of ``alert_id`` by an operator,
-        prepared for preview and :meth:`submit`."""
+        prepared for preview and :meth:`submit` (a cancellation's reason is its
+        ``text_ja``)."""
         with self.engine.connect() as conn:
             row = alert_store.get_row(conn, alert_id)
         if row.msg_type != MsgType.ALERT.value:
