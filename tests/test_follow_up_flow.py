@@ -44,8 +44,7 @@ def test_follow_ups_carry_none_of_the_originals_words(h: Harness, msg_type: MsgT
     life = h.service.lifecycle
     original = h.submit(_order(), operator="sato")
     text_ja = "誤って送信しました。" if msg_type is MsgType.CANCEL else "避難指示を解除しました。"
-    prepared = life.follow_up(original, msg_type, text_ja=text_ja,
-                              reason=text_ja if msg_type is MsgType.CANCEL else None)
+    prepared = life.follow_up(original, msg_type, text_ja=text_ja)
     assert prepared.alert.texts == {}
     cats = h.service.renderer.catalogs
     for r in prepared.renderings:
