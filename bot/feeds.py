@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from bot.config import Config
 from bot.db.schema import utcnow
 from bot.errors import ConfigError, IngestError
+from bot.health import Check
 from bot.ingest.cap import parse_cap_index
 from bot.ingest.rss import parse_jma_feed
 from bot.intake import Intake
@@ -217,3 +218,20 @@ class Poller:
 
 def feed_status(engine: sa.Engine) -> list[dict[str, Any]]:
     return feed_store.status(engine)
+
+
+def readiness_check(engine: sa.Engine, names: list[str], *,
+                    failures: int = 3) -> Callable[[], Check]:
+    """A :mod:`bot.health` check: not ready while any of the feeds ``names`` has
+    failed ``failures`` polls in a row (one failed poll is a blip; three is an outage
+    the operators must see)."""
+    def check() -> Check:
+        rows = {r["name"]: r for r in feed_store.status(engine)}
+        failing = [n for n in names
+                   if (rows.get(n) or {}).get("consecutive_failures", 0) >= failures]
+        if not failing:
+            return Check(ok=True, detail=f"{len(names)} feeds polling")
+        worst = ", ".join(f"{n} ({rows[n]['consecutive_failures']} failed polls)"
+                          for n in failing)
+        return Check(ok=False, detail=f"{len(failing)} of {len(names)} feeds failing: {worst}")
+    return check

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from bot.config import Config, Settings
+from bot.health import Readiness
 from bot.render import Renderer
 from bot.store import deliveries as ledger
 from bot.store.fanout import ChannelPlan
@@ -55,6 +56,7 @@ class Service:
     engine: sa.Engine
     renderer: Renderer
     plans: dict[str, ChannelPlan] = field(default_factory=dict)
+    readiness: Readiness = field(default_factory=Readiness)
 
     @cached_property
     def lifecycle(self) -> Lifecycle:

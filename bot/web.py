@@ -4,6 +4,10 @@ Routes::
 
     GET  /healthz             200 {"status": "ok", "database": "ok"}; 503 when the
                               database does not answer
+    GET  /readyz              200 when the database answers and every readiness check
+                              (:mod:`bot.health`) is ok, else 503; the body gives each
+                              check's state: {"status": "ok", "checks": {"database":
+                              {"ok": true, "detail": ""}, ...}}
     POST /webhooks/line       LINE webhook (when a LINE handler is given)
     POST /webhooks/telegram   Telegram webhook (when a Telegram handler in webhook
                               mode is given)
@@ -54,6 +58,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.errors import ConfigError
+from bot.health import Check
 from bot.service import Service
 
 log = logging.getLogger(__name__)
@@ -124,6 +129,21 @@ def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    def ready() -> dict[str, Check]:
+        try:
+            ping()
+            database = Check(ok=True)
+        except Exception as exc:  # any failure means "not ready"
+            database = Check(ok=False, detail=f"unreachable ({type(exc).__name__})")
+        return {"database": database, **svc.readiness.evaluate()}
+
+    async def readyz(request: Request) -> Response:
+        checks = await asyncio.to_thread(ready)
+        ok = all(c.ok for c in checks.values())
+        body = {"status": "ok" if ok else "not ready",
+                "checks": {n: {"ok": c.ok, "detail": c.detail} for n, c in checks.items()}}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
     async def line_webhook(request: Request) -> Response:
         assert line_handler is not None
         try:
@@ -174,7 +194,8 @@ def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
             return _error(500, "internal error")
         return JSONResponse({})
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes = [Route("/healthz", healthz, methods=["GET"]),
+              Route("/readyz", readyz, methods=["GET"])]
     if line_handler is not None:
         routes.append(Route("/webhooks/line", line_webhook, methods=["POST"]))
     if telegram_handler is not None and telegram_handler.webhook_enabled:

@@ -127,3 +127,28 @@ def test_feeds_status_cli_shows_the_error(env: dict[str, str], feed_server: Fake
     bousai("feeds", "poll")
     rows = json_lines(bousai("feeds", "status", "--json").stdout)
     assert rows[0]["consecutive_failures"] == 0 and rows[0]["documents_seen"] == 1
+
+
+def test_readiness_says_which_feed_is_failing(
+        env: dict[str, str], feed_server: FakeFeedServer) -> None:
+    from bot.feeds import readiness_check
+
+    bousai("db", "upgrade")
+    svc = build_service()
+    feed = Feed(name="flaky", kind="jma", url=f"{feed_server.url}/feed.xml", interval=30)
+    poller = Poller(Intake.for_service(svc), [feed])
+    check = readiness_check(svc.engine, ["flaky"], failures=2)
+    try:
+        assert check().ok
+        feed_server.fail_next(2, 503)
+        poller.poll("flaky", force=True)
+        assert check().ok, "one failed poll is a blip, not an outage"
+        poller.poll("flaky", force=True)
+        state = check()
+        assert not state.ok and state.detail == "1 of 1 feeds failing: flaky (2 failed polls)"
+        feed_server.publish("q.xml", OTHER_QUAKE.read_bytes())
+        poller.poll("flaky", force=True)
+        assert check().ok
+    finally:
+        poller.close()
+        svc.engine.dispose()

@@ -256,3 +256,35 @@ async def test_serve_on_a_busy_port_is_a_clear_error(svc: Service) -> None:
         with pytest.raises(ConfigError, match="cannot listen"):
             await asyncio.wait_for(serve(create_app(svc), "127.0.0.1", port, asyncio.Event()),
                                    10)
+
+
+async def test_readyz_lists_every_check_and_fails_when_one_is_not_ready(
+        svc: Service) -> None:
+    from bot.health import Check
+
+    state = {"ok": True}
+    svc.readiness.register("feeds", lambda: Check(ok=state["ok"], detail="2 feeds polling"))
+    app = create_app(svc)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as c:
+        ok = await c.get("/readyz")
+        state["ok"] = False
+        bad = await c.get("/readyz")
+    assert ok.status_code == 200 and ok.json()["status"] == "ok"
+    assert ok.json()["checks"]["database"]["ok"] is True
+    assert ok.json()["checks"]["feeds"] == {"ok": True, "detail": "2 feeds polling"}
+    assert bad.status_code == 503 and bad.json()["checks"]["feeds"]["ok"] is False
+
+
+async def test_readyz_counts_a_broken_check_as_not_ready(svc: Service) -> None:
+    def broken() -> Check:
+        raise RuntimeError("boom")
+
+    from bot.health import Check
+    svc.readiness.register("channels", broken)
+    app = create_app(svc)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as c:
+        r = await c.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["checks"]["channels"] == {"ok": False, "detail": "check failed (RuntimeError)"}

@@ -116,13 +116,14 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
 
 
 def _start_feeds(svc: Service, wake: Callable[[], object]) -> FeedScheduler | None:
-    from bot.feeds import Poller, load_feeds
+    from bot.feeds import Poller, load_feeds, readiness_check
     from bot.intake import Intake
     from bot.scheduler import FeedScheduler
 
     feeds = load_feeds(svc.config)
     if not feeds:
         return None
+    svc.readiness.register("feeds", readiness_check(svc.engine, [f.name for f in feeds]))
     poller = Poller(Intake.for_service(svc), feeds, on_accept=wake)
     scheduler = FeedScheduler(poller, feeds)
     scheduler.start()
