@@ -174,7 +174,10 @@ class Lifecycle:
         ledger.write_renderings(conn, alert_id, prepared.renderings)
         reply_to = None
         if alert.msg_type is not MsgType.ALERT and original is not None:
-            n = ledger.stop_pending(conn, original.id, f"superseded by alert {alert_id}")
+            # An update that adds to the original (offshore observations under a tsunami
+            # warning, a refined hypocentre) leaves the original's pending sends alone.
+            n = 0 if getattr(alert.payload, "SUPPLEMENTS", False) else ledger.stop_pending(
+                conn, original.id, f"superseded by alert {alert_id}")
             if n:
                 log.info("alert %d: %d pending deliveries stopped by alert %d", original.id, n,
                          alert_id, extra={"alert_id": original.id})
