@@ -63,7 +63,9 @@ def megaquake(ctx: Context) -> list[str]:
         lead = ctx.t("megaquake.lead.subsequent", name=name, city=city)
     else:
         lead = ctx.t(f"megaquake.lead.{p.level.value}", name=name, city=city)
-    lines = [lead]
+    # An end is sent as a lift, whose own first line names what ended (follow_ups):
+    # the finding then comes right under it.
+    lines = [name, lead] if p.level in (_L.ENDED, _L.CALL_ENDED) else [lead]
     if prepares and p.city_in_area:
         until = when(ctx, ctx.alert.expires)
         if until:

@@ -161,8 +161,6 @@ def offshore(ctx: Context) -> list[str]:
     for st in shown:
         lines.append(ctx.t("tsunami.offshore.station", station=st.name_ja,
                            height=f"{st.max_height_m:g}"))
-    if len(p.stations) > len(shown) and shown:
-        lines.append(ctx.t("tsunami.more_areas", count=len(p.stations) - len(shown)))
     coasts = city_coasts(ctx)
     for estimate in (e for e in p.estimates if e.code in coasts):
         name = terms.tsunami_area_name(estimate.code, ctx.language, estimate.name_ja or None)
