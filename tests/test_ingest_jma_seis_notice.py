@@ -75,8 +75,8 @@ def test_source_ids_identify_documents(kumamoto: Jurisdiction) -> None:
     by_id: dict[str, list[str]] = {}
     for n in SAMPLES:
         by_id.setdefault(parse_jma(load(n), kumamoto)[0].source_id, []).append(n)
-    # JMA's sample set has the same 震源要素更新 twice (differing only in white space and the encoding name):
-    # one document, one id.
+    # JMA's sample set has the same 震源要素更新 twice (differing only in white space
+    # and the encoding name): one document, one id.
     assert [names for names in by_id.values() if len(names) > 1] == [
         ["32-35_03_02_240613_VXSE61.xml", "32-35_07_09_240613_VXSE61.xml"]]
 
@@ -271,7 +271,8 @@ def test_seismic_activity_elsewhere_and_nankai_copies(kumamoto: Jurisdiction) ->
     assert decide(izu) == ("ignore", "outside-jurisdiction")
     copy = one("74_02_04_200512_VXSE56.xml", kumamoto)
     assert isinstance(copy.payload, SeismicActivity)
-    assert copy.payload.nankai_copy and copy.payload.subject_ja == "南海トラフ地震臨時情報（巨大地震警戒）"
+    assert copy.payload.nankai_copy
+    assert copy.payload.subject_ja == "南海トラフ地震臨時情報（巨大地震警戒）"
     assert decide(copy) == ("ignore", "seismic-activity-nankai-copy")
 
 
