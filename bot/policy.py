@@ -43,6 +43,14 @@ value does not: a CAP alert has no JMA 継続 flag, so it is never "unchanged"):
                        these
 ``changed``            :class:`~bot.domain.WeatherWarning` or Landslide ``changed``
                        equals this
+``notice``             the ``notice`` of a seismic notice payload is one of these
+                       (:mod:`bot.domain.payloads.seismic_notice`): nankai_investigating,
+                       nankai_warning, nankai_advisory, nankai_ended, nankai_commentary,
+                       nankai_call_ended, hokkaido_sanriku_subsequent, long_period,
+                       hypocentre_update, activity, activity_nankai_copy,
+                       offshore_tsunami
+``min_long_period_class`` :class:`~bot.domain.LongPeriodMotion` ``local_class`` (the
+                       city's area) at least this (1-4)
 =====================  ===========================================================
 """
 
@@ -62,6 +70,9 @@ from bot.domain import (
     Kind,
     Landslide,
     LandslideStatus,
+    LongPeriodMotion,
+    MegaquakeLevel,
+    MegaquakeRegion,
     MsgType,
     PolicyAction,
     Severity,
@@ -79,10 +90,13 @@ from bot.errors import ConfigError, ValidationError
 ACTIONS = tuple(a.value for a in PolicyAction)
 DEFAULT_ACTION = PolicyAction.HOLD
 _LIST_KEYS = ("kind", "msg_type", "source", "warning_levels", "warning_statuses",
-              "tsunami_kinds", "volcano_codes", "statuses")
+              "tsunami_kinds", "volcano_codes", "statuses", "notice")
 _BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed")
 _KNOWN = {"name", "action", "min_severity", "min_intensity", "min_volcano_level",
-          *_LIST_KEYS, *_BOOL_KEYS}
+          "min_long_period_class", *_LIST_KEYS, *_BOOL_KEYS}
+NOTICES = (*(f"{r.value}_{lv.value}" for r in MegaquakeRegion for lv in MegaquakeLevel),
+           "long_period", "hypocentre_update", "activity", "activity_nankai_copy",
+           "offshore_tsunami")
 _ENUMS: dict[str, type[enum.Enum]] = {
     "kind": Kind, "msg_type": MsgType, "warning_levels": WarningLevel,
     "warning_statuses": WarningStatus, "tsunami_kinds": TsunamiKind,
@@ -90,6 +104,7 @@ _ENUMS: dict[str, type[enum.Enum]] = {
 _VOCAB: dict[str, tuple[str, ...]] = {
     **{key: tuple(str(m.value) for m in vocab) for key, vocab in _ENUMS.items()},
     "statuses": tuple(dict.fromkeys([*LandslideStatus, *VolcanoStatus])),
+    "notice": NOTICES,
 }
 
 
@@ -112,6 +127,8 @@ class Rule:
     flash: bool | None = None
     statuses: frozenset[str] | None = None
     changed: bool | None = None
+    notice: frozenset[str] | None = None
+    min_long_period_class: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", PolicyAction(self.action))
@@ -145,6 +162,10 @@ class Rule:
             # Only JMA says whether a report changed: other payloads match neither value.
             ("changed", self.changed is None or (
                 isinstance(p, WeatherWarning | Landslide) and p.changed == self.changed)),
+            ("notice", self.notice is None or getattr(p, "notice", None) in self.notice),
+            ("min_long_period_class", self.min_long_period_class is None or (
+                isinstance(p, LongPeriodMotion) and p.local_class is not None
+                and p.local_class >= self.min_long_period_class)),
         ]
         return next((name for name, ok in checks if not ok), None)
 
@@ -254,4 +275,9 @@ def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
             raise fail("min_volcano_level", "must be an integer from 1 to 5")
         kwargs["min_volcano_level"] = level
+    if "min_long_period_class" in row:
+        value = row["min_long_period_class"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+            raise fail("min_long_period_class", "must be an integer from 1 to 4")
+        kwargs["min_long_period_class"] = value
     return Rule(**kwargs)

@@ -29,11 +29,16 @@ from bot.domain import (
     FreeText,
     HeavyRain,
     Hypocentre,
+    HypocentreUpdate,
     Intensity,
     Kind,
     Landslide,
     Lifeline,
+    LongPeriodMotion,
+    MegaquakeNotice,
     MsgType,
+    OffshoreTsunami,
+    SeismicActivity,
     Shelter,
     ShelterAction,
     Tsunami,
@@ -106,7 +111,9 @@ def test_city_feeds_round_trip(name: str) -> None:
 
 def test_the_samples_cover_every_parsed_payload_class() -> None:
     seen = {type(jma(n).payload) for n in JMA_SAMPLES}
-    assert seen == {Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain}
+    assert seen == {Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain,
+                    MegaquakeNotice, LongPeriodMotion, HypocentreUpdate, SeismicActivity,
+                    OffshoreTsunami}
 
 
 def test_local_values_round_trip_too() -> None:
@@ -308,7 +315,9 @@ def test_payload_json_problems_are_named() -> None:
     assert Earthquake.from_json({"payload": "earthquake", "future": 1}) == Earthquake()
     assert set(PAYLOAD_TYPES) == {"earthquake", "tsunami", "weather_warning", "landslide",
                                   "volcano", "heavy_rain", "evacuation", "shelter",
-                                  "lifeline", "city_notice", "cap", "free_text"}
+                                  "lifeline", "city_notice", "cap", "free_text",
+                                  "megaquake", "long_period", "hypocentre_update",
+                                  "seismic_activity", "offshore_tsunami"}
 
 
 def test_an_alert_refuses_a_payload_of_another_kind() -> None:

@@ -15,11 +15,17 @@ Control/Title                              type      module / Kind
 気象警報・注意報（Ｈ２７）
 土砂災害警戒情報                            VXWW50    jma_mete, LANDSLIDE
 記録的短時間大雨情報                        VPOA50    jma_mete, HEAVY_RAIN
+南海トラフ地震臨時情報, 南海トラフ地震関連    VYSE50-52 jma_seis_notice, EARTHQUAKE
+解説情報, 北海道・三陸沖後発地震注意情報      VYSE60    (MegaquakeNotice)
+長周期地震動に関する観測情報                VXSE62    jma_seis_notice, EARTHQUAKE
+顕著な地震の震源要素更新のお知らせ          VXSE61    jma_seis_notice, EARTHQUAKE (update)
+地震の活動状況等に関する情報                VXSE56    jma_seis_notice, EARTHQUAKE
+沖合の津波観測に関する情報                  VTSE52    jma_tsunami_offshore, TSUNAMI (update)
 噴火警報・予報                              VFVO50    jma_volc, VOLCANO
 噴火速報                                    VFVO56    jma_volc, VOLCANO
 =========================================  ========  ===============================
 
-Anything else (緊急地震速報 VXSE43/44/45, 長周期地震動, 沖合の津波観測, ...) raises
+Anything else (緊急地震速報 VXSE43/44/45, 地震回数に関する情報 VXSE60, ...) raises
 :class:`~bot.errors.IngestError` with "unsupported JMA document type".
 
 Identity and references
@@ -163,7 +169,14 @@ from bot.errors import IngestError
 from bot.ingest.jma_common import SOURCE, Head, read_head
 from bot.ingest.jma_mete import parse_heavy_rain, parse_landslide, parse_weather
 from bot.ingest.jma_seis import parse_earthquake
+from bot.ingest.jma_seis_notice import (
+    parse_activity,
+    parse_hypocentre_update,
+    parse_long_period,
+    parse_megaquake,
+)
 from bot.ingest.jma_tsunami import parse_tsunami
+from bot.ingest.jma_tsunami_offshore import parse_offshore
 from bot.ingest.jma_volc import parse_volcano
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import local, namespace, parse_xml
@@ -188,6 +201,13 @@ def _route(title: str) -> Parser | None:
         "記録的短時間大雨情報": parse_heavy_rain,
         "噴火警報・予報": lambda h, j: parse_volcano(h, j, flash=False),
         "噴火速報": lambda h, j: parse_volcano(h, j, flash=True),
+        "南海トラフ地震臨時情報": parse_megaquake,
+        "南海トラフ地震関連解説情報": parse_megaquake,
+        "北海道・三陸沖後発地震注意情報": parse_megaquake,
+        "長周期地震動に関する観測情報": parse_long_period,
+        "顕著な地震の震源要素更新のお知らせ": parse_hypocentre_update,
+        "地震の活動状況等に関する情報": parse_activity,
+        "沖合の津波観測に関する情報": parse_offshore,
     }
     if t in exact:
         return exact[t]

@@ -23,6 +23,9 @@ use it to set ``Alert.in_jurisdiction`` and ``Alert.wards``:
 ``cap_city_geocodes``     CAP geocode values that mean the whole city
 ``cap_kinds``             the kind of a CAP alert from its words (``[data] cap_kinds``,
                           see :mod:`bot.ingest.cap_kinds`)
+``nankai_trough_area``    the city is in the 南海トラフ地震防災対策推進地域 (bool)
+``japan_kuril_trench_area`` the city is in the 日本海溝・千島海溝周辺海溝型地震防災対策推進地域
+``place_words``           words that name the city's area in JMA's free text (VXSE56)
 ========================  ==========================================================
 """
 
@@ -61,6 +64,9 @@ class Jurisdiction:
     cap_city_geocodes: frozenset[str] = frozenset()
     shapes: WardMap = field(default_factory=lambda: WardMap(shapes=()), repr=False)
     cap_kinds: CapKinds = field(default_factory=CapKinds, repr=False)
+    nankai_trough_area: bool = False
+    japan_kuril_trench_area: bool = False
+    place_words: tuple[str, ...] = ()
 
     # ------------------------------------------------------------ construction
 
@@ -84,6 +90,13 @@ class Jurisdiction:
         pref = section.get("pref_code", "")
         if not isinstance(pref, str):
             raise ConfigError("must be a string", key="jurisdiction.pref_code", path=cfg.path)
+        def flag(key: str) -> bool:
+            value = section.get(key, False)
+            if not isinstance(value, bool):
+                raise ConfigError("must be true or false", key=f"jurisdiction.{key}",
+                                  path=cfg.path)
+            return value
+
         city_names = cfg.city_names
         return cls(
             city_jis_code=cfg.city_jis_code,
@@ -101,6 +114,9 @@ class Jurisdiction:
             cap_city_geocodes=frozenset((*codes("cap_city_geocodes"), cfg.city_jis_code)),
             shapes=ward_map(cfg),
             cap_kinds=CapKinds.from_config(cfg),
+            nankai_trough_area=flag("nankai_trough_area"),
+            japan_kuril_trench_area=flag("japan_kuril_trench_area"),
+            place_words=codes("place_words"),
         )
 
     # ------------------------------------------------------------------ lookups

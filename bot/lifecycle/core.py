@@ -174,12 +174,17 @@ class Lifecycle:
         ledger.write_renderings(conn, alert_id, prepared.renderings)
         reply_to = None
         if alert.msg_type is not MsgType.ALERT and original is not None:
-            n = ledger.stop_pending(conn, original.id, f"superseded by alert {alert_id}")
+            # An update that adds to the original (offshore observations under a tsunami
+            # warning, a refined hypocentre) leaves the original's pending sends alone.
+            adds = bool(getattr(alert.payload, "SUPPLEMENTS", False))
+            n = 0 if adds else ledger.stop_pending(conn, original.id,
+                                                   f"superseded by alert {alert_id}")
             if n:
                 log.info("alert %d: %d pending deliveries stopped by alert %d", original.id, n,
                          alert_id, extra={"alert_id": original.id})
             reply_to = ledger.reached(conn, original.id, (
-                name for name, plan in self.svc.plans.items() if plan.mode == BROADCAST))
+                name for name, plan in self.svc.plans.items() if plan.mode == BROADCAST),
+                pending=adds)
             on_original = ON_ORIGINAL.get(alert.msg_type)
             if on_original is not None:
                 current = S(alert_store.get_row(conn, original.id, lock=True).status)

@@ -184,9 +184,26 @@ def _generic(ctx: Context) -> list[str]:
     return [ctx.t(key), *source_words(ctx)]
 
 
+# Composers of a payload class that shares its kind with another (a megaquake notice
+# is an earthquake alert; offshore tsunami observations a tsunami alert). They write
+# their whole body from the key fact down, an update's lead included.
+PAYLOAD_COMPOSERS: dict[type[Payload], Composer] = {}
+
+
+def payload_composer(payload: type[Payload]) -> Callable[[Composer], Composer]:
+    def register(fn: Composer) -> Composer:
+        PAYLOAD_COMPOSERS[payload] = fn
+        return fn
+
+    return register
+
+
 def kind_body(ctx: Context) -> list[str]:
     """The lines of the alert's kind: its composer's, or the source's own words."""
     a = ctx.alert
+    own = PAYLOAD_COMPOSERS.get(type(a.payload))
+    if own is not None:
+        return own(ctx)
     wanted = PAYLOADS.get(a.kind)
     if wanted is not None and not isinstance(a.payload, wanted):
         return _generic(ctx)
@@ -203,7 +220,8 @@ def compose(ctx: Context) -> str:
     if a.test:
         blocks.append(ctx.t("common.test_banner"))
     own = SOURCE_COMPOSERS.get(type(a.payload))
-    if own is None and a.msg_type is MsgType.UPDATE:
+    if own is None and a.msg_type is MsgType.UPDATE \
+            and type(a.payload) not in PAYLOAD_COMPOSERS:
         blocks.append(ctx.t("common.update_lead"))
     if own is not None and a.msg_type in (MsgType.ALERT, MsgType.UPDATE):
         body = own(ctx)  # the source's own words

@@ -28,6 +28,8 @@ from bot.domain import (
     Kind,
     Landslide,
     LandslideStatus,
+    MegaquakeLevel,
+    MegaquakeNotice,
     MsgType,
     Shelter,
     Tsunami,
@@ -38,7 +40,14 @@ from bot.domain import (
     WeatherWarning,
 )
 from bot.render import terms
-from bot.render.compose import FOLLOW_UPS, PAYLOADS, Context, kind_body, source_words
+from bot.render.compose import (
+    FOLLOW_UPS,
+    PAYLOAD_COMPOSERS,
+    PAYLOADS,
+    Context,
+    kind_body,
+    source_words,
+)
 from bot.render.kinds._common import source_text_ja
 from bot.render.kinds.weather import warning_name
 from bot.shelters import find_shelter
@@ -73,6 +82,8 @@ def subject(ctx: Context) -> str:
         name = terms.volcano_name(p.volcano_code, ctx.language, p.volcano_name_ja)
         if name:
             return ctx.t("subject.volcano.named", volcano=name)
+    if isinstance(p, MegaquakeNotice):
+        return ctx.t(f"megaquake.name.{p.region.value}")
     if isinstance(p, Cap):  # the sender's own name for it, in the reader's language
         for want in (ctx.language, "en" if ctx.language not in ("ja", "ja-easy") else "ja"):
             event = next((i.event for i in p.infos if i.event and (i.language or "")
@@ -91,8 +102,10 @@ def _title(ctx: Context, key: str, what: str) -> str:
 def reports_its_end(ctx: Context) -> bool:
     """The payload is a source's report that the warning has ended (JMA 解除)."""
     p = ctx.alert.payload
+    if isinstance(p, MegaquakeNotice):
+        return p.level in (MegaquakeLevel.ENDED, MegaquakeLevel.CALL_ENDED)
     wanted = PAYLOADS.get(ctx.alert.kind)
-    if wanted is None or not isinstance(p, wanted):
+    if (wanted is None or not isinstance(p, wanted)) and type(p) not in PAYLOAD_COMPOSERS:
         return False
     if isinstance(p, WeatherWarning):
         items = [w for w in p.warnings if w.code != "00"]

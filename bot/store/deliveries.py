@@ -92,16 +92,18 @@ def reopen_stopped(conn: sa.Connection, alert_id: int, reason: str) -> int:
                                          updated_at=now)).rowcount or 0)
 
 
-def reached(conn: sa.Connection, alert_id: int, broadcast: Iterable[str]
-            ) -> dict[tuple[str, str], int]:
+def reached(conn: sa.Connection, alert_id: int, broadcast: Iterable[str], *,
+            pending: bool = False) -> dict[tuple[str, str], int]:
     """Where the alert went out (or is going out right now), for its follow-ups:
     (channel, user id) → delivery id for chats and multicasts, (channel, language)
-    → delivery id for the ``broadcast`` channels."""
+    → delivery id for the ``broadcast`` channels. ``pending``: also where it is still
+    to go (a follow-up that adds to the original, which keeps its pending sends; the
+    dispatcher holds each reply until its original has an outcome)."""
     public = set(broadcast)
     out: dict[tuple[str, str], int] = {}
+    statuses = [DeliveryStatus.SENT.value, IN_FLIGHT, *([PENDING] if pending else [])]
     for r in conn.execute(sa.select(d.c.id, d.c.channel, d.c.language, d.c.recipients).where(
-            d.c.alert_id == alert_id,
-            d.c.status.in_([DeliveryStatus.SENT.value, IN_FLIGHT]))):
+            d.c.alert_id == alert_id, d.c.status.in_(statuses))):
         if r.channel in public:
             out[(r.channel, r.language)] = int(r.id)
         else:

@@ -13,6 +13,11 @@ class                  carried by
 :class:`Landslide`     JMA VXWW50
 :class:`Volcano`       JMA VFVO50/56
 :class:`HeavyRain`     JMA VPOA50
+:class:`MegaquakeNotice` JMA VYSE50/51/52/60 (kind earthquake; :mod:`.seismic_notice`)
+:class:`LongPeriodMotion` JMA VXSE62 (kind earthquake)
+:class:`HypocentreUpdate` JMA VXSE61 (kind earthquake)
+:class:`SeismicActivity` JMA VXSE56 (kind earthquake)
+:class:`OffshoreTsunami` JMA VTSE52 (kind tsunami)
 :class:`Evacuation`    staff (``bousai alert issue --kind evacuation --level``)
 :class:`Shelter`       staff (``--kind shelter --shelter ID --action opened``)
 :class:`Lifeline`      staff (``--kind lifeline --utility water``)
@@ -70,6 +75,17 @@ from bot.domain.payloads.seismic import (
     TsunamiOutlook,
     TsunamiReport,
 )
+from bot.domain.payloads.seismic_notice import (
+    CoastEstimate,
+    HypocentreUpdate,
+    LongPeriodMotion,
+    MegaquakeLevel,
+    MegaquakeNotice,
+    MegaquakeRegion,
+    OffshoreStation,
+    OffshoreTsunami,
+    SeismicActivity,
+)
 from bot.domain.payloads.weather import (
     HeavyRain,
     Landslide,
@@ -86,10 +102,12 @@ from bot.errors import ValidationError
 
 AlertPayload: TypeAlias = (Earthquake | Tsunami | WeatherWarning | Landslide | Volcano
                            | HeavyRain | Evacuation | Shelter | Lifeline | CityNotice | Cap
-                           | FreeText)
+                           | FreeText | MegaquakeNotice | LongPeriodMotion | HypocentreUpdate
+                           | SeismicActivity | OffshoreTsunami)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
     Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation, Shelter,
-    Lifeline, CityNotice, Cap, FreeText)}
+    Lifeline, CityNotice, Cap, FreeText, MegaquakeNotice, LongPeriodMotion, HypocentreUpdate,
+    SeismicActivity, OffshoreTsunami)}
 
 
 def payload_from_json(data: Any, *, kind: str, source: str) -> AlertPayload:
@@ -123,6 +141,7 @@ __all__ = [
     "CapStatus",
     "CapUrgency",
     "CityNotice",
+    "CoastEstimate",
     "CommentKind",
     "Earthquake",
     "EarthquakeReport",
@@ -131,14 +150,22 @@ __all__ = [
     "FreeText",
     "HeavyRain",
     "Hypocentre",
+    "HypocentreUpdate",
     "JmaComment",
     "JmaPayload",
     "Landslide",
     "LandslideStatus",
     "Lifeline",
+    "LongPeriodMotion",
+    "MegaquakeLevel",
+    "MegaquakeNotice",
+    "MegaquakeRegion",
+    "OffshoreStation",
+    "OffshoreTsunami",
     "Payload",
     "RainAmount",
     "Record",
+    "SeismicActivity",
     "Shelter",
     "ShelterAction",
     "Tsunami",

@@ -1,4 +1,5 @@
-"""Tsunami warnings, advisories and forecasts (VTSE41) and tsunami information (VTSE51).
+"""Tsunami warnings, advisories and forecasts (VTSE41), tsunami information (VTSE51) and
+offshore observations (VTSE52).
 
 The wording of each coast follows the class in force for it in the report (大津波警報 >
 津波警報 > 津波注意報 > 津波予報), never the report's type: a 津波情報 sent while a
@@ -14,13 +15,17 @@ areas of ``[jurisdiction] tsunami_areas`` in the configuration.
   explanation of the class replaces our own advice line when the report has it.
 * A higher class elsewhere in Japan is named with JMA's area names, so that a reader
   is not told "forecast" alone while a major warning is in force on other coasts.
+* Offshore observations go out only as a follow-up of a warning the city's coasts
+  were under (:mod:`bot.ingest.jma_tsunami_offshore`): the first line gives the
+  highest wave observed offshore and repeats what to do; JMA's estimate for the city's
+  coasts, when the report has one, follows; stations keep JMA's (Japanese) names.
 """
 
 from __future__ import annotations
 
-from bot.domain import Kind, Tsunami, TsunamiArea, TsunamiKind
+from bot.domain import CoastEstimate, Kind, OffshoreTsunami, Tsunami, TsunamiArea, TsunamiKind
 from bot.render import terms
-from bot.render.compose import Context, composer
+from bot.render.compose import Context, composer, payload_composer
 from bot.render.kinds._common import city_coasts, comment_lines, original_ja, when
 
 _MW, _W, _A, _F, _L, _N = (TsunamiKind.MAJOR_WARNING, TsunamiKind.WARNING, TsunamiKind.ADVISORY,
@@ -55,7 +60,7 @@ _FOR_KINDS: dict[str, frozenset[TsunamiKind]] = {
 }
 
 
-def _height(ctx: Context, area: TsunamiArea) -> str | None:
+def _height(ctx: Context, area: TsunamiArea | CoastEstimate) -> str | None:
     if area.height_m is not None:
         key = "tsunami.height_over" if area.height_over else "tsunami.height"
         return ctx.t(key, height=f"{area.height_m:g}")
@@ -139,3 +144,29 @@ def tsunami(ctx: Context) -> list[str]:
     if top is not None and _CLASS_COMMENT.get(top) not in carried:
         lines.append(ctx.t(_ADVICE[top]))
     return lines + original_ja(ctx, p.free_comment_ja)
+
+
+@payload_composer(OffshoreTsunami)
+def offshore(ctx: Context) -> list[str]:
+    p = ctx.payload(OffshoreTsunami)
+    measured = [s for s in p.stations if s.max_height_m is not None]
+    top = max(measured, key=lambda s: s.max_height_m or 0.0) if measured else None
+    if top is not None:
+        lines = [ctx.t("tsunami.offshore.lead", height=f"{top.max_height_m:g}",
+                       station=top.name_ja)]
+    else:
+        lines = [ctx.t("tsunami.offshore.lead.observing",
+                       station=p.stations[0].name_ja if p.stations else "")]
+    shown = sorted(measured, key=lambda s: -(s.max_height_m or 0.0))[:MAX_AREAS]
+    for st in shown:
+        lines.append(ctx.t("tsunami.offshore.station", station=st.name_ja,
+                           height=f"{st.max_height_m:g}"))
+    coasts = city_coasts(ctx)
+    for estimate in (e for e in p.estimates if e.code in coasts):
+        name = terms.tsunami_area_name(estimate.code, ctx.language, estimate.name_ja or None)
+        height = _height(ctx, estimate)
+        if name and height:
+            lines.append(ctx.t("tsunami.offshore.estimate", area=name))
+            lines.append(height)
+    said, _ = comment_lines(ctx, p.comments)
+    return lines + said + original_ja(ctx, p.free_comment_ja)
