@@ -38,7 +38,7 @@ from bot.domain import (
     WeatherWarning,
 )
 from bot.render import terms
-from bot.render.compose import FOLLOW_UPS, PAYLOADS, Context, kind_body, source_words
+from bot.render.compose import FOLLOW_UPS, Context, composer_for, kind_body, source_words
 from bot.render.kinds._common import source_text_ja
 from bot.render.kinds.weather import warning_name
 from bot.shelters import find_shelter
@@ -91,8 +91,7 @@ def _title(ctx: Context, key: str, what: str) -> str:
 def reports_its_end(ctx: Context) -> bool:
     """The payload is a source's report that the warning has ended (JMA 解除)."""
     p = ctx.alert.payload
-    wanted = PAYLOADS.get(ctx.alert.kind)
-    if wanted is None or not isinstance(p, wanted):
+    if composer_for(ctx.alert) is None:
         return False
     if isinstance(p, WeatherWarning):
         items = [w for w in p.warnings if w.code != "00"]

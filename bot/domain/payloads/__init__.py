@@ -9,10 +9,11 @@ class                  carried by
 =====================  =========================================================
 :class:`Earthquake`    JMA VXSE51/52/53 (kind earthquake; eew may carry it too)
 :class:`Tsunami`       JMA VTSE41/51
-:class:`WeatherWarning` JMA VPWW53/54
+:class:`WeatherWarning` JMA VPWW53/54, VPWW55-61 (``system`` "r06")
 :class:`Landslide`     JMA VXWW50
 :class:`Volcano`       JMA VFVO50/56
 :class:`HeavyRain`     JMA VPOA50
+:class:`Typhoon`       JMA VPTA50, VPTW60-62 (kind weather_warning)
 :class:`Evacuation`    staff (``bousai alert issue --kind evacuation --level``)
 :class:`Shelter`       staff (``--kind shelter --shelter ID --action opened``)
 :class:`Lifeline`      staff (``--kind lifeline --utility water``)
@@ -70,6 +71,7 @@ from bot.domain.payloads.seismic import (
     TsunamiOutlook,
     TsunamiReport,
 )
+from bot.domain.payloads.typhoon import StormProbability, Typhoon
 from bot.domain.payloads.weather import (
     HeavyRain,
     Landslide,
@@ -85,11 +87,11 @@ from bot.domain.payloads.weather import (
 from bot.errors import ValidationError
 
 AlertPayload: TypeAlias = (Earthquake | Tsunami | WeatherWarning | Landslide | Volcano
-                           | HeavyRain | Evacuation | Shelter | Lifeline | CityNotice | Cap
-                           | FreeText)
+                           | HeavyRain | Typhoon | Evacuation | Shelter | Lifeline | CityNotice
+                           | Cap | FreeText)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
-    Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation, Shelter,
-    Lifeline, CityNotice, Cap, FreeText)}
+    Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Typhoon, Evacuation,
+    Shelter, Lifeline, CityNotice, Cap, FreeText)}
 
 
 def payload_from_json(data: Any, *, kind: str, source: str) -> AlertPayload:
@@ -130,6 +132,8 @@ __all__ = [
     "EvacuationLevel",
     "FreeText",
     "HeavyRain",
+    "StormProbability",
+    "Typhoon",
     "Hypocentre",
     "JmaComment",
     "JmaPayload",
