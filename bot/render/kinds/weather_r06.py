@@ -41,9 +41,8 @@ def r06_lines(ctx: Context) -> list[str]:
         advice = ctx.t(f"weather.advice.{top.level.value}")
     lines = [first]
     for w in sorted(items, key=lambda w: (int(is_lifted(w)), -strength(w)[0], -w.level.rank)):
-        if w is top and w.status in (WarningStatus.ISSUED, WarningStatus.CONTINUED):
-            if len(items) == 1:
-                continue  # the first line said it
+        if w is top and len(items) == 1:
+            continue  # the first line said it
         label = warning_name(ctx, w.code, w.name_ja or None, w.level)
         status = WarningStatus.LIFTED if is_lifted(w) else w.status
         key = (f"weather.status.{status.value}"
