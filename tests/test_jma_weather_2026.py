@@ -21,17 +21,22 @@ from bot.domain import (
     PolicyAction,
     Severity,
     StormProbability,
+    Subscriber,
     Typhoon,
     WarningLevel,
     WarningStatus,
     WeatherWarning,
 )
 from bot.errors import ConfigError, IngestError
+from bot.freshness import Freshness
 from bot.ingest.jma import parse_jma
 from bot.ingest.jurisdiction import Jurisdiction
+from bot.intake import Intake
 from bot.policy import default_action, evaluate, load_rules
 from bot.render import Renderer, load_renderer
+from bot.store import subscribers as sub_store
 from channels.base import measure
+from tests.harness import harness
 from tests.jma_helpers import ALL_WARDS, JMA, JST, load
 from tests.test_render_jma import CHANNELS
 
@@ -93,7 +98,7 @@ def test_every_sample_is_parsed_or_refused_with_a_named_reason(name: str, jur: J
     assert a.source == "jma" and a.issued.tzinfo is not None
     if "_VPWW5" in name or "_VPWW6" in name or "_VPOA50" in name:
         assert not a.in_jurisdiction and a.wards == ()  # 宗谷, 京都, 島根, 大阪, 北海道
-    if "_VPWW5" in name and "VPWW54" not in name or "_VPWW6" in name:
+    if ("_VPWW5" in name and "VPWW54" not in name) or "_VPWW6" in name:
         assert isinstance(a.payload, WeatherWarning) and a.payload.system == "r06"
 
 
@@ -346,7 +351,8 @@ def test_first_line_is_the_key_fact(variants: dict[str, Alert], renderer: Render
     assert en["typhoon_forecast"].startswith("Typhoon No. 18: Kumamoto City may be in the "
                                              "storm zone (winds of 25 m/s or more) around ")
     ja = {name: first_line(renderer, a, "ja") for name, a in variants.items()}
-    assert ja["r06_level4_rain"] == "【レベル4】熊本市に大雨危険警報。危険な場所から全員避難してください。"
+    assert ja["r06_level4_rain"] == (
+        "【レベル4】熊本市に大雨危険警報。危険な場所から全員避難してください。")
     assert ja["heavy_rain"] == "記録的短時間大雨：北区で1時間に約100ミリ。"
     vi = {name: first_line(renderer, a, "vi") for name, a in variants.items()}
     assert vi["r06_level4_rain"] == ("[Cấp 4] Cảnh báo nguy hiểm mưa lớn tại Thành phố "
@@ -357,7 +363,8 @@ def test_first_line_is_the_key_fact(variants: dict[str, Alert], renderer: Render
 def test_level_5_says_a_disaster_may_be_happening(jur: Jurisdiction,
                                                   renderer: Renderer) -> None:
     text = VARIANTS["r06_level4_rain"].replace(
-        "レベル４大雨危険警報</Name>\n<Code>43</Code>", "レベル５大雨特別警報</Name>\n<Code>33</Code>")
+        "レベル４大雨危険警報</Name>\n<Code>43</Code>",
+        "レベル５大雨特別警報</Name>\n<Code>33</Code>")
     a = parse(text, jur)
     assert a.severity is Severity.EXTREME
     en, _ = renderer.text(a, "en")
@@ -366,3 +373,38 @@ def test_level_5_says_a_disaster_may_be_happening(jur: Jurisdiction,
     assert "Alert Level 5 (emergency safety measures)" in en
     ja, _ = renderer.text(a, "ja")
     assert ja.splitlines()[0].startswith("【レベル5】熊本市に大雨特別警報。災害が発生している")
+
+
+# ------------------------------------------------------------ end to end
+
+def test_level_4_warning_reaches_telegram_in_ja_en_vi(db_url: str) -> None:
+    """A R06 レベル4大雨危険警報 for 熊本市: ingest -> policy (auto) -> lifecycle ->
+    dispatcher -> the fake Telegram Bot API, through python-telegram-bot."""
+    with harness(db_url) as h:
+        subs = [Subscriber(channel="telegram", user_id=uid, language=lang, wards=("43104",))
+                for uid, lang in (("810001", "ja"), ("810002", "en"), ("810003", "vi"))]
+        with h.engine.begin() as conn:
+            sub_store.import_batch(conn, subs)
+        jur = Jurisdiction.from_config(h.config)
+        doc = VARIANTS["r06_level4_rain"].encode()
+        intake = Intake(service=h.service, jurisdiction=jur, rules=load_rules(h.config),
+                        default=default_action(h.config),
+                        freshness=Freshness.from_config(h.config))
+        intake.as_of = intake.parse(doc, "VPWW55")[0].issued + dt.timedelta(minutes=3)
+        [record] = intake.process(doc, "VPWW55")
+        assert (record["policy"], record["rule"], record["status"]) == (
+            "auto", "level-4-5-issued", "queued")
+        assert h.run_until_idle()
+        by_chat = {m.chat_id: m.text for m in h.telegram.sent}
+        assert sorted(by_chat) == ["810001", "810002", "810003"]
+        assert by_chat["810001"].splitlines()[0] == (
+            "【レベル4】熊本市に大雨危険警報。危険な場所から全員避難してください。")
+        assert by_chat["810002"].splitlines()[0] == (
+            "[Level 4] Heavy Rain Danger Warning for Kumamoto City: everyone must evacuate "
+            "from dangerous places now.")
+        assert by_chat["810003"].splitlines()[0].startswith(
+            "[Cấp 4] Cảnh báo nguy hiểm mưa lớn tại Thành phố Kumamoto")
+        assert "Alert Level 4" in by_chat["810002"] and "警戒レベル4" in by_chat["810001"]
+        # the same document again (another feed's copy) is recognised, not sent twice
+        [again] = intake.process(doc, "VPWW55-copy")
+        assert again.get("duplicate") is True

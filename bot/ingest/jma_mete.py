@@ -168,7 +168,8 @@ def _landslide_summary(p: Landslide, jur: Jurisdiction) -> str:
 
 
 # 札幌市中央区付近で約１００ミリ (解析雨量) / 熊本（熊本市）で１１０ミリ (アメダス)
-_HEADLINE_AMOUNT = re.compile(r"^(?P<place>.+?)(?P<near>付近)?で(?P<amount>約?[０-９0-9．.]+ミリ(?:以上)?)$")
+_HEADLINE_AMOUNT = re.compile(
+    r"^(?P<place>.+?)(?P<near>付近)?で(?P<amount>約?[０-９0-9．.]+ミリ(?:以上)?)$")
 _HEADLINE_TIME = re.compile(r"^(?P<h>[０-９0-9]{1,2})時(?P<m>[０-９0-9]{1,2})分")
 
 
