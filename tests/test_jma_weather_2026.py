@@ -39,6 +39,7 @@ from channels.base import measure
 from tests.harness import harness
 from tests.jma_helpers import ALL_WARDS, JMA, JST, load
 from tests.test_render_jma import CHANNELS
+from tests.test_render_words import bad_patterns, source_texts
 
 SECOND_BATCH = sorted(p.name.removesuffix(".gz") for p in JMA.iterdir() if p.name.startswith(
     ("15_16_", "15_17_", "18_0", "73_", "76_", "10_0")))
@@ -329,6 +330,7 @@ def test_kumamoto_variants_render_everywhere(name: str, variants: dict[str, Aler
                 assert "{" not in part and "r06." not in part and "typhoon." not in part
         text, _ = renderer.text(a, language)
         assert "warning." not in text and "heavy_rain." not in text
+        assert not bad_patterns(text, language, source_texts(a)), (name, language)
 
 
 def first_line(renderer: Renderer, a: Alert, language: str) -> str:

@@ -134,6 +134,16 @@ weather_warning -> :class:`~bot.domain.WeatherWarning`
     warning; then ``wards`` = every ward. Severity from the highest level still in
     force: emergency EXTREME, warning SEVERE, advisory MINOR; all lifted MINOR.
 
+weather_warning / landslide (R06, VPWW55-61) -> :class:`~bot.domain.WeatherWarning`
+    with ``system`` "r06", ``phenomenon_ja`` (大雨, 土砂災害, 高潮, ...) and per entry
+    ``alert_level`` (警戒レベル 2-5 from the kind's name; None for 暴風, 波浪, 大雪 and
+    the other advisories); レベル４ 危険警報 is level "danger". Only the city's entries of
+    the municipal section (its code, a ward's JMA code) count; see
+    :mod:`bot.ingest.jma_warn_r06`.
+
+weather_warning (VPTA50, VPTW60-62) -> :class:`~bot.domain.Typhoon` (``report``
+    "probability" or "forecast"); see :mod:`bot.ingest.jma_typhoon`.
+
 landslide -> :class:`~bot.domain.Landslide`
     ``status`` ("issued" | "continued" | "lifted" | "none"), ``municipality_codes``
     and ``municipality_names_ja`` (the city's entries), ``target_area_ja``,
