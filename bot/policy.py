@@ -34,6 +34,12 @@ value does not: a CAP alert has no JMA 継続 flag, so it is never "unchanged"):
                        has one of these levels (emergency, warning, advisory)
 ``warning_statuses``   ... and (same entry) one of these statuses (issued,
                        continued, lifted, upgraded, downgraded)
+``alert_levels``       ... and (same entry) one of these 警戒レベル ("2" .. "5"; only
+                       the R06 warnings, VPWW55-61, carry one)
+``min_typhoon_probability``  :class:`~bot.domain.Typhoon` (VPTA50) ``max_percent``
+                       at least this (0-100)
+``typhoon_reports``    :class:`~bot.domain.Typhoon` ``report`` is one of these
+                       ("probability", "forecast")
 ``tsunami_kinds``      some :class:`~bot.domain.Tsunami` ``areas`` entry (the
                        jurisdiction's coasts) has one of these kinds
 ``min_volcano_level``  :class:`~bot.domain.Volcano` ``level`` at least this (1-5)
@@ -78,6 +84,7 @@ from bot.domain import (
     Severity,
     Tsunami,
     TsunamiKind,
+    Typhoon,
     Volcano,
     VolcanoStatus,
     WarningLevel,
@@ -90,10 +97,11 @@ from bot.errors import ConfigError, ValidationError
 ACTIONS = tuple(a.value for a in PolicyAction)
 DEFAULT_ACTION = PolicyAction.HOLD
 _LIST_KEYS = ("kind", "msg_type", "source", "warning_levels", "warning_statuses",
-              "tsunami_kinds", "volcano_codes", "statuses", "notice")
+              "alert_levels", "tsunami_kinds", "volcano_codes", "statuses", "notice",
+              "typhoon_reports")
 _BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed")
 _KNOWN = {"name", "action", "min_severity", "min_intensity", "min_volcano_level",
-          "min_long_period_class", *_LIST_KEYS, *_BOOL_KEYS}
+          "min_long_period_class", "min_typhoon_probability", *_LIST_KEYS, *_BOOL_KEYS}
 NOTICES = (*(f"{r.value}_{lv.value}" for r in MegaquakeRegion for lv in MegaquakeLevel),
            "long_period", "hypocentre_update", "activity", "activity_nankai_copy",
            "offshore_tsunami")
@@ -105,6 +113,8 @@ _VOCAB: dict[str, tuple[str, ...]] = {
     **{key: tuple(str(m.value) for m in vocab) for key, vocab in _ENUMS.items()},
     "statuses": tuple(dict.fromkeys([*LandslideStatus, *VolcanoStatus])),
     "notice": NOTICES,
+    "alert_levels": ("2", "3", "4", "5"),
+    "typhoon_reports": ("probability", "forecast"),
 }
 
 
@@ -121,6 +131,9 @@ class Rule:
     min_intensity: Intensity | None = None
     warning_levels: frozenset[WarningLevel] | None = None
     warning_statuses: frozenset[WarningStatus] | None = None
+    alert_levels: frozenset[str] | None = None
+    min_typhoon_probability: int | None = None
+    typhoon_reports: frozenset[str] | None = None
     tsunami_kinds: frozenset[TsunamiKind] | None = None
     min_volcano_level: int | None = None
     volcano_codes: frozenset[str] | None = None
@@ -149,6 +162,11 @@ class Rule:
                 isinstance(p, Earthquake) and p.local_max_intensity is not None
                 and p.local_max_intensity >= self.min_intensity)),
             ("warnings", self._warnings_match(p)),
+            ("min_typhoon_probability", self.min_typhoon_probability is None or (
+                isinstance(p, Typhoon) and p.max_percent is not None
+                and p.max_percent >= self.min_typhoon_probability)),
+            ("typhoon_reports", self.typhoon_reports is None or (
+                isinstance(p, Typhoon) and p.report in self.typhoon_reports)),
             ("tsunami_kinds", self.tsunami_kinds is None or (
                 isinstance(p, Tsunami) and any(a.kind in self.tsunami_kinds for a in p.areas))),
             ("min_volcano_level", self.min_volcano_level is None or (
@@ -170,11 +188,13 @@ class Rule:
         return next((name for name, ok in checks if not ok), None)
 
     def _warnings_match(self, payload: AlertPayload) -> bool:
-        if self.warning_levels is None and self.warning_statuses is None:
+        if self.warning_levels is None and self.warning_statuses is None \
+                and self.alert_levels is None:
             return True
         return isinstance(payload, WeatherWarning) and any(
             (self.warning_levels is None or w.level in self.warning_levels)
             and (self.warning_statuses is None or w.status in self.warning_statuses)
+            and (self.alert_levels is None or str(w.alert_level) in self.alert_levels)
             for w in payload.warnings
         )
 
@@ -280,4 +300,9 @@ def _rule(row: Any, prefix: str, path: str, names: set[str]) -> Rule:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
             raise fail("min_long_period_class", "must be an integer from 1 to 4")
         kwargs["min_long_period_class"] = value
+    if "min_typhoon_probability" in row:
+        pct = row["min_typhoon_probability"]
+        if isinstance(pct, bool) or not isinstance(pct, int) or not 0 <= pct <= 100:
+            raise fail("min_typhoon_probability", "must be an integer from 0 to 100 (percent)")
+        kwargs["min_typhoon_probability"] = pct
     return Rule(**kwargs)

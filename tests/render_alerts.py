@@ -127,7 +127,7 @@ ALERTS: dict[str, Alert] = {
         warning("04", "洪水警報", "warning", "continued"),
         warning("14", "雷注意報", "advisory", "issued"),
         warning("15", "強風注意報", "advisory", "lifted"),
-        warning("43", "大雨危険警報", "warning", "issued"),
+        warning("98", "架空の警報", "warning", "issued"),
     ))),
     "weather_lifted": alert(Kind.WEATHER_WARNING, WeatherWarning(warnings=(
         warning("03", "大雨警報", "warning", "lifted"),

@@ -97,7 +97,11 @@ def test_the_city_landslide_alert_in_its_own_words(plain: Renderer, language: st
     assert catalog(plain, language, "cap.response.evacuate") in first
     if language in ("vi", "zh-Hans"):  # the English headline names no ward in this language
         assert plain.config.ward("43101").name(language) in first
-    # What to do comes next, in full, then the description.
+    # A reader of neither Japanese nor English is told the sender's words below are
+    # its English ones; then what to do, in full, then the description.
+    if source == "en" and language != "en":
+        assert lines.pop(1) == catalog(plain, language, "note.sender_english")
+    assert "note.sender_english" not in text
     assert lines[1] == catalog(plain, language, "cap.instruction").format(text=instruction)
     assert lines[2] == description
     assert info_in(a, source)[0] in text

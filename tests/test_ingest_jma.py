@@ -11,6 +11,7 @@ from bot.config import load_config
 from bot.domain import (
     Earthquake,
     EarthquakeReport,
+    HeavyRain,
     Intensity,
     Kind,
     Landslide,
@@ -21,6 +22,7 @@ from bot.domain import (
     TsunamiKind,
     TsunamiOutlook,
     TsunamiReport,
+    Typhoon,
     Urgency,
     Volcano,
     WeatherWarning,
@@ -43,8 +45,9 @@ def kumamoto() -> Jurisdiction:
     return Jurisdiction.from_config(load_config())
 
 
-def test_all_160_official_samples_are_present() -> None:
-    assert len(SAMPLES) == 160
+def test_all_official_samples_are_present() -> None:
+    # 160 of the first batch, 37 of the second (R06 warnings, VPOA50, VPRN50, typhoons)
+    assert len(SAMPLES) == 197
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -55,20 +58,30 @@ def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Ju
         with pytest.raises(IngestError, match="unsupported JMA document type '緊急地震速報"):
             parse_jma(data, kumamoto)
         return
+    if "_VPRN50" in name:
+        with pytest.raises(IngestError, match=r"refused JMA document type '大雨危険度通知' "
+                                              r"\(VPRN50\): a nationwide snapshot"):
+            parse_jma(data, kumamoto)
+        return
     alerts = parse_jma(data, kumamoto)
     assert alerts
+    type_code = name.rsplit("_", 1)[1].removesuffix(".xml")
     for a in alerts:
         assert a.source == "jma"
         assert a.issued.utcoffset() == timedelta(hours=9)
         assert a.payload.event_key is not None and a.payload.event_key.startswith("jma:")
         assert a.headline_ja
         expected = {"VXSE": Kind.EARTHQUAKE, "VTSE": Kind.TSUNAMI, "VPWW": Kind.WEATHER_WARNING,
-                    "VXWW": Kind.LANDSLIDE, "VFVO": Kind.VOLCANO}
-        assert a.kind is expected[name.rsplit("_", 1)[1][:4]]
+                    "VXWW": Kind.LANDSLIDE, "VFVO": Kind.VOLCANO, "VPOA": Kind.HEAVY_RAIN,
+                    "VPTA": Kind.WEATHER_WARNING, "VPTW": Kind.WEATHER_WARNING}
+        kind = Kind.LANDSLIDE if type_code == "VPWW56" else expected[type_code[:4]]
+        assert a.kind is kind
         payloads = {Kind.EARTHQUAKE: Earthquake, Kind.TSUNAMI: Tsunami,
                     Kind.WEATHER_WARNING: WeatherWarning, Kind.LANDSLIDE: Landslide,
-                    Kind.VOLCANO: Volcano}
-        assert type(a.payload) is payloads[a.kind]
+                    Kind.VOLCANO: Volcano, Kind.HEAVY_RAIN: HeavyRain}
+        payload = (Typhoon if type_code[:4] in ("VPTA", "VPTW")
+                   else WeatherWarning if type_code == "VPWW56" else payloads[a.kind])
+        assert type(a.payload) is payload
         if a.msg_type is not MsgType.ALERT:
             assert a.references == a.payload.event_key
 
@@ -76,7 +89,7 @@ def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Ju
 def test_source_ids_identify_documents(kumamoto: Jurisdiction) -> None:
     by_id: dict[str, list[str]] = {}
     for n in SAMPLES:
-        if "_VXSE43" not in n and "_VXSE45" not in n:
+        if "_VXSE43" not in n and "_VXSE45" not in n and "_VPRN50" not in n:
             by_id.setdefault(parse_jma(load(n), kumamoto)[0].source_id, []).append(n)
     shared = sorted(names for names in by_id.values() if len(names) > 1)
     # VPWW53 and VPWW54 of one prefecture and time are the same information: one id.
@@ -85,7 +98,18 @@ def test_source_ids_identify_documents(kumamoto: Jurisdiction) -> None:
     assert len(pairs) == 5
     # The JMA sample set also has variants of one scenario under one EventID/time.
     others = [names for names in shared if names not in pairs]
+    # The second batch has two editions (2024-12 and 2025-06) of several R06 samples and
+    # typhoon reports under one EventID/Serial: the same document for the ledger.
     assert others == [
+        ["10_04_03_170913_VPTW60.xml", "10_04_04_170913_VPTW60.xml"],
+        ["10_04_05_170913_VPTW60.xml", "10_04_06_170913_VPTW60.xml"],
+        ["10_05_02_200826_VPTW60.xml", "10_05_03_200826_VPTW60.xml"],
+        ["15_16_02_241031_VPWW57.xml", "15_16_02_250630_VPWW57.xml"],
+        ["15_16_04_241226_VPWW58.xml", "15_16_04_250630_VPWW58.xml"],
+        ["15_16_07_241226_VPWW61.xml", "15_16_07_250630_VPWW61.xml"],
+        ["15_16_08_241226_VPWW57.xml", "15_16_08_250630_VPWW57.xml"],
+        ["15_17_01_241226_VPWW55.xml", "15_17_01_250630_VPWW55.xml"],
+        ["15_17_01_241226_VPWW56.xml", "15_17_01_250630_VPWW56.xml"],
         ["32-35_01_01_100806_VXSE51.xml", "32-35_07_01_100915_VXSE51.xml",
          "32-35_07_02_100915_VXSE51.xml", "32-35_07_03_100915_VXSE51.xml"],
         ["67_01_01_140927_VFVO56.xml", "67_01_02_140927_VFVO56.xml"],

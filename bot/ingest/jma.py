@@ -21,11 +21,17 @@ Control/Title                              type      module / Kind
 顕著な地震の震源要素更新のお知らせ          VXSE61    jma_seis_notice, EARTHQUAKE (update)
 地震の活動状況等に関する情報                VXSE56    jma_seis_notice, EARTHQUAKE
 沖合の津波観測に関する情報                  VTSE52    jma_tsunami_offshore, TSUNAMI (update)
+気象警報・注意報（Ｒ０６）（大雨|高潮|暴風|   VPWW55,   jma_warn_r06, WEATHER_WARNING
+波浪|大雪|その他注意報）                     57-61
+気象警報・注意報（Ｒ０６）（土砂災害|土砂）   VPWW56    jma_warn_r06, LANDSLIDE
+台風の暴風域に入る確率                      VPTA50    jma_typhoon, WEATHER_WARNING
+台風解析・予報情報（５日予報）（Ｈ３０）      VPTW60-62 jma_typhoon, WEATHER_WARNING
 噴火警報・予報                              VFVO50    jma_volc, VOLCANO
 噴火速報                                    VFVO56    jma_volc, VOLCANO
 =========================================  ========  ===============================
 
-Anything else (緊急地震速報 VXSE43/44/45, 地震回数に関する情報 VXSE60, ...) raises
+大雨危険度通知 (VPRN50) is refused with its reason (:data:`REFUSED`). Anything else
+(緊急地震速報 VXSE43/44/45, 地震回数に関する情報 VXSE60, ...) raises
 :class:`~bot.errors.IngestError` with "unsupported JMA document type".
 
 Identity and references
@@ -134,6 +140,16 @@ weather_warning -> :class:`~bot.domain.WeatherWarning`
     warning; then ``wards`` = every ward. Severity from the highest level still in
     force: emergency EXTREME, warning SEVERE, advisory MINOR; all lifted MINOR.
 
+weather_warning / landslide (R06, VPWW55-61) -> :class:`~bot.domain.WeatherWarning`
+    with ``system`` "r06", ``phenomenon_ja`` (大雨, 土砂災害, 高潮, ...) and per entry
+    ``alert_level`` (警戒レベル 2-5 from the kind's name; None for 暴風, 波浪, 大雪 and
+    the other advisories); レベル４ 危険警報 is level "danger". Only the city's entries of
+    the municipal section (its code, a ward's JMA code) count; see
+    :mod:`bot.ingest.jma_warn_r06`.
+
+weather_warning (VPTA50, VPTW60-62) -> :class:`~bot.domain.Typhoon` (``report``
+    "probability" or "forecast"); see :mod:`bot.ingest.jma_typhoon`.
+
 landslide -> :class:`~bot.domain.Landslide`
     ``status`` ("issued" | "continued" | "lifted" | "none"), ``municipality_codes``
     and ``municipality_names_ja`` (the city's entries), ``target_area_ja``,
@@ -177,13 +193,25 @@ from bot.ingest.jma_seis_notice import (
 )
 from bot.ingest.jma_tsunami import parse_tsunami
 from bot.ingest.jma_tsunami_offshore import parse_offshore
+from bot.ingest.jma_typhoon import parse_typhoon_forecast, parse_typhoon_probability
 from bot.ingest.jma_volc import parse_volcano
+from bot.ingest.jma_warn_r06 import parse_weather_r06, phenomenon
 from bot.ingest.jurisdiction import Jurisdiction
 from bot.ingest.xmlsafe import local, namespace, parse_xml
 
 JMX_NAMESPACE = "http://xml.kishou.go.jp/jmaxml1/"
 
 Parser = Callable[[Head, Jurisdiction], list[Alert]]
+
+# Types read and deliberately not sent, by Control/Title: (type code, reason).
+REFUSED: dict[str, tuple[str, str]] = {
+    "大雨危険度通知": (
+        "VPRN50",
+        "a nationwide snapshot of the risk distribution (キキクル) for every municipality, "
+        "reissued every 10 minutes; what it means for the city reaches residents as the "
+        "municipal レベル3-5 warnings of 気象警報・注意報（Ｒ０６） and the landslide alert, "
+        "which are sent"),
+}
 
 
 def _route(title: str) -> Parser | None:
@@ -208,9 +236,14 @@ def _route(title: str) -> Parser | None:
         "顕著な地震の震源要素更新のお知らせ": parse_hypocentre_update,
         "地震の活動状況等に関する情報": parse_activity,
         "沖合の津波観測に関する情報": parse_offshore,
+        "台風の暴風域に入る確率": parse_typhoon_probability,
     }
     if t in exact:
         return exact[t]
+    if phenomenon(t) is not None:
+        return parse_weather_r06
+    if t.startswith("台風解析・予報情報"):
+        return parse_typhoon_forecast
     if t.startswith("津波警報・注意報・予報"):
         return lambda h, j: parse_tsunami(h, TsunamiReport.WARNING, j)
     if t.startswith("津波情報"):
@@ -226,12 +259,16 @@ def parse_jma(data: bytes, jurisdiction: Jurisdiction) -> list[Alert]:
             f"not a JMA report: root element is {root.tag!r}, expected "
             f"{{{JMX_NAMESPACE}}}Report", source=SOURCE)
     head = read_head(root)
+    if head.control_title.strip() in REFUSED:
+        code, reason = REFUSED[head.control_title.strip()]
+        raise IngestError(f"refused JMA document type {head.control_title.strip()!r} "
+                          f"({code}): {reason}", source=SOURCE)
     parser = _route(head.control_title)
     if parser is None:
         raise IngestError(
             f"unsupported JMA document type {head.control_title!r} "
             f"(InfoKind {head.info_kind!r}); supported: earthquake, tsunami, weather warning, "
-            "landslide, volcano and heavy-rain reports", source=SOURCE)
+            "landslide, volcano, heavy-rain and typhoon reports", source=SOURCE)
     try:
         return parser(head, jurisdiction)
     except IngestError:

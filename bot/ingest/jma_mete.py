@@ -6,7 +6,9 @@ Conventions are documented in :mod:`bot.ingest.jma`.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 
 from bot.domain import (
     Alert,
@@ -35,6 +37,7 @@ _LEVEL_URGENCY = {WarningLevel.EMERGENCY: Urgency.IMMEDIATE,
 SIMPLE_STATUS = {"発表": WarningStatus.ISSUED, "継続": WarningStatus.CONTINUED,
                  "解除": WarningStatus.LIFTED}
 NO_WARNINGS = ("発表警報・注意報はなし", "なし")
+_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def warning_level(code: str, name: str) -> WarningLevel | None:
@@ -164,9 +167,38 @@ def _landslide_summary(p: Landslide, jur: Jurisdiction) -> str:
     return f"{place}：土砂災害警戒情報 {words[p.status]}"
 
 
+# 札幌市中央区付近で約１００ミリ (解析雨量) / 熊本（熊本市）で１１０ミリ (アメダス)
+_HEADLINE_AMOUNT = re.compile(
+    r"^(?P<place>.+?)(?P<near>付近)?で(?P<amount>約?[０-９0-9．.]+ミリ(?:以上)?)$")
+_HEADLINE_TIME = re.compile(r"^(?P<h>[０-９0-9]{1,2})時(?P<m>[０-９0-9]{1,2})分")
+
+
+def _headline_amounts(headline: str, base: datetime) -> list[RainAmount]:
+    """The places and 1-hour amounts JMA writes in the headline of a real report."""
+    when = None
+    out = []
+    for line in (x.strip(" \u3000") for x in headline.splitlines()):
+        t = _HEADLINE_TIME.match(line)
+        if t and when is None:
+            hour, minute = int(t["h"].translate(_DIGITS)), int(t["m"].translate(_DIGITS))
+            when = base.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            if when > base:  # 23時50分 in a report of 00:05 the next day
+                when -= timedelta(days=1)
+        m = _HEADLINE_AMOUNT.match(line)
+        if m:
+            place = m["place"] + (m["near"] or "")
+            out.append(RainAmount(area_name_ja=place, time=when,
+                                  amount_mm=number(m["amount"].strip("約").removesuffix("以上")
+                                                   .removesuffix("ミリ")),
+                                  amount_ja=m["amount"], type_ja="１時間降水量"))
+    return out
+
+
 def parse_heavy_rain(h: Head, jur: Jurisdiction) -> list[Alert]:
     """VPOA50: Headline areas and Body/MeteorologicalInfos items (解析雨量 areas and
-    アメダス stations) with their 1-hour precipitation."""
+    アメダス stations) with their 1-hour precipitation; a real report has no
+    MeteorologicalInfos and names the places and amounts in its headline text
+    (``１９時４０分北海道で記録的短時間大雨 / 札幌市中央区付近で約１００ミリ``)."""
     city_codes = {*jur.municipality_codes, *jur.legacy_city_codes,
                   *(w.jma_code for w in jur.wards)}
     names: list[str] = []
@@ -201,6 +233,19 @@ def parse_heavy_rain(h: Head, jur: Jurisdiction) -> list[Alert]:
                                           amount_mm=number(p.text or ""),
                                           amount_ja=p.get("description") or None,
                                           type_ja=p.get("type") or None))
+    if not amounts:  # JMA's real reports carry the amounts in the headline only
+        amounts = _headline_amounts(h.headline, h.target_time or h.report_time)
+        # JMA may name a ward without its city (上京区付近): the city's ward only when
+        # the report is for the city's prefecture.
+        in_pref = bool(jur.pref_code) and any(
+            text(item, "Area", "Code").startswith(jur.pref_code)
+            for item in descendants(h.body, "Item"))
+        for a in amounts:
+            note(a.area_name_ja, "")
+            bare = [w.code for w in jur.wards if a.area_name_ja.startswith(w.name_ja)]
+            if in_pref and bare:
+                local = True
+                wards.update(bare)
     payload = HeavyRain(**head_fields(h), area_names_ja=tuple(names), amounts=tuple(amounts),
                         text_ja=h.headline)
     in_jur = local or h.msg_type is MsgType.CANCEL

@@ -19,6 +19,8 @@ use it to set ``Alert.in_jurisdiction`` and ``Alert.wards``:
 ``legacy_city_codes``     codes the city had before its wards existed (old reports)
 ``tsunami_areas``         津波予報区 codes of the city's coasts
 ``volcano_codes``         火山名 codes the city watches
+``typhoon_areas``         台風の暴風域に入る確率 area codes of the city (熊本市 430011)
+``point``                 (lat, lon) the typhoon forecast circles are measured against
 ``cap_geocode_names``     CAP ``<geocode><valueName>`` values that are understood
 ``cap_city_geocodes``     CAP geocode values that mean the whole city
 ``cap_kinds``             the kind of a CAP alert from its words (``[data] cap_kinds``,
@@ -60,6 +62,8 @@ class Jurisdiction:
     legacy_city_codes: frozenset[str] = frozenset()
     tsunami_areas: tuple[str, ...] = ()
     volcano_codes: frozenset[str] = frozenset()
+    typhoon_areas: frozenset[str] = frozenset()
+    point: tuple[float, float] | None = None
     cap_geocode_names: frozenset[str] = frozenset()
     cap_city_geocodes: frozenset[str] = frozenset()
     shapes: WardMap = field(default_factory=lambda: WardMap(shapes=()), repr=False)
@@ -98,6 +102,13 @@ class Jurisdiction:
             return value
 
         city_names = cfg.city_names
+        point = section.get("city_point")
+        if point is not None and not (
+                isinstance(point, list) and len(point) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+                and -90 <= point[0] <= 90 and -180 <= point[1] <= 180):
+            raise ConfigError("must be [latitude, longitude] in degrees, e.g. [32.8032, 130.7079]",
+                              key="jurisdiction.city_point", path=cfg.path)
         return cls(
             city_jis_code=cfg.city_jis_code,
             city_name_ja=city_names.get("ja", cfg.city_name) if city_names else cfg.city_name,
@@ -110,6 +121,8 @@ class Jurisdiction:
             legacy_city_codes=frozenset(codes("legacy_city_codes")),
             tsunami_areas=codes("tsunami_areas"),
             volcano_codes=frozenset(codes("volcano_codes")),
+            typhoon_areas=frozenset(codes("typhoon_areas")),
+            point=(float(point[0]), float(point[1])) if point is not None else None,
             cap_geocode_names=frozenset(n.casefold() for n in codes("cap_geocode_names")),
             cap_city_geocodes=frozenset((*codes("cap_city_geocodes"), cfg.city_jis_code)),
             shapes=ward_map(cfg),

@@ -129,16 +129,39 @@ PAYLOADS: dict[Kind, type[Payload]] = {}  # the payload class a kind's composer 
 SOURCE_COMPOSERS: dict[type[Payload], Composer] = {}
 
 
+# Further composers of a kind for another payload class (a typhoon report is a
+# weather_warning with a Typhoon payload; an R06 土砂災害 warning a landslide with a
+# WeatherWarning payload): (kind, payload class) -> composer.
+BY_PAYLOAD: dict[tuple[Kind, type[Payload]], Composer] = {}
+
+
 def composer(*kinds: Kind, payload: type[Payload] | None = None
              ) -> Callable[[Composer], Composer]:
+    """Register ``fn`` for ``kinds``; the first composer of a kind is its main one
+    (PAYLOADS), a later one with another payload class is chosen by that class."""
     def register(fn: Composer) -> Composer:
         for k in kinds:
-            COMPOSERS[k] = fn
             if payload is not None:
+                BY_PAYLOAD[(k, payload)] = fn
+                if k in PAYLOADS and PAYLOADS[k] is not payload:
+                    continue
                 PAYLOADS[k] = payload
+            COMPOSERS[k] = fn
         return fn
 
     return register
+
+
+def composer_for(alert: Alert) -> Composer | None:
+    """The composer that reads this alert's payload, if any."""
+    own = (PAYLOAD_COMPOSERS.get(type(alert.payload))
+           or BY_PAYLOAD.get((alert.kind, type(alert.payload))))
+    if own is not None:
+        return own
+    wanted = PAYLOADS.get(alert.kind)
+    if wanted is not None and not isinstance(alert.payload, wanted):
+        return None
+    return COMPOSERS.get(alert.kind)
 
 
 def source_composer(payload: type[Payload]) -> Callable[[Composer], Composer]:
@@ -200,14 +223,7 @@ def payload_composer(payload: type[Payload]) -> Callable[[Composer], Composer]:
 
 def kind_body(ctx: Context) -> list[str]:
     """The lines of the alert's kind: its composer's, or the source's own words."""
-    a = ctx.alert
-    own = PAYLOAD_COMPOSERS.get(type(a.payload))
-    if own is not None:
-        return own(ctx)
-    wanted = PAYLOADS.get(a.kind)
-    if wanted is not None and not isinstance(a.payload, wanted):
-        return _generic(ctx)
-    return COMPOSERS.get(a.kind, _generic)(ctx)
+    return (composer_for(ctx.alert) or _generic)(ctx)
 
 
 # A lifting's and a cancellation's text (bot.render.follow_ups registers them).

@@ -40,14 +40,7 @@ from bot.domain import (
     WeatherWarning,
 )
 from bot.render import terms
-from bot.render.compose import (
-    FOLLOW_UPS,
-    PAYLOAD_COMPOSERS,
-    PAYLOADS,
-    Context,
-    kind_body,
-    source_words,
-)
+from bot.render.compose import FOLLOW_UPS, Context, composer_for, kind_body, source_words
 from bot.render.kinds._common import source_text_ja
 from bot.render.kinds.weather import warning_name
 from bot.shelters import find_shelter
@@ -104,8 +97,7 @@ def reports_its_end(ctx: Context) -> bool:
     p = ctx.alert.payload
     if isinstance(p, MegaquakeNotice):
         return p.level in (MegaquakeLevel.ENDED, MegaquakeLevel.CALL_ENDED)
-    wanted = PAYLOADS.get(ctx.alert.kind)
-    if (wanted is None or not isinstance(p, wanted)) and type(p) not in PAYLOAD_COMPOSERS:
+    if composer_for(ctx.alert) is None:
         return False
     if isinstance(p, WeatherWarning):
         items = [w for w in p.warnings if w.code != "00"]

@@ -9,7 +9,7 @@ class                  carried by
 =====================  =========================================================
 :class:`Earthquake`    JMA VXSE51/52/53 (kind earthquake; eew may carry it too)
 :class:`Tsunami`       JMA VTSE41/51
-:class:`WeatherWarning` JMA VPWW53/54
+:class:`WeatherWarning` JMA VPWW53/54, VPWW55-61 (``system`` "r06")
 :class:`Landslide`     JMA VXWW50
 :class:`Volcano`       JMA VFVO50/56
 :class:`HeavyRain`     JMA VPOA50
@@ -18,6 +18,7 @@ class                  carried by
 :class:`HypocentreUpdate` JMA VXSE61 (kind earthquake)
 :class:`SeismicActivity` JMA VXSE56 (kind earthquake)
 :class:`OffshoreTsunami` JMA VTSE52 (kind tsunami)
+:class:`Typhoon`       JMA VPTA50, VPTW60-62 (kind weather_warning)
 :class:`Evacuation`    staff (``bousai alert issue --kind evacuation --level``)
 :class:`Shelter`       staff (``--kind shelter --shelter ID --action opened``)
 :class:`Lifeline`      staff (``--kind lifeline --utility water``)
@@ -86,6 +87,7 @@ from bot.domain.payloads.seismic_notice import (
     OffshoreTsunami,
     SeismicActivity,
 )
+from bot.domain.payloads.typhoon import StormProbability, Typhoon
 from bot.domain.payloads.weather import (
     HeavyRain,
     Landslide,
@@ -101,13 +103,13 @@ from bot.domain.payloads.weather import (
 from bot.errors import ValidationError
 
 AlertPayload: TypeAlias = (Earthquake | Tsunami | WeatherWarning | Landslide | Volcano
-                           | HeavyRain | Evacuation | Shelter | Lifeline | CityNotice | Cap
-                           | FreeText | MegaquakeNotice | LongPeriodMotion | HypocentreUpdate
-                           | SeismicActivity | OffshoreTsunami)
+                           | HeavyRain | Typhoon | Evacuation | Shelter | Lifeline | CityNotice
+                           | Cap | FreeText | MegaquakeNotice | LongPeriodMotion
+                           | HypocentreUpdate | SeismicActivity | OffshoreTsunami)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
-    Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation, Shelter,
-    Lifeline, CityNotice, Cap, FreeText, MegaquakeNotice, LongPeriodMotion, HypocentreUpdate,
-    SeismicActivity, OffshoreTsunami)}
+    Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Typhoon, Evacuation,
+    Shelter, Lifeline, CityNotice, Cap, FreeText, MegaquakeNotice, LongPeriodMotion,
+    HypocentreUpdate, SeismicActivity, OffshoreTsunami)}
 
 
 def payload_from_json(data: Any, *, kind: str, source: str) -> AlertPayload:
@@ -168,12 +170,14 @@ __all__ = [
     "SeismicActivity",
     "Shelter",
     "ShelterAction",
+    "StormProbability",
     "Tsunami",
     "TsunamiArea",
     "TsunamiKind",
     "TsunamiObservation",
     "TsunamiOutlook",
     "TsunamiReport",
+    "Typhoon",
     "Utility",
     "Volcano",
     "VolcanoStatus",

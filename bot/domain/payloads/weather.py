@@ -13,14 +13,16 @@ from bot.errors import ValidationError
 
 
 class WarningLevel(enum.StrEnum):
-    EMERGENCY = "emergency"  # 特別警報, codes 32-38
-    WARNING = "warning"  # 警報, codes 02-08
-    ADVISORY = "advisory"  # 注意報, codes 10-27
+    EMERGENCY = "emergency"  # 特別警報, codes 32-39 (レベル5 in the R06 system)
+    DANGER = "danger"  # 危険警報 (R06 system, レベル4), codes 43, 48, 49
+    WARNING = "warning"  # 警報, codes 02-09
+    ADVISORY = "advisory"  # 注意報, codes 10-29
 
     @property
     def rank(self) -> int:
-        """advisory 0 < warning 1 < emergency 2."""
-        return (WarningLevel.ADVISORY, WarningLevel.WARNING, WarningLevel.EMERGENCY).index(self)
+        """advisory 0 < warning 1 < danger 2 < emergency 3."""
+        return (WarningLevel.ADVISORY, WarningLevel.WARNING, WarningLevel.DANGER,
+                WarningLevel.EMERGENCY).index(self)
 
 
 class WarningStatus(enum.StrEnum):
@@ -41,6 +43,13 @@ class WarningItem(Record):
     status: WarningStatus
     status_ja: str = ""  # JMA's own words
     previous_level: WarningLevel | None = None  # before an upgrade or downgrade
+    # 警戒レベル that JMA puts in the name in the R06 system (レベル４大雨危険警報 -> 4);
+    # None for the older system and for kinds without a level (暴風警報, 雷注意報)
+    alert_level: int | None = None
+
+    def _check(self) -> None:
+        if self.alert_level is not None and not 2 <= self.alert_level <= 5:
+            raise ValidationError(f"WarningItem.alert_level must be 2 to 5, got {self.alert_level}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -49,13 +58,24 @@ class WeatherWarning(JmaPayload):
     says the kinds changed (警報・注意報種別に変化有)."""
 
     TYPE: ClassVar[str] = "weather_warning"
-    KINDS: ClassVar[frozenset[str] | None] = frozenset({"weather_warning"})
+    # landslide: the R06 土砂災害 warnings (VPWW56), successors of 土砂災害警戒情報
+    KINDS: ClassVar[frozenset[str] | None] = frozenset({"weather_warning", "landslide"})
 
     area_code: str = ""
     area_name_ja: str = ""
     warnings: tuple[WarningItem, ...] = ()
     changed: bool = False
     change_status_ja: str | None = None
+    # "r06" for 気象警報・注意報（Ｒ０６） (VPWW55-61), "" for VPWW53/54
+    system: str = ""
+    phenomenon_ja: str = ""  # R06: the report's phenomenon, e.g. 大雨, 土砂災害, 高潮
+
+    @property
+    def top_alert_level(self) -> int | None:
+        """The highest 警戒レベル still in force (not lifted), if any entry has one."""
+        levels = [w.alert_level for w in self.warnings
+                  if w.alert_level is not None and w.status is not WarningStatus.LIFTED]
+        return max(levels) if levels else None
 
 
 class LandslideStatus(enum.StrEnum):

@@ -5,6 +5,17 @@ registered for (``ctx.payload(Earthquake)``); values the report did not give are
 None or empty and leave out their line, they never stop rendering.
 """
 
-from bot.render.kinds import cap, city, earthquake, seismic_notice, tsunami, volcano, weather
+from bot.render.kinds import (
+    cap,
+    city,
+    earthquake,
+    seismic_notice,
+    tsunami,
+    typhoon,
+    volcano,
+    weather,
+    weather_r06,
+)
 
-__all__ = ["cap", "city", "earthquake", "seismic_notice", "tsunami", "volcano", "weather"]
+__all__ = ["cap", "city", "earthquake", "seismic_notice", "tsunami", "typhoon", "volcano",
+           "weather", "weather_r06"]

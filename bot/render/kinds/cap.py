@@ -5,7 +5,8 @@ blocks, chosen for the reader in this order (:func:`choose`):
 
 1. the infos in the reader's language (``zh-TW`` serves 繁體中文, ``fil`` Tagalog ...;
    Japanese serves やさしい日本語 readers, who never get machine translation);
-2. the sender's English;
+2. the sender's English, with a note that the sender gave no text in the reader's
+   language (a reader of English never sees it);
 3. a machine translation of the sender's text (through the renderer's translator,
    labelled as machine-translated);
 4. the sender's text as written, with a note that no translation is available.
@@ -76,10 +77,14 @@ def choose(ctx: Context, cap: Cap) -> Words:
     with_text = [i for i in cap.infos if _has_text(i)]
     if not with_text:
         return Words((), ())
-    for wanted in (lambda i: serves(i.language, ctx.language), lambda i: i.language == "en"):
-        found = [i for i in with_text if wanted(i)]
-        if found:
-            return _as_written(found)
+    own = [i for i in with_text if serves(i.language, ctx.language)]
+    if own:
+        return _as_written(own)
+    english = [i for i in with_text if i.language == "en"]
+    if english:
+        words = _as_written(english)
+        _note_before_body(ctx, words, "note.sender_english")
+        return words
     source_language = with_text[0].language
     original = [i for i in with_text if i.language == source_language]
     if ctx.translate is not None and ctx.language != "ja-easy":
@@ -95,14 +100,21 @@ def choose(ctx: Context, cap: Cap) -> Words:
             ctx.machine_translated = True
             return Words(tuple(original), tuple(translated))
     words = _as_written(original)
-    # The note goes right before the first text it is about, but the headline keeps
-    # the first line (the key fact, all a phone notification shows).
-    rest = [t for _, description, instruction in words.texts
-            for t in (description, instruction) if t]
-    for text in rest or [head for head, _, _ in words.texts if head]:
-        ctx._untranslated(text)
+    _note_before_body(ctx, words, "note.translation_unavailable")
     ctx.untranslated = True
     return words
+
+
+def _note_before_body(ctx: Context, words: Words, note_key: str) -> None:
+    """Say that the sender's words below are not in the reader's language. The note
+    goes right before the first text it is about, but the headline keeps the first
+    line (the key fact, all a phone notification shows)."""
+    note = ctx.t(note_key)
+    if note not in ctx.notes:
+        ctx.notes.append(note)
+    rest = [t for _, description, instruction in words.texts
+            for t in (description, instruction) if t]
+    ctx.original_texts.extend(rest or [head for head, _, _ in words.texts if head])
 
 
 def _named(ctx: Context, text: str) -> bool:

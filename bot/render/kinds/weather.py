@@ -1,4 +1,5 @@
-"""Weather warnings (VPWW53/54), landslide alerts (VXWW50), record short-term heavy rain."""
+"""Weather warnings (VPWW53/54; VPWW55-61 in weather_r06), landslide alerts (VXWW50),
+record short-term heavy rain."""
 
 from __future__ import annotations
 
@@ -33,23 +34,32 @@ def warning_name(ctx: Context, code: str, name_ja: str | None, level: WarningLev
     return generic or code
 
 
-def _is_lifted(w: WarningItem) -> bool:
+def is_lifted(w: WarningItem) -> bool:
     return w.status is WarningStatus.LIFTED or w.code == "00"
 
 
 @composer(Kind.WEATHER_WARNING, payload=WeatherWarning)
 def weather_warning(ctx: Context) -> list[str]:
+    if ctx.payload(WeatherWarning).system == "r06":
+        from bot.render.kinds.weather_r06 import r06_lines
+
+        return r06_lines(ctx)
+    return warning_lines(ctx)
+
+
+def warning_lines(ctx: Context) -> list[str]:
+    """VPWW53/54 (and an R06 report whose kinds are all lifted): title, kinds, advice."""
     items = [w for w in ctx.payload(WeatherWarning).warnings if w.code != "00"]
-    active = [w.level for w in items if not _is_lifted(w)]
+    active = [w.level for w in items if not is_lifted(w)]
     top = max(active, key=lambda level: level.rank) if active else None
     lines = [ctx.t(f"weather.title.{top.value}" if top else "weather.title.lifted")]
 
     def order(w: WarningItem) -> tuple[int, int]:
-        return (int(_is_lifted(w)), -w.level.rank)
+        return (int(is_lifted(w)), -w.level.rank)
 
     for w in sorted(items, key=order):
         name = warning_name(ctx, w.code, w.name_ja or None, w.level)
-        status = WarningStatus.LIFTED if _is_lifted(w) else w.status
+        status = WarningStatus.LIFTED if is_lifted(w) else w.status
         key = (f"weather.status.{status.value}" if status in _SHOWN_STATUSES
                else "weather.status.other")
         lines.append(ctx.t(key, name=name))
@@ -70,5 +80,13 @@ def landslide(ctx: Context) -> list[str]:
 
 @composer(Kind.HEAVY_RAIN, payload=HeavyRain)
 def heavy_rain(ctx: Context) -> list[str]:
-    text_ja = ctx.payload(HeavyRain).text_ja
-    return [ctx.t("heavy_rain.title"), ctx.t("heavy_rain.body"), *source_text_ja(ctx, text_ja)]
+    """The first line: the largest amount and where in the city (the wards JMA named,
+    else the city); then the title and the advice."""
+    p = ctx.payload(HeavyRain)
+    amounts = [a.amount_mm for a in p.amounts if a.amount_mm is not None]
+    lines = []
+    if amounts:
+        area = ctx.ward_names() or ctx.config.city_display_name(ctx.language)
+        lines.append(ctx.t("heavy_rain.first", amount=f"{max(amounts):g}", area=area))
+    lines += [ctx.t("heavy_rain.title"), ctx.t("heavy_rain.body")]
+    return lines + source_text_ja(ctx, p.text_ja)
