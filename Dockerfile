@@ -30,7 +30,7 @@ USER 10001:10001
 WORKDIR /var/lib/bousai
 EXPOSE 8080
 # ready: the database answers and every readiness check (feeds, channels …) is ok
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BOUSAI_HTTP_PORT', '8080') + '/readyz', timeout=4)"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["bousai"]
