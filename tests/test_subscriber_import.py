@@ -219,6 +219,11 @@ def test_skip_invalid_with_no_good_row_imports_nothing_and_says_where(
                                       f"problems are in {report}"]
     assert report.read_text(encoding="utf-8").splitlines()[1].startswith("1,user_id is missing")
     assert _count(db) == 0
+    same = bousai("subscribers", "import", "--skip-invalid", "--report", str(path), str(path),
+                  expect=1)
+    assert _errors(same.stderr) == [f"error: --report {path} is the file being imported; "
+                                    "name another file"]
+    assert path.read_text(encoding="utf-8") == _jsonl(ok | {"user_id": None})
 
 
 def test_at_most_twenty_bad_rows_are_listed(db: sa.Engine, tmp_path: Path) -> None:
@@ -239,7 +244,7 @@ def test_good_files_import_in_every_format_and_the_list_round_trips(
                      ",,,,,\r\n")
     assert bousai("subscribers", "import", str(bom_csv)).stdout.startswith("imported 1 rows")
     array = _write(tmp_path, "array.json", json.dumps(
-        [{"channel": "line", "user_id": GOOD_LINE, "language": "ja-easy", "wards": "all"},
+        [{"channel": "LINE", "user_id": GOOD_LINE, "language": "ja-easy", "wards": "all"},
          {"channel": "telegram", "user_id": -1001234567890, "language": "en"}]))
     assert bousai("subscribers", "import", str(array)).stdout.startswith("imported 2 rows")
     listed = bousai("subscribers", "list", "--json").stdout

@@ -93,6 +93,8 @@ def import_(
                        f"{len(good)} good row{'s' if len(good) != 1 else ''} and write the "
                        "bad ones to a report")
         where = report or file.with_name(file.name + ".rejected.csv")
+        if where.resolve() == file.resolve():
+            raise fail(f"--report {where} is the file being imported; name another file")
         if bad:  # before anything is written: no report, no import
             write_report(where, bad)
         if not good:

@@ -93,7 +93,7 @@ def read(path: Path) -> list[Record]:
     if not text.strip():
         raise ImportFileError(f"{name} is empty: nothing to import")
     start = text.lstrip()[:1]
-    if start == "[" or (start == "{" and path.suffix.lower() not in (".csv", ".tsv")):
+    if start == "[" or (start == "{" and path.suffix.lower() != ".csv"):
         records = list(_json_array(text, name) if start == "[" else _json_lines(text))
     elif path.suffix.lower() in JSON_SUFFIXES:
         raise ImportFileError(f"{name}: a JSON file must hold one object per line or an "

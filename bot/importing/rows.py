@@ -88,6 +88,7 @@ def check_fields(config: Config, fields: Mapping[str, Any]
         problems.append(f"unknown field {', '.join(show(str(k)) for k in unknown)} "
                         f"(fields: {', '.join(FIELDS[:-1])})")
     channel = _text(fields, "channel", problems)
+    channel = channel.lower() if channel is not None else None
     if channel is not None and channel not in registry.names():
         problems.append(f"channel {show(channel)} is not one of {', '.join(registry.names())}")
         channel = None
