@@ -5,6 +5,11 @@ with an ``expires`` is current until then. Judged against now, or against
 A stale notice is stored and held, never sent by itself, and the reason says why
 (``stale: issued 2016-04-14 21:26 JST, 10 years ago``): replaying any feed never
 broadcasts history.
+
+A notice from the future is held the same way, for an operator to look at: one
+issued later than now plus ``[freshness] clock_skew`` (default 10 minutes: the
+sender's clock or ours is wrong, or the document is forged or corrupt), and one
+that says it holds for more than a year (``expires`` in the year 9999).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.domain import Alert, Kind
 from bot.errors import ConfigError
-from bot.render.timefmt import JST
+from bot.render.timefmt import in_jst
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -29,6 +34,10 @@ DEFAULT_MAX_AGE = {
     Kind.VOLCANO: "3d", Kind.EVACUATION: "2d", Kind.SHELTER: "7d", Kind.LIFELINE: "7d",
     Kind.CITY_NOTICE: "7d", Kind.DRILL: "1d", Kind.OTHER: "1d",
 }
+#: how far ahead of our clock a document may say it was issued (``[freshness] clock_skew``)
+DEFAULT_CLOCK_SKEW = "10m"
+#: a notice that says it holds longer than this from now is questioned
+MAX_AHEAD = dt.timedelta(days=366)
 
 
 def parse_duration(text: str, key: str, path: str | None = None) -> dt.timedelta:
@@ -53,12 +62,15 @@ def ago(delta: dt.timedelta) -> str:
 @dataclass(frozen=True)
 class Freshness:
     max_age: Mapping[Kind, dt.timedelta]
+    clock_skew: dt.timedelta = dt.timedelta(minutes=10)
 
     @classmethod
     def from_config(cls, config: Config) -> Freshness:
-        section = config.section("freshness")
+        section = dict(config.section("freshness"))
         ages = {kind: parse_duration(v, f"freshness.{kind.value}")
                 for kind, v in DEFAULT_MAX_AGE.items()}
+        skew = parse_duration(section.pop("clock_skew", DEFAULT_CLOCK_SKEW),
+                              "freshness.clock_skew", config.path)
         for key, value in section.items():
             try:
                 kind = Kind(key)
@@ -66,7 +78,21 @@ class Freshness:
                 raise ConfigError(f"unknown kind; kinds: {', '.join(k.value for k in Kind)}",
                                   key=f"freshness.{key}", path=config.path) from None
             ages[kind] = parse_duration(value, f"freshness.{key}", config.path)
-        return cls(max_age=ages)
+        return cls(max_age=ages, clock_skew=skew)
+
+    def future_reason(self, alert: Alert, now: dt.datetime) -> str | None:
+        """Why ``alert`` cannot be judged against ``now`` (it says it was issued in
+        the future, or holds for more than a year), or None."""
+        if alert.issued - now > self.clock_skew:
+            return (f"from the future: issued {jst_minutes(alert.issued)}, "
+                    f"{ago(alert.issued - now)} from now (more than the "
+                    f"{ago(self.clock_skew)} of clock skew allowed); check the sender's "
+                    "clock and ours")
+        if alert.expires is not None and alert.expires - now > MAX_AHEAD:
+            return (f"from the future: expires {jst_minutes(alert.expires)}, "
+                    f"{ago(alert.expires - now)} from now (more than a year); check the "
+                    "document")
+        return None
 
     def stale_reason(self, alert: Alert, now: dt.datetime) -> str | None:
         """Why ``alert`` is not current at ``now``, or None when it is."""
@@ -84,6 +110,10 @@ class Freshness:
 
 
 def jst_minutes(value: dt.datetime) -> str:
-    """``2016-09-01 09:55 JST``: a time in a reason an operator reads."""
-    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+    """``2016-09-01 09:55 JST``: a time in a reason an operator reads (a time
+    beyond the calendar in JST, such as 9999-12-31 23:59 UTC, as it was given)."""
+    local = in_jst(value)
+    if local is None:
+        return value.strftime("%Y-%m-%d %H:%M ") + (value.tzname() or "")
+    return local.strftime("%Y-%m-%d %H:%M JST")
 

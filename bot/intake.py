@@ -26,6 +26,11 @@ from bot.store import alerts as alert_store
 
 log = logging.getLogger(__name__)
 
+#: holds decided by the time of a document rather than a policy rule; their reason is
+#: the alert's status reason (a stale one is history and not announced; one from the
+#: future may be real news with a wrong clock, and is announced to the operators)
+HELD_FOR_TIME = ("stale", "future")
+
 @dataclass
 class Intake:
     service: Service
@@ -46,11 +51,17 @@ class Intake:
 
     def decide(self, alert: Alert) -> Decision:
         """The policy's decision, held when the notice is not current: a stale
-        notice is stored, never sent by itself."""
+        notice, or one from the future (beyond the clock skew allowed), is stored,
+        never sent by itself."""
         decision = evaluate(alert, self.rules, self.default)
+        if decision.action is PolicyAction.IGNORE:
+            return decision
         now = self.as_of or dt.datetime.now(dt.UTC)
+        future = self.freshness.future_reason(alert, now)
+        if future:
+            return Decision(action=PolicyAction.HOLD, rule_name="future", reason=future)
         stale = self.freshness.stale_reason(alert, now)
-        if stale and decision.action is not PolicyAction.IGNORE:
+        if stale:
             return Decision(action=PolicyAction.HOLD, rule_name="stale", reason=stale)
         return decision
 
@@ -83,7 +94,7 @@ class Intake:
                                         action=decision.action.value,
                                         rule=decision.rule_name,
                                         reason=decision.reason
-                                        if decision.rule_name == "stale" else None)
+                                        if decision.rule_name in HELD_FOR_TIME else None)
         except sa.exc.IntegrityError:  # another worker stored it first
             with svc.engine.connect() as conn:
                 row = alert_store.find_by_source(conn, alert.source, alert.source_id)
@@ -91,8 +102,9 @@ class Intake:
         if done.status is AlertStatus.HELD and decision.rule_name != "stale":
             from bot.operators import announce
 
-            announce(svc, done.id, f"Held for an operator (rule {decision.rule_name}, "
-                                   f"from {origin})")
+            why = decision.reason if decision.rule_name == "future" else \
+                f"rule {decision.rule_name}"
+            announce(svc, done.id, f"Held for an operator ({why}, from {origin})")
         log.info("stored %s alert %d (%s, rule %s)", alert.kind.value, done.id, done.action,
                  decision.rule_name, extra={"alert_id": done.id, "feed": origin})
         result: dict[str, Any] = {"id": done.id, "action": done.action,

@@ -15,15 +15,16 @@ never sees an SDK exception::
 
 A platform's facts are declared once, on its class, as a :class:`ChannelSpec`:
 its name, published :class:`Limits`, how recipients are grouped
-(:class:`FanoutMode`), the environment variables holding its secrets, and its
-API base URL with the variable that overrides it. ``cls.limits_for(options)``
-applies a deployment's overrides from ``[channels.<name>]`` (e.g. Telegram's
-``messages_per_second``), and :meth:`Channel.from_settings` builds an instance
-with those effective limits; the planner reads the same ``limits_for``, so the
-rate an operator sees in a plan is the rate the pacer keeps. Channel modules
-import their SDK only when they talk to the platform, so reading specs (every
-``bousai`` command does) costs no SDK import. :mod:`channels.registry` maps
-names to classes. Nothing here knows about alerts or the database.
+(:class:`FanoutMode`), the environment variables holding its secrets, its API
+base URL with the variable that overrides it, and the form of its user ids
+(``check_user_id``). ``cls.limits_for(options)`` applies a deployment's
+overrides from ``[channels.<name>]`` (e.g. Telegram's ``messages_per_second``),
+and :meth:`Channel.from_settings` builds an instance with those effective
+limits; the planner reads the same ``limits_for``, so the rate an operator sees
+in a plan is the rate the pacer keeps. Channel modules import their SDK only
+when they talk to the platform, so reading specs (every ``bousai`` command
+does) costs no SDK import. :mod:`channels.registry` maps names to classes.
+Nothing here knows about alerts or the database.
 """
 
 from __future__ import annotations
@@ -135,6 +136,16 @@ class ChannelSpec:
     secret_vars: tuple[str, ...]  # environment variables, all required to send
     base_url: str  # the platform's API
     base_url_var: str  # environment variable that points the channel elsewhere
+    # what a recipient's id looks like on this platform (ASCII regular expression,
+    # matched whole) and the same in words for an operator's error message
+    user_id_pattern: str = r"[!-~]{1,128}"
+    user_id_format: str = "1 to 128 printable ASCII characters"
+
+    def check_user_id(self, user_id: str) -> str | None:
+        """Why ``user_id`` cannot be a recipient here, or None when it can."""
+        if re.fullmatch(self.user_id_pattern, user_id, flags=re.ASCII):
+            return None
+        return f"is not a user id on {self.name} ({self.user_id_format})"
 
 
 class SecretValue(Protocol):

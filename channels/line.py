@@ -135,6 +135,8 @@ class LineChannel(Channel):
         secret_vars=("LINE_CHANNEL_ACCESS_TOKEN", "LINE_CHANNEL_SECRET"),
         base_url="https://api.line.me",
         base_url_var="LINE_API_BASE_URL",
+        user_id_pattern=r"U[0-9a-f]{32}",
+        user_id_format="U and 32 lowercase hex digits",
     )
 
     def __init__(

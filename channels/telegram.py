@@ -92,6 +92,8 @@ class TelegramChannel(Channel):
         secret_vars=("TELEGRAM_BOT_TOKEN",),
         base_url="https://api.telegram.org",
         base_url_var="TELEGRAM_API_BASE_URL",
+        user_id_pattern=r"-?[1-9][0-9]{0,19}",
+        user_id_format="a chat id: digits, with '-' first for a group",
     )
 
     def __init__(

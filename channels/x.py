@@ -145,6 +145,8 @@ class XChannel(Channel):
         secret_vars=("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"),
         base_url="https://api.twitter.com",
         base_url_var="X_API_BASE_URL",
+        user_id_pattern=r"[1-9][0-9]{0,19}",
+        user_id_format="the account's numeric id",
     )
 
     def __init__(

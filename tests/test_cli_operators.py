@@ -137,7 +137,7 @@ def test_bad_ward_and_bad_input(telegram: FakeTelegram) -> None:
                     "unknown ward '99999'", "43104 南区 (Minami Ward)", "bousai wards")
     _one_error_line(bousai("subscribers", "add", "--channel", "telegram", "--user-id", "1",
                            "--language", "en", "--ward", "4310", expect=1),
-                    "unknown ward code '4310'")
+                    "unknown or ambiguous ward '4310'", "bousai wards")
     _one_error_line(bousai("alert", "issue", "--allow-fallback", "--kind", "evacuation",
                            "--level", "7",
                            "--text-ja", "避難", "--yes", expect=1), "--level 3, 4 or 5")

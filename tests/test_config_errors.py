@@ -25,7 +25,7 @@ def test_unknown_ward_code(env: dict[str, str]) -> None:
     result = bousai("subscribers", "add", "--channel", "telegram", "--user-id", "1",
                     "--language", "en", "--ward", "99999", expect=1)
     assert result.stderr.strip().count("\n") == 0
-    assert "unknown ward code '99999'" in result.stderr
+    assert "unknown or ambiguous ward '99999' (`bousai wards` lists them" in result.stderr
     result = bousai("alert", "issue", "--allow-fallback", "--kind", "city_notice", "--ward",
                     "4310", "--text-ja",
                     "x", "--yes", expect=1)

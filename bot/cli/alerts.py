@@ -9,6 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import (
+    MAX_EXPIRES,
+    MAX_SEND_AT,
+    SEND_AT_SLACK,
     echo_json,
     fail,
     handle_errors,
@@ -16,6 +19,7 @@ from bot.cli.common import (
     one_of,
     operator_name,
     parse_since,
+    parse_when,
     service_context,
 )
 from bot.cli.summary import confirm, preview_rows, print_full_preview, submitted
@@ -30,25 +34,6 @@ app = typer.Typer(help="Alerts: issue, preview, approve, reject, update, cancel,
                   no_args_is_help=True)
 
 EVACUATION_SEVERITY = {3: Severity.SEVERE, 4: Severity.SEVERE, 5: Severity.EXTREME}
-
-
-def _when(value: str | None, name: str) -> dt.datetime | None:
-    """ISO time (JST if no zone) or an offset from now: +30m, +2h, 1d."""
-    if not value:
-        return None
-    v = value.lstrip("+")
-    units = {"m": 60, "h": 3600, "d": 86400}
-    if v[-1:] in units and v[:-1].isdigit():
-        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(v[:-1]) * units[v[-1]])
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{name} {value!r}: use an ISO time or an offset such as +2h") from None
-    if parsed.tzinfo is None:
-        from bot.render.timefmt import JST
-
-        parsed = parsed.replace(tzinfo=JST)
-    return parsed
 
 
 def _texts(pairs: list[str] | None, text_en: str | None) -> dict[str, str]:
@@ -160,6 +145,10 @@ def issue(
             from None
     _check_options(k, text_ja=text_ja, level=level, shelter=shelter, action=action,
                    utility=utility)
+    send_at_t = parse_when(send_at, "--send-at", latest=MAX_SEND_AT, what="schedule a send",
+                           slack=SEND_AT_SLACK)
+    expires_at = parse_when(expires, "--expires", latest=MAX_EXPIRES, what="an alert may hold",
+                            not_before=send_at_t)
     who = operator_name(operator)
     with service_context() as svc:
         wards = resolve_wards(svc.config, ward)
@@ -188,7 +177,7 @@ def issue(
             urgency=Urgency.IMMEDIATE if sev >= Severity.SEVERE else Urgency.EXPECTED,
             wards=wards, headline_ja=headline_ja, body_ja=text_ja,
             texts=_texts(text, text_en), payload=payload, issued=now,
-            expires=_when(expires, "--expires"), send_at=_when(send_at, "--send-at"),
+            expires=expires_at, send_at=send_at_t,
             test=test or k is Kind.DRILL)
         override = _override(svc, alert, emergency, reason)
         prepared = svc.lifecycle.prepare(alert)

@@ -2,49 +2,31 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from bot.cli.common import echo_json, fail, handle_errors, operator_name, service_context
-from bot.domain import Kind, Subscriber
+from bot.domain import Subscriber
 from bot.errors import ValidationError
 from bot.service import Service
 
 app = typer.Typer(help="Subscribers: add, import, list, statistics, erase.",
                   no_args_is_help=True)
 
-CHANNELS = ("telegram", "line", "x")
+MAX_LISTED = 20  # bad rows shown before the summary line
 
 
-def _subscriber(svc: Service, row: dict[str, Any], where: str) -> Subscriber:
-    channel = str(row.get("channel", "")).strip()
-    if channel not in CHANNELS:
-        raise ValidationError(f"{where}: channel must be one of {', '.join(CHANNELS)}, "
-                              f"got {channel!r}")
-    wards = row.get("wards", [])
-    if isinstance(wards, str):
-        wards = [w for w in wards.replace(";", " ").replace(",", " ").split() if w]
-    kinds = row.get("kinds") or []
-    if isinstance(kinds, str):
-        kinds = [k for k in kinds.replace(";", " ").replace(",", " ").split() if k]
-    test = row.get("test", False)
-    if isinstance(test, str):
-        test = test.strip().lower() in ("1", "true", "yes", "y")
-    try:
-        return Subscriber(
-            channel=channel, user_id=str(row.get("user_id", "")).strip(),
-            language=svc.config.check_language(str(row.get("language", "")).strip()),
-            wards=svc.config.check_wards(list(wards)) if wards else svc.config.ward_codes,
-            kinds=tuple(Kind(k) for k in kinds), test=bool(test))
-    except ValueError as exc:
-        raise ValidationError(f"{where}: {exc}") from None
-    except LookupError as exc:
-        raise ValidationError(f"{where}: {exc}") from None
+def _subscriber(svc: Service, row: dict[str, Any]) -> Subscriber:
+    """One subscriber from the options of ``subscribers add``, checked like an
+    imported row."""
+    from bot.importing import check_fields
+
+    sub, problems = check_fields(svc.config, row)
+    if sub is None:
+        raise ValidationError("; ".join(problems))
+    return sub
 
 
 @app.command("add")
@@ -67,58 +49,65 @@ def add(
 
     with service_context() as svc:
         sub = _subscriber(svc, {"channel": channel, "user_id": user_id, "language": language,
-                                "wards": ward or [], "kinds": kind or [], "test": test},
-                          "subscriber")
+                                "wards": ward or [], "kinds": kind or [], "test": test})
         with svc.engine.begin() as conn:
             sid = store.upsert(conn, sub)
     typer.echo(f"subscriber {sid}: {channel} {user_id} ({language}, wards "
                f"{' '.join(sub.wards)})")
 
 
-def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    text = path.read_text(encoding="utf-8-sig")
-    rows: list[tuple[str, dict[str, Any]]] = []
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValidationError(f"{path}:{n}: not JSON: {exc.msg}") from None
-                if not isinstance(obj, dict):
-                    raise ValidationError(f"{path}:{n}: expected a JSON object")
-                rows.append((f"{path}:{n}", obj))
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        for n, row in enumerate(reader, 2):
-            rows.append((f"{path}:{n}", dict(row)))
-    return rows
-
-
 @app.command("import")
 @handle_errors
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                         help="CSV or JSON lines file")],
-    batch: Annotated[int, typer.Option(help="rows per transaction")] = 10_000,
+                                         help="CSV, JSON lines or a JSON array")],
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="import the good rows and write the bad ones to --report")
+                            ] = False,
+    report: Annotated[Path | None, typer.Option(
+        help="where --skip-invalid writes the bad rows (default: FILE.rejected.csv)")
+                      ] = None,
+    batch: Annotated[int, typer.Option(help="rows per statement batch", min=1)] = 10_000,
 ) -> None:
-    """Import subscribers from CSV (header: channel,user_id,language,wards,test) or JSON
-    lines; wards separated by spaces or semicolons. All rows are checked before any
-    is written.
+    """Import subscribers from CSV (header: channel,user_id,language,wards,kinds,test),
+    JSON lines or a JSON array of objects with the same fields, in UTF-8; wards and
+    kinds separated by spaces or semicolons. Every row is checked first: if any is
+    bad, nothing is written and the bad rows are listed by line (--skip-invalid
+    imports the good ones and writes the bad ones to a report). The file is written
+    in one transaction: whole or not at all.
 
     Example: bousai subscribers import tests/fixtures/subscribers.csv
     """
+    from bot.importing import check_file, write_report
     from bot.store import subscribers as store
 
     with service_context() as svc:
-        subs = [_subscriber(svc, row, where) for where, row in _read_rows(file)]
-        created = updated = 0
-        for i in range(0, len(subs), batch):
-            with svc.engine.begin() as conn:
-                c, u = store.import_batch(conn, subs[i:i + batch])
-            created += c
-            updated += u
-    typer.echo(f"imported {len(subs)} rows: {created} new, {updated} updated")
+        checked = check_file(svc.config, file)
+        bad, good = checked.bad, checked.subscribers
+        if bad and not skip_invalid:
+            for b in bad[:MAX_LISTED]:
+                typer.echo(f"error: {b.line(str(file))}", err=True)
+            more = f" ({len(bad) - MAX_LISTED} more not shown)" if len(bad) > MAX_LISTED else ""
+            raise fail(f"{len(bad)} of {len(bad) + len(good)} rows are bad{more}; nothing "
+                       "was imported: fix them, or add --skip-invalid to import the "
+                       f"{len(good)} good row{'s' if len(good) != 1 else ''} and write the "
+                       "bad ones to a report")
+        where = report or file.with_name(file.name + ".rejected.csv")
+        if where.resolve() == file.resolve():
+            raise fail(f"--report {where} is the file being imported; name another file")
+        if bad:  # before anything is written: no report, no import
+            write_report(where, bad)
+        if not good:
+            raise fail(f"none of the {len(bad)} rows can be imported; the problems are in "
+                       f"{where}")
+        with svc.engine.begin() as conn:
+            created = updated = 0
+            for i in range(0, len(good), batch):
+                c, u = store.import_batch(conn, good[i:i + batch])
+                created += c
+                updated += u
+    typer.echo(f"imported {len(good)} rows: {created} new, {updated} updated"
+               + (f"; {len(bad)} bad rows skipped, written to {where}" if bad else ""))
 
 
 @app.command("list")

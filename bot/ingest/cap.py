@@ -51,7 +51,7 @@ import dataclasses
 import enum
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.domain import (
@@ -107,6 +107,11 @@ def _time(value: str, what: str) -> datetime:
         raise IngestError(f"<{what}> is not a CAP date-time: {value!r}", source=SOURCE) from None
     if dt.tzinfo is None:
         raise IngestError(f"<{what}> has no time-zone offset: {value!r}", source=SOURCE)
+    try:
+        dt.astimezone(UTC)  # storable: in the calendar in UTC too
+    except OverflowError:
+        raise IngestError(f"<{what}> is outside the calendar: {value!r}",
+                          source=SOURCE) from None
     return dt
 
 

@@ -45,7 +45,10 @@ def parse_time(value: str, *, what: str) -> datetime:
         raise IngestError(f"{what} is not an ISO 8601 time: {value!r}", source=SOURCE) from None
     if dt.tzinfo is None:
         raise IngestError(f"{what} has no UTC offset: {value!r}", source=SOURCE)
-    return dt.astimezone(JST)
+    try:
+        return dt.astimezone(JST)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in the year 10000 in Japan
+        raise IngestError(f"{what} is outside the calendar: {value!r}", source=SOURCE) from None
 
 
 def optional_time(value: str) -> datetime | None:

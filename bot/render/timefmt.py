@@ -8,6 +8,8 @@ A date in the reader's current year leaves the year out (``Apr 16, 1:25 AM JST``
 any other date shows it (``Apr 16, 2016, 1:25 AM JST``, ``2016年4月16日 1時25分``),
 so that a report about a past earthquake never reads as if it were this year's.
 "The current year" is judged against ``now`` (default: the clock), in JST.
+A time that has no JST form (9999-12-31 23:00 UTC is in the year 10000 in Japan)
+is written as it was given, in ISO 8601, rather than raising.
 
 Most languages take CLDR's medium date (skeleton ``yMMMd``) and its date-time
 pattern; the few where that reads like a form rather than a sentence have an
@@ -66,6 +68,14 @@ STYLES: dict[str, Style] = {
 }
 
 
+def in_jst(value: dt.datetime) -> dt.datetime | None:
+    """``value`` in JST, or None when that falls outside the calendar (years 1-9999)."""
+    try:
+        return value.astimezone(JST)
+    except OverflowError:
+        return None
+
+
 def babel_locale(language: str) -> str:
     """The Babel locale of ``language`` in this process's languages table."""
     found = find_language(language)
@@ -85,9 +95,11 @@ def format_jst(value: dt.datetime, language: str, locale: str | None = None, *,
     (default: the languages table's for ``language``)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    local = value.astimezone(JST)
-    current = (now or dt.datetime.now(dt.UTC)).astimezone(JST)
-    with_year = local.year != current.year
+    local = in_jst(value)
+    if local is None:
+        return value.isoformat(timespec="minutes")
+    current = in_jst(now or dt.datetime.now(dt.UTC))
+    with_year = current is None or local.year != current.year
     loc = locale or babel_locale(language)
     if loc == "ja" or loc.startswith("ja_"):
         day = f"{local.month}月{local.day}日 {local.hour}時{local.minute:02d}分"

@@ -64,7 +64,7 @@ def import_batch(conn: sa.Connection, subs: Sequence[Subscriber]) -> tuple[int, 
                 "updated_at": now}
 
     new_keys = {k for k in by_key if k not in existing}
-    new = [by_key[k] for k in new_keys]
+    new = [s for k, s in by_key.items() if k in new_keys]  # ids in the file's order
     if new:
         conn.execute(sa.insert(subscribers), [
             {"channel": s.channel, "user_id": s.user_id, "created_at": now, **values(s)}
