@@ -57,7 +57,7 @@ def test_clock_skew_comes_from_the_config_and_bounds_the_future(tmp_path: Path) 
         "from the future: issued 2016-06-20 22:40 JST, 25 minutes from now (more than the "
         "10 minutes of clock skew allowed); check the sender's clock and ours")
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
-        "[freshness]\n", '[freshness]\nclock_skew = "30m"\n')
+        'clock_skew = "10m"', 'clock_skew = "30m"')
     wide = Freshness.from_config(load_config(write_config(tmp_path, text)))
     assert wide.clock_skew == dt.timedelta(minutes=30)
     assert wide.future_reason(ahead, NOW) is None
