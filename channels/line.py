@@ -34,6 +34,8 @@ Webhook signatures: :func:`verify_signature` checks ``x-line-signature``
 
 from __future__ import annotations
 
+import functools
+
 import base64
 import hashlib
 import hmac
@@ -178,6 +180,11 @@ class LineChannel(Channel):
             config = Configuration(host=self.base_url, access_token=self._access_token)
             config.connection_pool_maxsize = self.pool_size
             self._client = AsyncApiClient(config)
+            # The SDK's aiohttp session follows redirects, which would carry the
+            # channel token to wherever a redirect points: never follow one.
+            pool = self._client.rest_client.pool_manager
+            pool.request = functools.partial(pool.request,  # type: ignore[method-assign]
+                                             allow_redirects=False)
             self._api = AsyncMessagingApi(self._client)
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from bot.db.schema import alerts, audit_log, utcnow
 from bot.domain import Alert, AlertStatus, MsgType, payload_from_json
 from bot.errors import AlertNotFound
+from bot.logs import redact
 
 
 def _jsonable(value: Any) -> Any:
@@ -24,6 +25,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, str):  # the audit log never keeps a secret
+        return redact(value)
     return value
 
 
