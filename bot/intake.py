@@ -63,10 +63,23 @@ class Intake:
         except IngestError as exc:
             log.warning("rejected %s: %s", origin, exc.reason, extra={"feed": origin})
             return [{"origin": origin, "error": exc.reason}]
+        except (sa.exc.SQLAlchemyError, MemoryError):
+            raise
+        except Exception as exc:  # a value no parser check foresaw (a year 9999, say)
+            reason = f"unreadable document ({type(exc).__name__}: {str(exc)[:200]})"
+            log.warning("rejected %s: %s", origin, reason, extra={"feed": origin})
+            return [{"origin": origin, "error": reason}]
         out = []
         for alert in found:
-            decision = self.decide(alert)
-            record = describe(alert, decision) | {"origin": origin}
+            try:
+                decision = self.decide(alert)
+                record = describe(alert, decision) | {"origin": origin}
+            except Exception as exc:  # one alert's bad value never stops the others
+                reason = f"unusable alert {alert.source_id[:100]} ({type(exc).__name__}: " \
+                    f"{str(exc)[:200]})"
+                log.warning("rejected %s: %s", origin, reason, extra={"feed": origin})
+                out.append({"origin": origin, "error": reason})
+                continue
             if not dry_run:
                 record |= self.store(alert, decision, origin)
             out.append(record)

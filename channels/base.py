@@ -121,9 +121,9 @@ class Limits:
     :class:`OutgoingMessage` may have (LINE 5: one request; X 25: a thread;
     ``None``: no limit). ``requests_per_second``: the pace of API requests, which
     :meth:`requests_for` counts. ``chat_interval``: the least time between two
-    requests to one chat, which paces the parts of one message. ``posts_per_day``: a 24-hour posting budget the
-    platform enforces itself (X); the service only warns operators before a send
-    would exceed it.
+    requests to one chat, which paces the parts of one message. ``posts_per_day``:
+    a 24-hour posting budget the platform enforces itself (X); the service only
+    warns operators before a send would exceed it.
     """
 
     text_limit: int

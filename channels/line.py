@@ -34,9 +34,8 @@ Webhook signatures: :func:`verify_signature` checks ``x-line-signature``
 
 from __future__ import annotations
 
-import functools
-
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -183,7 +182,7 @@ class LineChannel(Channel):
             # The SDK's aiohttp session follows redirects, which would carry the
             # channel token to wherever a redirect points: never follow one.
             pool = self._client.rest_client.pool_manager
-            pool.request = functools.partial(pool.request,  # type: ignore[method-assign]
+            pool.request = functools.partial(pool.request,
                                              allow_redirects=False)
             self._api = AsyncMessagingApi(self._client)
 

@@ -123,8 +123,9 @@ def _start_feeds(svc: Service, wake: Callable[[], object]) -> FeedScheduler | No
     feeds = load_feeds(svc.config)
     if not feeds:
         return None
-    svc.readiness.register("feeds", readiness_check(svc.engine, [f.name for f in feeds]))
     poller = Poller(Intake.for_service(svc), feeds, on_accept=wake)
+    svc.readiness.register("feeds", readiness_check(svc.engine, [f.name for f in feeds],
+                                                    poller=poller))
     scheduler = FeedScheduler(poller, feeds)
     scheduler.start()
     return scheduler
