@@ -122,6 +122,11 @@ def get_row(conn: sa.Connection, alert_id: int, *, lock: bool = False) -> sa.Row
     query = sa.select(alerts).where(alerts.c.id == alert_id)
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
+    elif lock and conn.dialect.name == "sqlite":
+        # SQLite has no row lock: a write takes the database's write lock now (as
+        # BEGIN IMMEDIATE would), so the state read next cannot change under us.
+        conn.execute(sa.update(alerts).where(alerts.c.id == alert_id)
+                     .values(status=alerts.c.status))
     row = conn.execute(query).first()
     if row is None:
         raise AlertNotFound(alert_id)
