@@ -283,8 +283,10 @@ class Dispatcher:
             with contextlib.suppress(Exception):
                 log.error("delivery %s: unexpected %s while sending; queued again", row.id,
                           type(exc).__name__)
+            last = row.attempts >= self.delivery.max_attempts
             st.outcomes.append(Outcome(
-                id=self._id(row), status=DeliveryStatus.PENDING, attempts=None,
+                id=self._id(row),
+                status=DeliveryStatus.FAILED if last else DeliveryStatus.PENDING,
                 next_attempt_at=utcnow() + dt.timedelta(
                     seconds=self.delivery.backoff_base_seconds),
                 message_ids=row.parts_sent,
