@@ -17,8 +17,9 @@ in :mod:`bot.webguard`, set by ``[http]`` in the configuration. A request that
 passes the signature or secret check but cannot be understood gets 400 and one
 warning line (at most one a minute per kind). Every webhook body is read with a
 size limit (1 MiB by default: ``Content-Length`` over it is refused with 413
-before reading, and a body that grows past it while streaming is refused too). A LINE body is verified (``x-line-signature``, HMAC
-over the raw bytes) before it is parsed: a missing or wrong signature is 401. A
+before reading, and a body that grows past it while streaming is refused too).
+A LINE body is verified (``x-line-signature``, HMAC over the raw bytes) before
+it is parsed: a missing or wrong signature is 401. A
 Telegram request must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to
 ``TELEGRAM_WEBHOOK_SECRET`` (constant-time comparison), else 403. Refusals are
 logged with the client address only, never the body, a signature or a secret.
