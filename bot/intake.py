@@ -72,6 +72,7 @@ class Intake:
         out = []
         for alert in found:
             try:
+                _storable_times(alert)
                 decision = self.decide(alert)
                 record = describe(alert, decision) | {"origin": origin}
             except Exception as exc:  # one alert's bad value never stops the others
@@ -113,6 +114,13 @@ class Intake:
         if done.note:
             result["note"] = done.note
         return result
+
+
+def _storable_times(alert: Alert) -> None:
+    """Raise for a time the database cannot hold (in UTC before year 1 or after 9999)."""
+    for value in (alert.issued, alert.expires, alert.send_at):
+        if value is not None:
+            value.astimezone(dt.UTC)
 
 
 def describe(alert: Alert, decision: Decision) -> dict[str, Any]:

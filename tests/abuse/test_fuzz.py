@@ -33,7 +33,7 @@ from bot.signup.telegram import TelegramSignup
 from bot.web import create_app
 from channels.line import sign
 from tests.cli_helpers import bousai
-from tests.test_ingest_fuzz import SEEDS, mutated
+from tests.test_ingest_fuzz import SEEDS
 from tests.test_signup_telegram import TOKEN, write_config
 
 EXAMPLES = int(os.environ.get("BOUSAI_FUZZ_EXAMPLES", "40"))
@@ -48,10 +48,32 @@ EXTREME_TIMES = [b"9999-12-31T23:59:59-09:00", b"0001-01-01T00:00:00+09:00",
                  b"2026-02-30T25:61:00+09:00", b"99999-01-01T00:00:00Z", b"1970-01-01T00:00:00Z"]
 
 
+# The seeds small enough for hypothesis to show a failing example readably.
+SMALL = sorted(name for name, data in SEEDS.items() if len(data) < 64 * 1024)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A real document with a few bytes flipped, inserted or cut off."""
+    data = bytearray(SEEDS[draw(st.sampled_from(SMALL))])
+    for _ in range(draw(st.integers(1, 3))):
+        if not data:
+            break
+        op = draw(st.sampled_from(["flip", "truncate", "insert"]))
+        i = draw(st.integers(0, len(data) - 1))
+        if op == "flip":
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        elif op == "truncate":
+            data = data[:i]
+        else:
+            data[i:i] = draw(st.binary(min_size=1, max_size=12))
+    return bytes(data)
+
+
 @st.composite
 def extreme_times(draw: st.DrawFn) -> bytes:
     """A real document with one of its times replaced by an extreme or invalid one."""
-    data = SEEDS[draw(st.sampled_from(sorted(SEEDS)))]
+    data = SEEDS[draw(st.sampled_from(SMALL))]
     matches = list(_TIME.finditer(data))
     if not matches:
         return data
@@ -60,10 +82,12 @@ def extreme_times(draw: st.DrawFn) -> bytes:
 
 
 @pytest.fixture
-def intake(env: dict[str, str]) -> Iterator[Intake]:
+def intake(env: dict[str, str]) -> Iterator[Callable[[bytes], None]]:
+    """A checker over the whole intake (a function: hypothesis shows its arguments)."""
     bousai("db", "upgrade")
     svc = build_service()
-    yield Intake.for_service(svc)
+    whole = Intake.for_service(svc)
+    yield lambda data: _check_intake(whole, data)
     svc.engine.dispose()
 
 
@@ -80,8 +104,9 @@ def _check_intake(intake: Intake, data: bytes) -> None:
 
 @FUZZ
 @given(data=st.one_of(mutated(), extreme_times()))
-def test_mutated_documents_through_the_whole_intake(intake: Intake, data: bytes) -> None:
-    _check_intake(intake, data)
+def test_mutated_documents_through_the_whole_intake(intake: Callable[[bytes], None],
+                                                    data: bytes) -> None:
+    intake(data)
 
 
 # ------------------------------------------------------------------ webhooks

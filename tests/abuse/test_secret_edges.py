@@ -177,3 +177,20 @@ def test_the_sqlite_database_and_its_folders_are_private(tmp_path: Path,
     folder = Path(env["XDG_DATA_HOME"]) / "bousai"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / "bousai.db").stat().st_mode) == 0o600
+
+
+def test_exported_posters_are_not_group_or_world_writable(
+        env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.test_signup_telegram import write_config
+
+    monkeypatch.setenv("BOUSAI_CONFIG", str(write_config(tmp_path)))
+    out = tmp_path / "posters"
+    old = os.umask(0o000)  # an operator's careless umask
+    try:
+        bousai("signup-links", "--language", "vi", "--ward", "43101", "--out", str(out))
+    finally:
+        os.umask(old)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files
+    for path in [out, *files]:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o022 == 0, path
