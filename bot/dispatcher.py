@@ -263,11 +263,42 @@ class Dispatcher:
         parts = self._parts.get((row.alert_id, row.language, name))
         if not parts:
             return None
+        if row.parts_sent:  # an earlier attempt sent these: resume after them
+            if len(row.parts_sent) >= len(parts):
+                return None
+            return OutgoingMessage(recipients=row.recipients,
+                                   parts=parts[len(row.parts_sent):],
+                                   idempotency_key=f"{row.idempotency_key}:"
+                                                   f"{len(row.parts_sent)}")
         return OutgoingMessage(recipients=row.recipients, parts=parts,
                                idempotency_key=row.idempotency_key, reply_to=row.reply_to)
 
     async def _send_one(self, name: str, row: Delivery, msg: OutgoingMessage | None) -> None:
+        """Send one row and append its outcome. Whatever happens (even a bug in
+        logging), the row gets an outcome: none would leave it in flight."""
         st = self.states[name]
+        try:
+            await self._send_and_judge(name, row, msg)
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                log.error("delivery %s: unexpected %s while sending; queued again", row.id,
+                          type(exc).__name__)
+            last = row.attempts >= self.delivery.max_attempts
+            st.outcomes.append(Outcome(
+                id=self._id(row),
+                status=DeliveryStatus.FAILED if last else DeliveryStatus.PENDING,
+                next_attempt_at=utcnow() + dt.timedelta(
+                    seconds=self.delivery.backoff_base_seconds),
+                message_ids=row.parts_sent,
+                last_error=f"unexpected {type(exc).__name__} while sending"))
+
+    async def _send_and_judge(self, name: str, row: Delivery,
+                              msg: OutgoingMessage | None) -> None:
+        st = self.states[name]
+        if msg is None and row.parts_sent:  # every part went out before a retry
+            st.outcomes.append(self._sent(row, SendResult(message_ids=())))
+            st.sent += 1
+            return
         if msg is None:
             st.outcomes.append(self._failed(row, "no rendering for this language and channel"))
             return
@@ -292,6 +323,7 @@ class Dispatcher:
             st.outcomes.append(Outcome(id=self._id(row), status=DeliveryStatus.PENDING,
                                        next_attempt_at=utcnow(),
                                        last_error=f"channel stopped: {exc}",
+                                       message_ids=row.parts_sent + exc.sent_ids,
                                        attempts=row.attempts - 1))
         except ChannelError as exc:  # pragma: no cover - the four kinds cover all
             st.outcomes.append(self._retry(row, RetryLater(str(exc))))
@@ -307,9 +339,10 @@ class Dispatcher:
     def _sent(self, row: Delivery, result: SendResult) -> Outcome:
         log.debug("delivery %d sent", row.id, extra={"delivery_id": row.id,
                                                      "alert_id": row.alert_id})
+        ids = row.parts_sent + tuple(result.message_ids)
         return Outcome(id=self._id(row), status=DeliveryStatus.SENT,
-                       provider_message_id=result.provider_message_id,
-                       message_ids=tuple(result.message_ids), sent_at=utcnow(),
+                       provider_message_id=ids[0] if ids else None,
+                       message_ids=ids, sent_at=utcnow(),
                        last_error="duplicate: already accepted by the platform"
                        if result.duplicate else None)
 
@@ -343,7 +376,7 @@ class Dispatcher:
         delay = max(exc.retry_after or 0.0, backoff * random.uniform(0.5, 1.0))
         return Outcome(id=self._id(row), status=DeliveryStatus.PENDING,
                        next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
-                       last_error=str(exc))
+                       message_ids=row.parts_sent + exc.sent_ids, last_error=str(exc))
 
     async def _flush(self, name: str) -> None:
         """Record the outcomes so far. The list is taken here, on the event loop where

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,8 @@ import sqlalchemy as sa
 from bot.config import Config
 from bot.db.schema import utcnow
 from bot.errors import ConfigError, IngestError
+from bot.fetching import USER_AGENT, Fetched, FetchError, HostRules, fetch, fetch_url
+from bot.fetching import client as http_client
 from bot.health import Check
 from bot.ingest.cap import parse_cap_index
 from bot.ingest.rss import parse_jma_feed
@@ -31,7 +35,19 @@ from bot.store import feeds as feed_store
 log = logging.getLogger(__name__)
 
 KINDS = ("jma", "cap", "rss")
-USER_AGENT = "bousai-bot/0.1 (+https://github.com/bousai-bot)"
+__all__ = [
+    "USER_AGENT",
+    "Feed",
+    "FetchError",
+    "Fetched",
+    "Poller",
+    "feed_status",
+    "fetch",
+    "fetch_url",
+    "load_feeds",
+    "readiness_check",
+]
+REJECTED = "rejected: "  # a document's outcome that starts so was refused, with the reason
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +59,12 @@ class Feed:
     timeout: float = 20.0
     max_bytes: int = 5_000_000
     catch_up: bool = False  # long-term feed: read once at start-up
+    allowed_hosts: tuple[str, ...] = ()  # besides the feed's own host: where links may go
+    max_redirects: int = 3
+
+    @property
+    def rules(self) -> HostRules:
+        return HostRules.for_url(self.url, self.allowed_hosts, self.max_redirects)
 
 
 def load_feeds(config: Config) -> list[Feed]:
@@ -64,60 +86,27 @@ def load_feeds(config: Config) -> list[Feed]:
         if row["name"] in names:
             raise ConfigError("feed names must be unique", key=f"{key}.name", path=config.path)
         names.add(row["name"])
+        hosts = row.get("allowed_hosts", [])
+        if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+            raise ConfigError("must be a list of host names (host or host:port)",
+                              key=f"{key}.allowed_hosts", path=config.path)
+        numbers = {}
+        for setting, default in (("interval_seconds", 60), ("timeout_seconds", 20),
+                                 ("max_bytes", 5_000_000), ("max_redirects", 3)):
+            value = row.get(setting, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
+                    or (value == 0 and setting != "max_redirects"):
+                raise ConfigError(f"must be a positive number, got {value!r}",
+                                  key=f"{key}.{setting}", path=config.path)
+            numbers[setting] = value
         feeds.append(Feed(name=row["name"], kind=row["kind"], url=row["url"],
-                          interval=float(row.get("interval_seconds", 60)),
-                          timeout=float(row.get("timeout_seconds", 20)),
-                          max_bytes=int(row.get("max_bytes", 5_000_000)),
-                          catch_up=bool(row.get("catch_up", False))))
+                          interval=float(numbers["interval_seconds"]),
+                          timeout=float(numbers["timeout_seconds"]),
+                          max_bytes=int(numbers["max_bytes"]),
+                          catch_up=bool(row.get("catch_up", False)),
+                          allowed_hosts=tuple(hosts),
+                          max_redirects=int(numbers["max_redirects"])))
     return feeds
-
-
-class FetchError(IngestError):
-    pass
-
-
-@dataclass
-class Fetched:
-    status: int
-    body: bytes
-    etag: str | None
-    last_modified: str | None
-
-
-def fetch(client: httpx.Client, url: str, *, max_bytes: int, etag: str | None = None,
-          last_modified: str | None = None) -> Fetched:
-    headers = {"User-Agent": USER_AGENT}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    try:
-        with client.stream("GET", url, headers=headers) as resp:
-            if resp.status_code == 304:
-                return Fetched(304, b"", etag, last_modified)
-            if resp.status_code != 200:
-                raise FetchError(f"HTTP {resp.status_code}", source=url)
-            size = int(resp.headers.get("content-length") or 0)
-            if size > max_bytes:
-                raise FetchError(f"document of {size} bytes is over the {max_bytes}-byte limit",
-                                 source=url)
-            chunks, total = [], 0
-            for chunk in resp.iter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise FetchError(f"document is over the {max_bytes}-byte limit", source=url)
-                chunks.append(chunk)
-            return Fetched(200, b"".join(chunks), resp.headers.get("etag"),
-                           resp.headers.get("last-modified"))
-    except httpx.TimeoutException:
-        raise FetchError("timed out", source=url) from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{type(exc).__name__}: {exc}", source=url) from None
-
-
-def fetch_url(url: str, *, max_bytes: int = 5_000_000, timeout: float = 20.0) -> bytes:
-    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-        return fetch(client, url, max_bytes=max_bytes).body
 
 
 class Poller:
@@ -130,9 +119,17 @@ class Poller:
         self.engine = intake.service.engine
         self.feeds = {f.name: f for f in feeds}
         self.on_accept = on_accept
-        self.client = client or httpx.Client(timeout=20.0, follow_redirects=True)
+        timeout = max((f.timeout for f in feeds), default=20.0)
+        self.client = client or http_client(timeout)
+        self.stopping = threading.Event()
+        self.polling: dict[str, float] = {}  # feed name -> monotonic start of its poll
+
+    def stop(self) -> None:
+        """End any poll in progress within a tenth of a second (SIGTERM)."""
+        self.stopping.set()
 
     def close(self) -> None:
+        self.stop()
         self.client.close()
 
     # --------------------------------------------------------------- state
@@ -158,9 +155,13 @@ class Poller:
         now = utcnow()
         if not force and state["next_poll_at"] is not None and state["next_poll_at"] > now:
             return 0
+        if self.stopping.is_set():
+            return 0
+        self.polling[name] = time.monotonic()
         try:
-            fetched = fetch(self.client, feed.url, max_bytes=feed.max_bytes,
-                            etag=state.get("etag"), last_modified=state.get("last_modified"))
+            fetched = fetch(self.client, feed.url, max_bytes=feed.max_bytes, rules=feed.rules,
+                            deadline=feed.timeout, etag=state.get("etag"),
+                            last_modified=state.get("last_modified"), stop=self.stopping)
             new = 0 if fetched.status == 304 else self._process(feed, fetched.body)
         except Exception as exc:
             failures = int(state.get("consecutive_failures") or 0) + 1
@@ -173,6 +174,8 @@ class Poller:
                          consecutive_failures=failures,
                          next_poll_at=now + dt.timedelta(seconds=delay))
             return 0
+        finally:
+            self.polling.pop(name, None)
         self._update(name, url=feed.url, etag=fetched.etag, last_modified=fetched.last_modified,
                      last_success_at=now, consecutive_failures=0, next_poll_at=None,
                      documents_added=new)
@@ -192,23 +195,45 @@ class Poller:
                 return self._handle(feed, feed.url, body, key=None)
         new = 0
         for key, url in links:
+            if self.stopping.is_set():
+                break
             if self._seen(feed.name, key):
                 continue
+            refused = feed.rules.refusal(url)
+            if refused:
+                self._reject(feed, key, url, f"link refused: {refused}")
+                continue
             try:
-                doc = fetch(self.client, url, max_bytes=feed.max_bytes).body
+                doc = fetch(self.client, url, max_bytes=feed.max_bytes, rules=feed.rules,
+                            deadline=feed.timeout, stop=self.stopping).body
             except IngestError as exc:
                 log.warning("feed %s: document %s not fetched: %s", feed.name, url, exc.reason,
                             extra={"feed": feed.name})
                 continue  # not remembered: tried again at the next poll
-            new += self._handle(feed, url, doc, key=key)
+            try:
+                new += self._handle(feed, url, doc, key=key)
+            except sa.exc.SQLAlchemyError:
+                raise  # the database, not the document: the poll fails and is retried
+            except Exception as exc:  # this document only: the others go on
+                self._reject(feed, key, url, f"{type(exc).__name__}: {exc}")
         return new
+
+    def _reject(self, feed: Feed, key: str, url: str, reason: str) -> None:
+        """Remember one document as refused, with the reason; it is not fetched again
+        and holds no other document back."""
+        log.warning("feed %s: document %s rejected: %s", feed.name, url, reason,
+                    extra={"feed": feed.name})
+        self._remember(feed.name, key, REJECTED + reason)
 
     def _handle(self, feed: Feed, origin: str, data: bytes, key: str | None) -> int:
         records = self.intake.process(data, origin)
         new = sum(1 for rec in records if not rec.get("duplicate"))
         accepted = any(rec.get("action") == "auto" for rec in records)
+        errors = [rec["error"] for rec in records if rec.get("error")]
         outcome = "; ".join(rec.get("error") or f"{rec.get('kind')}:{rec.get('action')}"
                             for rec in records) or "no alerts"
+        if errors and len(errors) == len(records):
+            outcome = REJECTED + outcome
         if key is not None:
             self._remember(feed.name, key, outcome)
         if accepted and self.on_accept is not None:
@@ -217,21 +242,34 @@ class Poller:
 
 
 def feed_status(engine: sa.Engine) -> list[dict[str, Any]]:
-    return feed_store.status(engine)
+    """Each feed's state with ``rejected`` (documents refused) and ``last_rejected``."""
+    refused = feed_store.rejections(engine)
+    return [row | refused.get(row["name"], {"rejected": 0, "last_rejected": None})
+            for row in feed_store.status(engine)]
 
 
-def readiness_check(engine: sa.Engine, names: list[str], *,
-                    failures: int = 3) -> Callable[[], Check]:
+def readiness_check(engine: sa.Engine, names: list[str], *, failures: int = 3,
+                    poller: Poller | None = None) -> Callable[[], Check]:
     """A :mod:`bot.health` check: not ready while any of the feeds ``names`` has
     failed ``failures`` polls in a row (one failed poll is a blip; three is an outage
-    the operators must see)."""
+    the operators must see) or, with ``poller``, while a poll has run past its
+    feed's deadline (a hung feed). Documents refused are named in the detail."""
     def check() -> Check:
-        rows = {r["name"]: r for r in feed_store.status(engine)}
-        failing = [n for n in names
+        rows = {r["name"]: r for r in feed_status(engine)}
+        failing = [f"{n} ({rows[n]['consecutive_failures']} failed polls)" for n in names
                    if (rows.get(n) or {}).get("consecutive_failures", 0) >= failures]
+        if poller is not None:
+            now = time.monotonic()
+            for n, started in list(poller.polling.items()):
+                feed = poller.feeds.get(n)
+                if feed is not None and now - started > feed.timeout + 5:
+                    failing.append(f"{n} (poll hung for {now - started:.0f}s)")
+        refused = "; ".join(f"{n}: {rows[n]['rejected']} documents rejected, last "
+                            f"{rows[n]['last_rejected']}" for n in names
+                            if (rows.get(n) or {}).get("rejected"))
         if not failing:
-            return Check(ok=True, detail=f"{len(names)} feeds polling")
-        worst = ", ".join(f"{n} ({rows[n]['consecutive_failures']} failed polls)"
-                          for n in failing)
-        return Check(ok=False, detail=f"{len(failing)} of {len(names)} feeds failing: {worst}")
+            detail = f"{len(names)} feeds polling"
+            return Check(ok=True, detail=f"{detail}; {refused}" if refused else detail)
+        detail = f"{len(failing)} of {len(names)} feeds failing: {', '.join(failing)}"
+        return Check(ok=False, detail=f"{detail}; {refused}" if refused else detail)
     return check

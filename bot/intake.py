@@ -74,10 +74,24 @@ class Intake:
         except IngestError as exc:
             log.warning("rejected %s: %s", origin, exc.reason, extra={"feed": origin})
             return [{"origin": origin, "error": exc.reason}]
+        except (sa.exc.SQLAlchemyError, MemoryError):
+            raise
+        except Exception as exc:  # a value no parser check foresaw (a year 9999, say)
+            reason = f"unreadable document ({type(exc).__name__}: {str(exc)[:200]})"
+            log.warning("rejected %s: %s", origin, reason, extra={"feed": origin})
+            return [{"origin": origin, "error": reason}]
         out = []
         for alert in found:
-            decision = self.decide(alert)
-            record = describe(alert, decision) | {"origin": origin}
+            try:
+                _storable_times(alert)
+                decision = self.decide(alert)
+                record = describe(alert, decision) | {"origin": origin}
+            except Exception as exc:  # one alert's bad value never stops the others
+                reason = f"unusable alert {alert.source_id[:100]} ({type(exc).__name__}: " \
+                    f"{str(exc)[:200]})"
+                log.warning("rejected %s: %s", origin, reason, extra={"feed": origin})
+                out.append({"origin": origin, "error": reason})
+                continue
             if not dry_run:
                 record |= self.store(alert, decision, origin)
             out.append(record)
@@ -112,6 +126,13 @@ class Intake:
         if done.note:
             result["note"] = done.note
         return result
+
+
+def _storable_times(alert: Alert) -> None:
+    """Raise for a time the database cannot hold (in UTC before year 1 or after 9999)."""
+    for value in (alert.issued, alert.expires, alert.send_at):
+        if value is not None:
+            value.astimezone(dt.UTC)
 
 
 def describe(alert: Alert, decision: Decision) -> dict[str, Any]:

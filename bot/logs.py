@@ -16,26 +16,53 @@ from typing import Any
 _IDS = ("alert_id", "delivery_id", "channel", "feed")
 
 
+_KNOWN: set[str] = set()  # every secret this process was configured with
+
+
+def redact(text: str, secrets: Iterable[str] | None = None) -> str:
+    """``text`` with every configured secret (or ``secrets``) masked as ``***``: the
+    one redaction for logs, stored errors, the audit log and command output."""
+    for s in sorted(_KNOWN if secrets is None else secrets, key=len, reverse=True):
+        if s and len(s) >= 4:
+            text = text.replace(s, "***")
+    return text
+
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    _KNOWN.update(s for s in secrets if s and len(s) >= 4)
+
+
 class RedactSecrets(logging.Filter):
+    """Masks the secrets in a record. Never raises and never drops a record: a
+    message whose arguments do not format is logged as its template and a note."""
+
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
+        if not self.secrets:
+            return True
+        try:
+            try:
+                message = record.getMessage()
+            except Exception:  # bad format arguments: keep the template, mark it
+                message = f"{record.msg} (unformattable arguments)"
+                record.msg, record.args = message, None
             redacted = self._redact(message)
             if redacted != message:
                 record.msg, record.args = redacted, None
             if record.exc_info:  # a traceback may quote a URL with a token in it
                 record.exc_text = self._redact(
                     record.exc_text or _PLAIN.formatException(record.exc_info))
+        except Exception:  # a logging filter must never break its caller
+            record.msg, record.args, record.exc_info = "(log record withheld: redaction " \
+                "failed)", None, None
+            record.exc_text = None
         return True
 
     def _redact(self, text: str) -> str:
-        for s in self.secrets:
-            text = text.replace(s, "***")
-        return text
+        return redact(str(text), self.secrets)
 
 
 _PLAIN = logging.Formatter()
@@ -80,6 +107,8 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO,
                   secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    secrets = list(secrets)
+    remember_secrets(secrets)
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     for h in list(root.handlers):

@@ -94,6 +94,7 @@ class FeedScheduler:
 
     def shutdown(self) -> None:
         self._stop.set()
+        self.poller.stop()  # a poll in progress ends within a tenth of a second
         self.scheduler.shutdown(wait=True)
         self.lock.release()
         self.poller.close()

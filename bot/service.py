@@ -58,6 +58,12 @@ class Service:
     plans: dict[str, ChannelPlan] = field(default_factory=dict)
     readiness: Readiness = field(default_factory=Readiness)
 
+    def __post_init__(self) -> None:
+        from bot.logs import remember_secrets
+
+        # stored errors and the audit log are redacted with the same secrets as logs
+        remember_secrets(s.get() for s in self.settings.secrets.values())
+
     @cached_property
     def lifecycle(self) -> Lifecycle:
         from bot.lifecycle import Lifecycle

@@ -12,10 +12,14 @@ Routes::
     POST /webhooks/telegram   Telegram webhook (when a Telegram handler in webhook
                               mode is given)
 
-Every webhook body is read with a size limit (1 MiB by default: ``Content-Length``
-over it is refused with 413 before reading, and a body that grows past it while
-streaming is refused too). A LINE body is verified (``x-line-signature``, HMAC
-over the raw bytes) before it is parsed: a missing or wrong signature is 401. A
+What the server refuses (stalled clients, too many connections, slow bodies) is
+in :mod:`bot.webguard`, set by ``[http]`` in the configuration. A request that
+passes the signature or secret check but cannot be understood gets 400 and one
+warning line (at most one a minute per kind). Every webhook body is read with a
+size limit (1 MiB by default: ``Content-Length`` over it is refused with 413
+before reading, and a body that grows past it while streaming is refused too).
+A LINE body is verified (``x-line-signature``, HMAC over the raw bytes) before
+it is parsed: a missing or wrong signature is 401. A
 Telegram request must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to
 ``TELEGRAM_WEBHOOK_SECRET`` (constant-time comparison), else 403. Refusals are
 logged with the client address only, never the body, a signature or a secret.
@@ -45,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import Generator, Mapping
@@ -53,13 +58,14 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ValidationError
 from bot.health import Check
 from bot.service import Service
+from bot.webguard import REFUSALS, HttpLimits, guarded_protocol, install_log_throttles
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +91,32 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BodyTimeout(Exception):
+    pass
+
+
+class ClientGone(Exception):
+    pass
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, at most ``limit`` bytes; :class:`BodyTooLarge` otherwise (raised
-    before reading when ``Content-Length`` says so)."""
+async def read_body(request: Request, limit: int, timeout: float = 10.0) -> bytes:
+    """The body, at most ``limit`` bytes within ``timeout`` seconds;
+    :class:`BodyTooLarge` (raised before reading when ``Content-Length`` says so),
+    :class:`BodyTimeout` or :class:`ClientGone` (hung up mid-body) otherwise."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise BodyTimeout from None
+    except ClientDisconnect:
+        raise ClientGone from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -113,9 +138,31 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+async def _body(request: Request, limits: HttpLimits, what: str) -> bytes | Response:
+    """The body, or the refusal to answer with (each kind logged once a minute)."""
+    try:
+        return await read_body(request, limits.max_body, limits.body_timeout)
+    except BodyTooLarge:
+        REFUSALS.warn("body-size", "%s: body over %d bytes refused (from %s)", what,
+                      limits.max_body, _client(request))
+        return _error(413, "request body too large")
+    except BodyTimeout:
+        REFUSALS.warn("body-time", "%s: body not received within %gs (from %s)", what,
+                      limits.body_timeout, _client(request))
+        return _error(408, "request body timed out")
+    except ClientGone:
+        REFUSALS.warn("body-gone", "%s: client hung up before the body was complete "
+                      "(from %s)", what, _client(request))
+        return _error(400, "incomplete body")
+
+
 def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
-               line_handler: LineHandler | None = None, max_body: int = MAX_BODY) -> Starlette:
+               line_handler: LineHandler | None = None, max_body: int | None = None,
+               limits: HttpLimits | None = None) -> Starlette:
     engine = svc.engine
+    limits = limits or HttpLimits()
+    if max_body is not None:
+        limits = dataclasses.replace(limits, max_body=max_body)
 
     def ping() -> None:
         with engine.connect() as conn:
@@ -146,24 +193,26 @@ def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
 
     async def line_webhook(request: Request) -> Response:
         assert line_handler is not None
-        try:
-            body = await read_body(request, max_body)
-        except BodyTooLarge:
-            log.warning("line webhook: body over %d bytes refused (from %s)", max_body,
-                        _client(request))
-            return _error(413, "request body too large")
+        body = await _body(request, limits, "line webhook")
+        if isinstance(body, Response):
+            return body
         if not line_handler.verify(body, request.headers.get("x-line-signature")):
-            log.warning("line webhook: missing or invalid signature (from %s)", _client(request))
+            REFUSALS.warn("line-signature", "line webhook: missing or invalid signature "
+                          "(from %s)", _client(request))
             return _error(401, "invalid signature")
         try:
             payload = json.loads(body)
         except ValueError:
-            log.warning("line webhook: signed body is not JSON")
+            REFUSALS.warn("line-json", "line webhook: signed body is not JSON")
             return _error(400, "body is not JSON")
         if not isinstance(payload, dict):
+            REFUSALS.warn("line-json", "line webhook: signed body is not a JSON object")
             return _error(400, "body is not a JSON object")
         try:
             await line_handler.handle(payload)
+        except ValidationError as exc:
+            REFUSALS.warn("line-unreadable", "line webhook: signed body refused: %s", exc)
+            return _error(400, "not a LINE webhook body")
         except Exception:
             log.exception("line webhook: handling failed")
             return _error(500, "internal error")
@@ -173,22 +222,26 @@ def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
         assert telegram_handler is not None
         if not telegram_handler.check_secret(
                 request.headers.get("x-telegram-bot-api-secret-token")):
-            log.warning("telegram webhook: missing or wrong secret token (from %s)",
-                        _client(request))
+            REFUSALS.warn("telegram-secret", "telegram webhook: missing or wrong secret token "
+                          "(from %s)", _client(request))
             return _error(403, "forbidden")
-        try:
-            body = await read_body(request, max_body)
-        except BodyTooLarge:
-            log.warning("telegram webhook: body over %d bytes refused", max_body)
-            return _error(413, "request body too large")
+        body = await _body(request, limits, "telegram webhook")
+        if isinstance(body, Response):
+            return body
         try:
             data = json.loads(body)
         except ValueError:
+            REFUSALS.warn("telegram-json", "telegram webhook: body is not JSON")
             return _error(400, "body is not JSON")
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
+                or isinstance(data.get("update_id"), bool):
+            REFUSALS.warn("telegram-unreadable", "telegram webhook: not a Telegram update")
             return _error(400, "not a Telegram update")
         try:
             await telegram_handler.handle_json(data)
+        except ValidationError as exc:
+            REFUSALS.warn("telegram-unreadable", "telegram webhook: update refused: %s", exc)
+            return _error(400, "not a Telegram update")
         except Exception:
             log.exception("telegram webhook: update %d failed", data["update_id"])
             return _error(500, "internal error")
@@ -211,12 +264,21 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(app: Starlette, host: str, port: int, stop: asyncio.Event) -> None:
+async def serve(app: Starlette, host: str, port: int, stop: asyncio.Event,
+                limits: HttpLimits | None = None) -> None:
     """Serve ``app`` in the running loop until ``stop`` is set, then shut down
     gracefully (in-flight requests finish). Stop it with ``stop``, not by
-    cancelling. A port that cannot be bound raises :class:`ConfigError`."""
+    cancelling. A port that cannot be bound raises :class:`ConfigError`.
+    ``limits``: what the server refuses (:mod:`bot.webguard`)."""
+    limits = limits or HttpLimits()
+    install_log_throttles()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                            lifespan="off", server_header=False)
+                            lifespan="off", server_header=False,
+                            http=guarded_protocol(limits),
+                            timeout_keep_alive=max(1, int(limits.keep_alive)),
+                            limit_concurrency=limits.max_connections + 1,
+                            h11_max_incomplete_event_size=limits.max_header_bytes,
+                            backlog=min(2048, limits.max_connections * 2))
     server = _Server(config)
 
     async def watch() -> None:

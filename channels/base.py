@@ -48,6 +48,19 @@ class ChannelError(Exception):
     def __init__(self, message: str, *, channel: str = "") -> None:
         super().__init__(message)
         self.channel = channel
+        # ids of the parts that went out before the error (a retry resumes after them)
+        self.sent_ids: tuple[str, ...] = ()
+
+
+class PartsInterrupted(Exception):
+    """Raised by :meth:`Channel._send` when a message of several requests failed after
+    some parts went out: ``cause`` is the SDK's exception, ``sent_ids`` the parts sent.
+    :meth:`Channel.send` maps the cause and hands the ids on as ``sent_ids``."""
+
+    def __init__(self, cause: Exception, sent_ids: tuple[str, ...]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.sent_ids = sent_ids
 
 
 class RetryLater(ChannelError):
@@ -108,9 +121,10 @@ class Limits:
     objects; Telegram and X one). ``max_parts``: the most parts one
     :class:`OutgoingMessage` may have (LINE 5: one request; X 25: a thread;
     ``None``: no limit). ``requests_per_second``: the pace of API requests, which
-    :meth:`requests_for` counts. ``posts_per_day``: a 24-hour posting budget the
-    platform enforces itself (X); the service only warns operators before a send
-    would exceed it.
+    :meth:`requests_for` counts. ``chat_interval``: the least time between two
+    requests to one chat, which paces the parts of one message. ``posts_per_day``:
+    a 24-hour posting budget the platform enforces itself (X); the service only
+    warns operators before a send would exceed it.
     """
 
     text_limit: int
@@ -120,6 +134,7 @@ class Limits:
     max_parts: int | None
     requests_per_second: float
     posts_per_day: int | None = None
+    chat_interval: float = 0.0  # seconds between two requests to one chat (Telegram: 1)
 
     def requests_for(self, parts: int) -> int:
         """API requests that carry a message of ``parts`` parts to one request's recipients."""
@@ -281,6 +296,11 @@ class Channel(abc.ABC):
             return await self._send(message)
         except ChannelError:
             raise
+        except PartsInterrupted as exc:
+            err = exc.cause if isinstance(exc.cause, ChannelError) else \
+                self.map_error(exc.cause, message)
+            err.sent_ids = exc.sent_ids
+            raise err from exc.cause
         except Exception as exc:
             raise self.map_error(exc, message) from exc
 

@@ -35,6 +35,7 @@ Webhook signatures: :func:`verify_signature` checks ``x-line-signature``
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -180,6 +181,11 @@ class LineChannel(Channel):
             config = Configuration(host=self.base_url, access_token=self._access_token)
             config.connection_pool_maxsize = self.pool_size
             self._client = AsyncApiClient(config)
+            # The SDK's aiohttp session follows redirects, which would carry the
+            # channel token to wherever a redirect points: never follow one.
+            pool = self._client.rest_client.pool_manager
+            pool.request = functools.partial(pool.request,
+                                             allow_redirects=False)
             self._api = AsyncMessagingApi(self._client)
 
     async def close(self) -> None:

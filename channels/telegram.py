@@ -29,6 +29,8 @@ How Telegram's answers map to our errors (see :mod:`channels.base`)::
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import os
 import warnings
@@ -48,6 +50,7 @@ from channels.base import (
     Limits,
     MessageRejected,
     OutgoingMessage,
+    PartsInterrupted,
     RecipientError,
     RetryLater,
     SendResult,
@@ -87,7 +90,8 @@ class TelegramChannel(Channel):
     spec: ClassVar[ChannelSpec] = ChannelSpec(
         name="telegram",
         limits=Limits(text_limit=4096, length_unit=LengthUnit.UTF16, recipients_per_request=1,
-                      parts_per_request=1, max_parts=None, requests_per_second=30.0),
+                      parts_per_request=1, max_parts=None, requests_per_second=30.0,
+                      chat_interval=1.0),
         fanout=FanoutMode.PER_RECIPIENT,
         secret_vars=("TELEGRAM_BOT_TOKEN",),
         base_url="https://api.telegram.org",
@@ -144,7 +148,10 @@ class TelegramChannel(Channel):
             raise BadOption("paid_broadcast", f"must be true or false, got {paid!r}")
         if paid:
             rate = positive_number(options, "paid_broadcast_rate") or PAID_BROADCAST_RATE
-        return with_rate(cls.spec.limits, rate)
+        limits = with_rate(cls.spec.limits, rate)
+        interval = positive_number(options, "chat_interval_seconds")
+        return limits if interval is None else dataclasses.replace(
+            limits, chat_interval=float(interval))
 
     @classmethod
     def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:
@@ -178,15 +185,22 @@ class TelegramChannel(Channel):
         chat_id = message.recipients[0]
         ids: list[str] = []
         reply_to = message.reply_to
-        for part in message.parts:
-            sent = await self.bot.send_message(
-                chat_id=chat_id,
-                text=part,
-                reply_parameters=ReplyParameters(
-                    message_id=int(reply_to), allow_sending_without_reply=True
-                ) if reply_to else None,
-                disable_web_page_preview=True,
-            )
+        for i, part in enumerate(message.parts):
+            if i:  # the parts of one message keep to the per-chat pace
+                await asyncio.sleep(self.limits.chat_interval)
+            try:
+                sent = await self.bot.send_message(
+                    chat_id=chat_id,
+                    text=part,
+                    reply_parameters=ReplyParameters(
+                        message_id=int(reply_to), allow_sending_without_reply=True
+                    ) if reply_to else None,
+                    disable_web_page_preview=True,
+                )
+            except Exception as exc:
+                if ids:  # a retry resumes after the parts that went out
+                    raise PartsInterrupted(exc, tuple(ids)) from exc
+                raise
             ids.append(str(sent.message_id))
             reply_to = None
         return SendResult(message_ids=tuple(ids))

@@ -67,7 +67,8 @@ class AiohttpRequest(BaseRequest):
                                         sock_connect=self._or_default(connect_timeout),
                                         total=None if read is None else read * 2 + 5)
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as resp:
+            async with self._session.request(method, url, data=data, timeout=timeout,
+                                             allow_redirects=False) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as err:
             raise TimedOut from err

@@ -63,7 +63,7 @@ class XApiClient(AsyncClient):
             headers["Authorization"] = f"Bearer {self.bearer_token}"
         log.debug("X API request: %s %s", method, route)
         async with self.session.request(method, target, params=query_params, json=json,
-                                        headers=headers) as response:
+                                        headers=headers, allow_redirects=False) as response:
             await response.read()
         log.debug("X API response: %s %s", response.status, response.reason)
         if 200 <= response.status < 300:

@@ -83,11 +83,13 @@ class Harness:
 
 
 def harness_config(*, telegram_rate: float = 2000, x_languages: tuple[str, ...] = ("ja", "en"),
-                   backoff: float = 0.05, max_attempts: int = 12) -> Config:
+                   backoff: float = 0.05, max_attempts: int = 12,
+                   chat_interval: float = 0.01) -> Config:
     config = load_config()
     channels = {
         "telegram": ChannelSettings(name="telegram", enabled=True,
-                                    options={"messages_per_second": telegram_rate}),
+                                    options={"messages_per_second": telegram_rate,
+                                             "chat_interval_seconds": chat_interval}),
         "line": ChannelSettings(name="line", enabled=True, options={}),
         "x": ChannelSettings(name="x", enabled=True, options={"languages": list(x_languages)}),
     }

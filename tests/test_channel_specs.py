@@ -119,6 +119,8 @@ def _alert(body_ja: str) -> Alert:
 def test_a_three_part_telegram_message_costs_three_pacer_tokens(db_url: str) -> None:
     with harness(db_url, telegram_rate=20) as h:
         chats = _subscribe(h.engine, 4)
+        for other in ("line", "x"):  # this text is longer than an X thread takes
+            h.service.plans.pop(other, None)
         alert_id = h.submit(_alert(("熊本市中央区で断水しています。" * 250 + "\n\n") * 3),
                             operator="t", action="auto")
         with h.engine.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -80,6 +81,9 @@ def _root(
 ) -> None:
     """Multilingual disaster information for residents and visitors, over LINE, X and
     Telegram. Start with `bousai db upgrade`, then `bousai demo` or `bousai run`."""
+    # Files the commands export (logs, posters, QR codes) are never group- or
+    # world-writable, whatever the operator's umask.
+    os.umask(os.umask(0o022) | 0o022)
 
 app.add_typer(db_app, name="db")
 app.add_typer(subscribers.app, name="subscribers")

@@ -27,7 +27,9 @@ R = TypeVar("R")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    from bot.logs import redact
+
+    typer.echo(f"error: {redact(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -97,7 +99,9 @@ def to_jsonable(value: Any) -> Any:
 
 
 def echo_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False) + "\n")
+    from bot.logs import redact
+
+    sys.stdout.write(redact(json.dumps(to_jsonable(value), ensure_ascii=False)) + "\n")
 
 
 def parse_since(value: str | None) -> dt.datetime | None:

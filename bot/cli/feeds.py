@@ -30,12 +30,19 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                "last_error_at": r.get("last_error_at"), "last_error": r.get("last_error"),
                "consecutive_failures": r.get("consecutive_failures", 0),
                "documents_seen": r.get("documents_seen", 0),
+               "rejected": r.get("rejected", 0), "last_rejected": r.get("last_rejected"),
                "next_poll_at": r.get("next_poll_at")}
         if as_json:
             echo_json(rec)
         else:
-            health = "ok" if not rec["consecutive_failures"] else \
-                f"FAILING x{rec['consecutive_failures']}: {rec['last_error']}"
+            if rec["consecutive_failures"]:
+                health = f"FAILING x{rec['consecutive_failures']}: {rec['last_error']}"
+            elif rec["last_success_at"] is None:
+                health = "not polled yet"
+            else:
+                health = "ok"
+            if rec["rejected"]:
+                health += f"  REJECTED {rec['rejected']} (last {rec['last_rejected']})"
             typer.echo(f"{name:<18} {feed.kind:<4} seen {rec['documents_seen']:>5}  "
                        f"last ok {jst(rec['last_success_at'], 'never')}  {health}")
 

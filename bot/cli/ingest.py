@@ -15,13 +15,23 @@ def _read(source: str, max_bytes: int, timeout: float) -> bytes:
     if source.startswith(("http://", "https://")):
         from bot.feeds import fetch_url
 
-        return fetch_url(source, max_bytes=max_bytes, timeout=timeout)
+        return fetch_url(source, max_bytes=max_bytes, timeout=timeout,
+                         allowed_hosts=_ingest_hosts())
     path = Path(source)
     if not path.is_file():
         raise IngestError("no such file", source=source)
     if path.stat().st_size > max_bytes:
         raise IngestError(f"larger than {max_bytes} bytes", source=source)
     return path.read_bytes()
+
+
+def _ingest_hosts() -> list[str]:
+    """``[ingest] allowed_hosts``: where a URL given to ``bousai ingest`` may redirect
+    besides its own host."""
+    from bot.config import load_config
+
+    hosts = load_config().section("ingest").get("allowed_hosts", [])
+    return [h for h in hosts if isinstance(h, str)] if isinstance(hosts, list) else []
 
 
 @handle_errors

@@ -74,6 +74,7 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
                 await asyncio.to_thread(scheduler.poll_all_once)
             return await dispatcher.run(until_idle=True)
         from bot.web import create_app, serve
+        from bot.webguard import HttpLimits
 
         tasks: list[Any] = []
         tg_signup = None
@@ -97,8 +98,11 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
             from bot.signup.line import LineSignup
 
             line_signup = LineSignup.from_service(svc)
-        app = create_app(svc, telegram_handler=tg_signup, line_handler=line_signup)
-        tasks.append(serve(app, svc.settings.http_host, svc.settings.http_port, stop))
+        limits = HttpLimits.from_config(svc.config)
+        app = create_app(svc, telegram_handler=tg_signup, line_handler=line_signup,
+                         limits=limits)
+        tasks.append(serve(app, svc.settings.http_host, svc.settings.http_port, stop,
+                           limits=limits))
         side = asyncio.gather(*tasks)
         try:
             ok = await dispatcher.run()
@@ -123,8 +127,9 @@ def _start_feeds(svc: Service, wake: Callable[[], object]) -> FeedScheduler | No
     feeds = load_feeds(svc.config)
     if not feeds:
         return None
-    svc.readiness.register("feeds", readiness_check(svc.engine, [f.name for f in feeds]))
     poller = Poller(Intake.for_service(svc), feeds, on_accept=wake)
+    svc.readiness.register("feeds", readiness_check(svc.engine, [f.name for f in feeds],
+                                                    poller=poller))
     scheduler = FeedScheduler(poller, feeds)
     scheduler.start()
     return scheduler

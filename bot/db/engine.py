@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def make_engine(url: str, **kw: Any) -> sa.Engine:
                           key="BOUSAI_DATABASE_URL")
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kw)
 
         @sa.event.listens_for(engine, "connect")
@@ -45,6 +46,23 @@ def make_engine(url: str, **kw: Any) -> sa.Engine:
     kw.setdefault("pool_pre_ping", True)
     kw.setdefault("pool_size", 10)
     return sa.create_engine(parsed, **kw)
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file 0600 and the folders made for it 0700 (alerts,
+    subscribers' chat ids and the audit log are nobody else's business). SQLite
+    gives its -wal and -shm files the database file's mode."""
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(made, 0o700)  # mkdir's mode is filtered by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
 
 
 def _alembic_config() -> AlembicConfig:

@@ -185,6 +185,16 @@ feed_documents = sa.Table(
     sa.Column("outcome", sa.String(200)),
 )
 
+# Webhook events already handled (LINE's webhookEventId): a replay or a
+# redelivery of one is not handled twice.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("channel", sa.String(20), primary_key=True),
+    sa.Column("event_id", sa.String(100), primary_key=True),
+    sa.Column("seen_at", UTCDateTime, nullable=False, default=utcnow, index=True),
+)
+
 translation_cache = sa.Table(
     "translation_cache",
     metadata,

@@ -251,6 +251,8 @@ class Delivery:
     reply_to_delivery: int | None = None
     last_error: str | None = None
     id: int | None = None
+    # message ids of the parts already sent by an earlier attempt (a retry resumes after them)
+    parts_sent: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", DeliveryStatus(self.status))

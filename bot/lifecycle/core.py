@@ -114,6 +114,10 @@ class Lifecycle:
             prepared = self.prepare(alert, original=original)
         status = check(event, None)
         with self.engine.begin() as conn:
+            if original is not None and alert.msg_type is not MsgType.ALERT:
+                # First, under the original's row lock: of two racing follow-ups the
+                # second sees the first's change and stops here.
+                _check_original(conn, original.id, alert.msg_type, operator)
             alert_id = alert_store.insert_alert(
                 conn, alert, status=status.value, created_by=operator, policy_action=action,
                 policy_rule=rule, ref_alert_id=original.id if original is not None else None,
@@ -192,6 +196,9 @@ class Lifecycle:
                     done = "cancelled" if on_original is Event.CANCEL else "lifted"
                     self._move(conn, original.id, on_original, requested_by,
                                reason=f"{done} by alert {alert_id}", follow_up=alert_id)
+                elif not requested_by.startswith("ingest:"):
+                    # an operator's second cancellation or lifting: refused, nothing sent
+                    raise OperatorError(f"alert {original.id} is already {current.value}")
                 else:  # e.g. a second 解除 from a feed: the original stays as it is
                     log.info("alert %d is %s; %s alert %d leaves it so", original.id,
                              current.value, alert.msg_type.value, alert_id,
@@ -316,6 +323,19 @@ class Lifecycle:
         from bot.lifecycle.housekeeping import housekeeping
 
         housekeeping(self.engine)
+
+
+def _check_original(conn: sa.Connection, original_id: int, msg_type: MsgType,
+                    operator: str) -> None:
+    """An operator's cancellation or lifting of an original that is no longer in a
+    state it applies to is refused ("already cancelled"); feeds are left alone (a
+    second 解除 from JMA is stored, and the original stays as it is)."""
+    row = alert_store.get_row(conn, original_id, lock=True)
+    event = ON_ORIGINAL.get(msg_type)
+    if event is None or operator.startswith("ingest:"):
+        return
+    if S(row.status) not in TRANSITIONS[event][0]:
+        raise OperatorError(f"alert {original_id} is already {row.status}")
 
 
 def _two_person(row: Any, operator: str) -> None:

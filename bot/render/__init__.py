@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.config import Config
 from bot.domain import Alert
+from bot.errors import ValidationError
 from bot.render import follow_ups, kinds  # noqa: F401  (register the composers)
 from bot.render.catalog import Catalogs
 from bot.render.compose import Context, Translate, compose
@@ -67,9 +68,33 @@ class Renderer:
             return measure(s, limits.length_unit)
 
         parts = split_text(text, limits.text_limit, m, max_parts=None)
+        if limits.max_parts is not None and len(parts) > limits.max_parts:
+            parts = self._cut(text, channel, limits, m, len(parts))
         return Rendering(language=language, channel=channel, parts=tuple(parts),
                          lengths=tuple(m(p) for p in parts), limit=limits.text_limit,
                          machine_translated=machine_translated)
+
+
+    def _cut(self, text: str, channel: str, limits: Limits, m: Callable[[str], int],
+             needed: int) -> list[str]:
+        """A text longer than the channel takes: with ``[render] more_info_url`` the
+        beginning, in as many parts as allowed, ending with the link; otherwise
+        :class:`~bot.errors.ValidationError` (refused at issue time, never sent)."""
+        url = self.config.section("render").get("more_info_url")
+        assert limits.max_parts is not None
+        if not isinstance(url, str) or not url:
+            raise ValidationError(
+                f"the {channel} message would need {needed} parts and {channel} takes at "
+                f"most {limits.max_parts}: shorten the text, or set [render] more_info_url "
+                "to send the beginning with a link")
+        tail = f"… {url}"
+        # Start from the share of the text that fits, then shorten by a tenth at a time.
+        cut = text[: int(len(text) * (limits.max_parts - 1) / needed)]
+        while True:
+            parts = split_text(cut.rstrip() + tail, limits.text_limit, m)
+            if len(parts) <= limits.max_parts or not cut:
+                return parts
+            cut = cut[: int(len(cut) * 0.9)]
 
 
 def load_renderer(config: Config, translate: Translate | None = None) -> Renderer:

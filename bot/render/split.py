@@ -59,7 +59,14 @@ def _pack(text: str, limit: int, measure: Measure, level: int = 0) -> list[str]:
     if measure(text) <= limit:
         return [text]
     if level > 4:
-        raise ValueError("cannot split further")
+        # One grapheme longer than a whole part (a letter under thousands of
+        # combining marks): keep the base and the marks that fit, drop the rest.
+        keep = ""
+        for ch in text:
+            if measure(keep + ch) > limit:
+                break
+            keep += ch
+        return [keep] if keep else []
     chunks: list[str] = []
     current = ""
     for piece in _pieces(text, level):

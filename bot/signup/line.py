@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -37,9 +38,11 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ValidationError
 from bot.service import Service
 from bot.signup.common import COMMANDS, Conversation, Reply, parse_payload
+from bot.store.webhooks import first_time, forget
+from bot.webguard import HttpLimits
 from channels.line import verify_signature
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,11 @@ def _normal(word: str) -> str:
 
 def _label(text: str) -> str:
     return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+
+
+def _redelivered(event: Mapping[str, Any]) -> bool:
+    context = event.get("deliveryContext")
+    return isinstance(context, Mapping) and context.get("isRedelivery") is True
 
 
 def to_message(reply: Reply) -> TextMessage:
@@ -85,6 +93,8 @@ class LineSignup:
         self._api: AsyncMessagingApi | None = None
         self.conversation = Conversation(svc, "line", command_label=self._command_label,
                                          max_buttons=MAX_QUICK_REPLIES)
+        self.engine = svc.engine
+        self.max_event_age = HttpLimits.from_config(svc.config).line_max_event_age
         self._commands = self._command_words()
 
     @classmethod
@@ -136,11 +146,40 @@ class LineSignup:
         web layer answers 500 and LINE may redeliver)."""
         events = payload.get("events")
         if not isinstance(events, list):
-            log.info("line webhook: body without an events list ignored")
-            return
+            raise ValidationError("body without an events list")
         for event in events:
-            if isinstance(event, Mapping):
+            if not isinstance(event, Mapping):
+                log.warning("line webhook: an event that is not an object ignored")
+                continue
+            if not self._fresh(event):
+                continue
+            event_id = event.get("webhookEventId")
+            if isinstance(event_id, str) and event_id:
+                if not await asyncio.to_thread(first_time, self.engine, "line", event_id):
+                    log.info("line webhook: event %s already handled (%s) ignored",
+                             event_id[:40], "redelivery" if _redelivered(event) else "replay")
+                    continue
+                try:
+                    await self.handle_event(event)
+                except BaseException:
+                    await asyncio.to_thread(forget, self.engine, "line", event_id)
+                    raise
+            else:
                 await self.handle_event(event)
+
+    def _fresh(self, event: Mapping[str, Any]) -> bool:
+        """An event stamped within ``max_event_age`` seconds of now (either way); an
+        older one (a captured body replayed, or 1970) is refused with one line."""
+        stamp = event.get("timestamp")
+        if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+            log.warning("line webhook: event without a timestamp refused")
+            return False
+        age = time.time() - stamp / 1000
+        if abs(age) > self.max_event_age:
+            log.warning("line webhook: event stamped %.0fs %s refused (limit %gs)", abs(age),
+                        "ago" if age > 0 else "ahead", self.max_event_age)
+            return False
+        return True
 
     async def handle_event(self, event: Mapping[str, Any]) -> None:
         kind = str(event.get("type", ""))

@@ -32,7 +32,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ValidationError
 from bot.service import Service
 from bot.signup.common import COMMANDS, Conversation, Reply
 from channels.telegram import retry_after_seconds
@@ -133,7 +133,12 @@ class TelegramSignup:
     async def handle_json(self, data: Mapping[str, Any]) -> None:
         """An update as JSON (webhook)."""
         await self.start()
-        update = Update.de_json(dict(data), self.bot)
+        try:
+            update = Update.de_json(dict(data), self.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ValidationError(f"unreadable update ({type(exc).__name__})") from None
+        if update is None:
+            raise ValidationError("empty update")
         await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from bot.db.schema import alerts, audit_log, utcnow
 from bot.domain import Alert, AlertStatus, MsgType, payload_from_json
 from bot.errors import AlertNotFound
+from bot.logs import redact
 
 
 def _jsonable(value: Any) -> Any:
@@ -24,6 +25,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, str):  # the audit log never keeps a secret
+        return redact(value)
     return value
 
 
@@ -119,6 +122,11 @@ def get_row(conn: sa.Connection, alert_id: int, *, lock: bool = False) -> sa.Row
     query = sa.select(alerts).where(alerts.c.id == alert_id)
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
+    elif lock and conn.dialect.name == "sqlite":
+        # SQLite has no row lock: a write takes the database's write lock now (as
+        # BEGIN IMMEDIATE would), so the state read next cannot change under us.
+        conn.execute(sa.update(alerts).where(alerts.c.id == alert_id)
+                     .values(status=alerts.c.status))
     row = conn.execute(query).first()
     if row is None:
         raise AlertNotFound(alert_id)

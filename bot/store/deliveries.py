@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from bot.db.schema import alerts, deliveries, renderings, utcnow
 from bot.domain import Delivery, DeliveryStatus
+from bot.logs import redact
 from bot.render import Rendering
 from bot.store import subscribers as subs_store
 
@@ -156,12 +157,14 @@ def claim(conn: sa.Connection, channel: str, worker: str, limit: int, *,
             .values(status=IN_FLIGHT, claimed_by=worker, attempts=d.c.attempts + 1,
                     updated_at=now)
             .returning(d.c.id, d.c.alert_id, d.c.language, d.c.recipients, d.c.reply_to,
-                       d.c.idempotency_key, d.c.attempts, d.c.priority, d.c.reply_to_delivery))
+                       d.c.idempotency_key, d.c.attempts, d.c.priority, d.c.reply_to_delivery,
+                       d.c.message_ids))
     claimed = [Delivery(id=r.id, alert_id=r.alert_id, channel=channel, language=r.language,
                         recipients=tuple(r.recipients), reply_to=r.reply_to,
                         idempotency_key=r.idempotency_key, attempts=r.attempts,
                         priority=r.priority, reply_to_delivery=r.reply_to_delivery,
-                        status=DeliveryStatus.IN_FLIGHT)
+                        status=DeliveryStatus.IN_FLIGHT,
+                        parts_sent=tuple(r.message_ids or ()))
                for r in conn.execute(stmt)]
     claimed = _resolve_replies(conn, claimed, now)
     claimed.sort(key=lambda c: (-c.priority, c.id or 0))
@@ -228,12 +231,15 @@ def record(conn: sa.Connection, channel: str, outcomes: Sequence[Outcome]) -> in
                        "message_ids": sa.bindparam("b_mids"), "sent_at": sa.bindparam("b_at")}
         if status is DeliveryStatus.PENDING:
             values["next_attempt_at"] = sa.bindparam("b_next")
+            if any(r.message_ids for r in rows):  # parts sent before the retry
+                values["message_ids"] = sa.bindparam("b_mids")
             if any(r.attempts is not None for r in rows):
                 values["attempts"] = sa.func.coalesce(sa.bindparam("b_att", type_=sa.Integer),
                                                       d.c.attempts)
         stmt = sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(**values)
-        conn.execute(stmt, [{"b_id": r.id, "b_err": r.last_error,
-                             "b_pmid": r.provider_message_id, "b_mids": list(r.message_ids),
+        conn.execute(stmt, [{"b_id": r.id,
+                             "b_err": redact(r.last_error) if r.last_error else None,
+                             "b_pmid": r.provider_message_id, "b_mids": list(r.message_ids) or None,
                              "b_at": r.sent_at, "b_next": r.next_attempt_at,
                              "b_att": r.attempts} for r in rows])
     return subs_store.set_active(conn, channel, deactivate, False) if deactivate else 0

@@ -49,6 +49,23 @@ def remember(engine: sa.Engine, feed: str, key: str, outcome: str) -> None:
             pass
 
 
+def rejections(engine: sa.Engine) -> dict[str, dict[str, Any]]:
+    """Per feed: how many documents were refused and the newest refusal's reason."""
+    refused = feed_documents.c.outcome.like("rejected: %")
+    out: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for feed, count in conn.execute(sa.select(feed_documents.c.feed, sa.func.count())
+                                        .where(refused).group_by(feed_documents.c.feed)):
+            out[feed] = {"rejected": int(count), "last_rejected": None}
+        for feed in out:
+            row = conn.execute(sa.select(feed_documents.c.doc_key, feed_documents.c.outcome)
+                               .where(refused, feed_documents.c.feed == feed)
+                               .order_by(feed_documents.c.seen_at.desc()).limit(1)).first()
+            if row is not None:
+                out[feed]["last_rejected"] = f"{row.doc_key}: {row.outcome}"
+    return out
+
+
 def status(engine: sa.Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
