@@ -60,8 +60,13 @@ async def run_while_leased(
     renew it every ttl/3, stop the work when the lease is lost, and try again."""
 
     def acquire() -> bool:
-        with engine.begin() as conn:
-            return try_acquire(conn, name, holder, ttl)
+        # A database that is away holds the lease for nobody: the work stops until
+        # the lease can be renewed again.
+        try:
+            with engine.begin() as conn:
+                return try_acquire(conn, name, holder, ttl)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
+            return False
 
     async def wait(seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -85,5 +90,8 @@ async def run_while_leased(
 
 
 def _release(engine: sa.Engine, name: str, holder: str) -> None:
-    with engine.begin() as conn:
-        release(conn, name, holder)
+    try:
+        with engine.begin() as conn:
+            release(conn, name, holder)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
+        pass  # the lease expires by itself

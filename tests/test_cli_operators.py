@@ -152,8 +152,8 @@ def test_bad_ward_and_bad_input(telegram: FakeTelegram) -> None:
 def one_attempt(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The default configuration with max_attempts = 1: a transient error fails the row."""
     text = Path(DEFAULT_CONFIG_PATH).read_text(encoding="utf-8")
-    assert "max_attempts = 8" in text
-    path = write_config(tmp_path, text.replace("max_attempts = 8", "max_attempts = 1"))
+    assert "# max_attempts = 8" in text
+    path = write_config(tmp_path, text.replace("# max_attempts = 8", "max_attempts = 1"))
     monkeypatch.setenv("BOUSAI_CONFIG", str(path))
 
 

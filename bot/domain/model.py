@@ -251,6 +251,7 @@ class Delivery:
     reply_to_delivery: int | None = None
     last_error: str | None = None
     id: int | None = None
+    timeouts: int = 0  # sends whose outcome is unknown (timed out)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", DeliveryStatus(self.status))
