@@ -46,6 +46,8 @@ STOPPED = "stopped"
 # Sends in a row that could not reach the platform before the channel pauses: one
 # timeout is a slow answer, several at once an outage.
 PAUSE_AFTER = 3
+STALL_MIN = 0.3
+STALL_FACTOR = 4.0
 
 
 class ChannelHealth:
@@ -62,10 +64,37 @@ class ChannelHealth:
         self.changed = True  # not yet written to channel_states
         self._paused_at = 0.0
         self.failures = 0  # sends that could not reach the platform since its last answer
+        self._token = 0
+        self._outstanding: dict[int, float] = {}  # unanswered sends: when each went out
+        self._latency = 0.1  # seconds, moving average of answered sends
+        self._last_answer = 0.0
 
     @property
     def paused(self) -> bool:
         return self.state == PAUSED
+
+    # A platform that stops answering (frozen) is noticed before the sends time out:
+    # when the oldest unanswered send has waited STALL_FACTOR times the usual answer
+    # time (at least STALL_MIN seconds) and nothing has been answered meanwhile, no
+    # further send goes out, so that few requests sit in a frozen platform.
+    def begin(self) -> int:
+        self._token += 1
+        self._outstanding[self._token] = time.monotonic()
+        return self._token
+
+    def end(self, token: int, answered: bool) -> None:
+        started = self._outstanding.pop(token, None)
+        if answered and started is not None:
+            now = time.monotonic()
+            self._latency = 0.8 * self._latency + 0.2 * (now - started)
+            self._last_answer = now
+
+    def stalled(self) -> bool:
+        if not self._outstanding:
+            return False
+        now = time.monotonic()
+        waited = now - max(min(self._outstanding.values()), self._last_answer)
+        return waited > max(STALL_MIN, STALL_FACTOR * self._latency)
 
     def unreachable(self, detail: str) -> None:
         """A send could not reach the platform: after PAUSE_AFTER in a row with no

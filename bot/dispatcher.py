@@ -257,6 +257,10 @@ class Dispatcher:
                 st.outcomes.extend(self.policy.untried(r, why) for r in claimed[i:])
                 break
             await sem.acquire()
+            while st.health.stalled() and not self._stop.is_set():
+                # Sends wait, no answer comes: a frozen platform. Send no more into it
+                # until it answers or the sends time out (and the channel pauses).
+                await asyncio.sleep(0.05)
             msg = self._message(name, row)
             # Wait for the turn of the requests this message costs.
             await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
@@ -320,9 +324,11 @@ class Dispatcher:
             st.outcomes.append(self.policy.failed(row, "no rendering for this language and "
                                                        "channel"))
             return
+        token, answered = st.health.begin(), True
         try:
             result = await st.channel.send(msg)
         except Unreachable as exc:
+            answered = False
             st.health.unreachable(str(exc))
             st.outcomes.append(self.policy.unreachable(row, exc, st.health.paused))
             st.retried += 1
@@ -351,6 +357,8 @@ class Dispatcher:
         else:
             st.outcomes.append(self.policy.sent(row, result))
             st.sent += 1
+        finally:
+            st.health.end(token, answered)
         st.health.reachable()  # the platform answered
 
     # --------------------------------------------------------------- outcomes

@@ -214,11 +214,21 @@ class World:
         dups = sum(n - 1 for n in tg.values()) + sum(n - 1 for n in ln.values())
         return lost, dups
 
-    def in_flight_recipients(self) -> int:
+    def in_flight_ids(self) -> set[int]:
+        """Rows in flight now (claimed, outcome not yet recorded)."""
         with self.engine.connect() as conn:
-            n = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(
-                deliveries.c.recipient_count), 0)).where(
-                deliveries.c.status == "in_flight")).scalar_one()
+            return {int(i) for (i,) in conn.execute(sa.select(deliveries.c.id).where(
+                deliveries.c.status == "in_flight"))}
+
+    def allowed(self, at_fault: set[int]) -> int:
+        """Recipients of the rows in flight at the fault: those in flight when it struck,
+        and those whose send went out into it unanswered (the ledger marks them:
+        ``timeouts`` > 0). Each may reach its recipients twice, no more."""
+        d = deliveries
+        with self.engine.connect() as conn:
+            n = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(d.c.recipient_count), 0))
+                             .where(sa.or_(d.c.id.in_(at_fault), d.c.timeouts > 0))
+                             ).scalar_one()
         return int(n)
 
     def statuses(self) -> Counter[str]:
