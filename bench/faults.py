@@ -22,7 +22,7 @@ from common import fresh_db, header, table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.faults.scenarios import SCENARIOS, Scale, run  # noqa: E402
+from tests.faults.scenarios import SCENARIOS, Scale, run
 
 FULL = Scale(telegram=1500, line=300, rate=30.0, refused_s=240.0, frozen_s=30.0,
              database_s=60.0, timeout=10.0, patience=900.0)
