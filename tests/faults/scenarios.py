@@ -36,7 +36,7 @@ def _strike_at(world: World, share: float = 0.25) -> None:
     """Wait until a share of the subscribers has the message, so the fault meets a
     fan-out in full flight."""
     total = world.n_tg + world.n_line
-    world.wait(lambda: world.delivered() >= total * share, 60, "the fan-out to get going")
+    world.wait(lambda: world.delivered() >= total * share, 180, "the fan-out to get going")
 
 
 def _finish(world: World, name: str, at_fault: set[int], fault_end: float,
@@ -57,6 +57,8 @@ def _finish(world: World, name: str, at_fault: set[int], fault_end: float,
     codes = [world.terminate(w) for w in world.workers if w.poll() is None]
     log = world.log_text()
     problems = [p for p in ("Unclosed client session", "Traceback") if p in log]
+    if world.lease_holders():
+        problems.append(f"leases still held after SIGTERM: {world.lease_holders()}")
     if any(c != 0 for c in codes) or problems:
         note = (note + f" exit codes {codes}; log shows {problems}").strip()
     return Result(name, "postgresql" if world.pg else "sqlite", world.n_tg + world.n_line,
@@ -71,7 +73,7 @@ def sigkill_restart(world: World, scale: Scale) -> Result:
     first.wait(10)
     allowed = world.in_flight_ids()
     end, at_end = time.monotonic(), world.delivered()
-    world.start()
+    world.started(world.start())
     return _finish(world, "SIGKILL mid-send, restart", allowed, end, at_end, scale.patience)
 
 
@@ -152,6 +154,8 @@ def _hold_sqlite_lock(url: str, seconds: float) -> None:
 
 def lease_holder_killed(world: World, scale: Scale) -> Result:
     workers = [world.start() for _ in range(3)]
+    for w in workers:
+        world.started(w)
     world.wait(lambda: "channel:telegram" in world.lease_holders(), 60, "a lease holder")
     world.issue()
     _strike_at(world)
@@ -169,10 +173,10 @@ def lease_holder_killed(world: World, scale: Scale) -> Result:
 def clock_skew(world: World, scale: Scale) -> Result:
     """Two workers, one with its clock 10 s ahead: leases are judged by the database's
     clock, so neither takes a lease the other still holds."""
-    world.start()
+    first = world.start()
+    world.started(first)
     world.wait(lambda: "channel:telegram" in world.lease_holders(), 60, "a lease holder")
-    world.start(clock_offset=10.0)
-    time.sleep(1.0)
+    world.started(world.start(clock_offset=10.0))
     world.issue()
     start, at_start = time.monotonic(), world.delivered()
     return _finish(world, "one worker's clock 10 s ahead", set(), start, at_start, scale.patience)

@@ -182,6 +182,12 @@ class World:
         self.logs.append(log)
         return proc
 
+    def started(self, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
+        """Wait until ``proc`` runs (its signal handlers are in place)."""
+        log = self.logs[self.workers.index(proc)]
+        self.wait(lambda: "running with channels" in log.read_text(errors="replace"),
+                  timeout, "a worker to start")
+
     def terminate(self, proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
         """SIGTERM, and the exit code."""
         if proc.poll() is None:
