@@ -8,12 +8,10 @@ batches right after the calls return. A worker that takes a channel's lease
 over puts the rows its predecessor left in flight back in the queue: at most
 those can reach someone twice, never the queue.
 
-Pacing: the pacer runs at the channel instance's effective
-``limits.requests_per_second`` (configured overrides applied, the rate the
-operator's plan shows) and charges each message what the channel says it costs
-(:meth:`~channels.base.Channel.requests_for`: a three-part Telegram message is
-three requests, an X thread one per post), in one place: the channel loop, which
-builds each message once and hands it to the send task.
+Pacing: the pacer runs at the channel's effective ``limits.requests_per_second``
+(the rate the operator's plan shows) and charges each message what the channel
+says it costs (:meth:`~channels.base.Channel.requests_for`: a three-part Telegram
+message is three requests), in one place: the channel loop.
 
 Outcomes (the policy, :mod:`bot.outcomes`): sent; Unreachable pauses the channel
 (:mod:`bot.channel_health`) and the row goes back without spending an attempt;
@@ -48,7 +46,6 @@ from bot.channel_health import (
 )
 from bot.config import DeliverySettings
 from bot.domain import Delivery
-from bot.health import Check
 from bot.leases import release, try_acquire
 from bot.lifecycle import housekeeping
 from bot.outcomes import RetryPolicy
@@ -102,6 +99,7 @@ class Dispatcher:
         self.db = DatabaseHealth(self.delivery.database_outage_limit_seconds)
         self.gave_up: str | None = None  # why the dispatcher stopped on its own
         self.ok = True  # what the last run() returned
+        self._ceiling_at = float("-inf")
         self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -117,13 +115,6 @@ class Dispatcher:
     def wake(self) -> None:
         """Look for work now (a new alert was accepted)."""
         self._wake.set()
-
-    def readiness(self) -> dict[str, Callable[[], Check]]:
-        """Checks for /readyz: the database, and each channel (paused or stopped)."""
-        checks: dict[str, Callable[[], Check]] = {"database": self.db.check}
-        for name, st in self.states.items():
-            checks[f"channel:{name}"] = st.health.check
-        return checks
 
     async def run(self, *, until_idle: bool = False, idle_horizon: float = 60.0) -> bool:
         """Send until stopped (or, with ``until_idle``, until no due work is left).
@@ -187,8 +178,10 @@ class Dispatcher:
                 self.stop()
 
     def _expire_and_finish(self) -> None:
-        with self.engine.begin() as conn:
-            ledger.give_up_stale(conn, self.delivery.retry_for_seconds)
+        if time.monotonic() - self._ceiling_at > 60:  # the retry ceiling: once a minute
+            with self.engine.begin() as conn:
+                ledger.give_up_stale(conn, self.delivery.retry_for_seconds)
+            self._ceiling_at = time.monotonic()
         housekeeping(self.engine)
 
     async def _channel_loop(self, name: str, until_idle: bool, horizon: float) -> None:

@@ -89,7 +89,7 @@ def test_refused_platform_pauses_the_channel_and_costs_no_attempt(db_url: str) -
                 while not dispatcher.states["telegram"].health.paused:
                     assert time.monotonic() < deadline
                     time.sleep(0.02)
-                seen["check"] = dispatcher.readiness()["channel:telegram"]()
+                seen["check"] = dispatcher.states["telegram"].health.check()
                 time.sleep(1.5)  # more than max_attempts failures' worth of sends
                 with h.engine.connect() as conn:
                     seen["state"] = conn.execute(sa.select(channel_states.c.state).where(
@@ -120,10 +120,10 @@ def test_refused_platform_pauses_the_channel_and_costs_no_attempt(db_url: str) -
                 channel_states.c.channel == "telegram")).scalar()
         assert statuses == {"sent"}
         assert state == "sending"
-        assert dispatcher.readiness()["channel:telegram"]().ok
+        assert dispatcher.states["telegram"].health.check().ok
 
 
-def test_a_timed_out_send_is_marked_and_sent_at_most_once_more(db_url: str) -> None:
+def test_a_timed_out_send_is_marked_in_the_ledger(db_url: str) -> None:
     with harness(db_url, telegram={"failure_rate": 0.0}) as h:
         seeded = h.seed(1, channels=("telegram",))
         h.config.channels["telegram"].options["timeout_seconds"] = 0.5
@@ -134,15 +134,16 @@ def test_a_timed_out_send_is_marked_and_sent_at_most_once_more(db_url: str) -> N
             threading.Timer(1.5, proxy.restore).start()
             assert h.run_until_idle()
         got = [m.chat_id for m in h.telegram.sent]
-        # The stalled request may have been acted on when the platform woke up: one
-        # copy, or two, never more.
-        assert got.count(seeded["telegram"][0].user_id) in (1, 2)
         with h.engine.connect() as conn:
             row = conn.execute(sa.select(deliveries.c.status, deliveries.c.timeouts,
                                          deliveries.c.last_error).where(
                 deliveries.c.channel == "telegram")).one()
-        assert row.status == "sent" and row.timeouts == 1
+        # One slow platform is not an outage: the timed-out send is retried with
+        # back-off, and the ledger counts every send whose outcome was unknown: the
+        # stalled requests may have been acted on when the platform woke up.
+        assert row.status == "sent" and row.timeouts >= 1
         assert "may have arrived" in row.last_error
+        assert 1 <= got.count(seeded["telegram"][0].user_id) <= row.timeouts + 1
 
 
 def test_retry_ceiling_fails_rows_of_an_alert_without_expiry(db_url: str) -> None:

@@ -64,8 +64,9 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
     from bot.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery)
-    for name, check in dispatcher.readiness().items():
-        svc.readiness.register(name, check)
+    svc.readiness.register("database", dispatcher.db.check)
+    for name, st in dispatcher.states.items():  # 503 while a channel is paused or stopped
+        svc.readiness.register(f"channel:{name}", st.health.check)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
