@@ -131,8 +131,21 @@ def test_a_timed_out_send_is_marked_in_the_ledger(db_url: str) -> None:
             h.settings.base_urls["telegram"] = f"http://127.0.0.1:{proxy.port}"
             proxy.stall()
             h.submit(_alert(h), operator="t", action="auto")
-            threading.Timer(1.5, proxy.restore).start()
+
+            def restore_after_a_timeout() -> None:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    with h.engine.connect() as conn:
+                        if conn.execute(sa.select(deliveries.c.timeouts).where(
+                                deliveries.c.channel == "telegram")).scalar():
+                            break
+                    time.sleep(0.05)
+                proxy.restore()
+
+            t = threading.Thread(target=restore_after_a_timeout)
+            t.start()
             assert h.run_until_idle()
+            t.join()
         got = [m.chat_id for m in h.telegram.sent]
         with h.engine.connect() as conn:
             row = conn.execute(sa.select(deliveries.c.status, deliveries.c.timeouts,
@@ -199,16 +212,15 @@ def test_outcomes_wait_in_memory_while_the_database_is_away(db_url: str) -> None
         h.submit(_alert(h), operator="t", action="auto")
         dispatcher = h.dispatcher()
         real_record = dispatcher._record
-        blocked = {"on": True, "refused": 0}
+        refused = {"n": 0}
 
         def record(name: str, outcomes: list) -> None:  # type: ignore[type-arg]
-            if blocked["on"]:
-                blocked["refused"] += 1
+            if refused["n"] < 4:  # the database is locked for the first four writes
+                refused["n"] += 1
                 raise sa.exc.OperationalError("UPDATE", {}, Exception("database is locked"))
             real_record(name, outcomes)
 
         dispatcher._record = record  # type: ignore[method-assign]
-        threading.Timer(1.0, lambda: blocked.update(on=False)).start()
 
         async def go() -> bool:
             try:
@@ -218,7 +230,7 @@ def test_outcomes_wait_in_memory_while_the_database_is_away(db_url: str) -> None
                     await st.channel.close()
 
         assert asyncio.run(go())
-        assert blocked["refused"] > 0
+        assert refused["n"] == 4
         tg = [m.chat_id for m in h.telegram.sent]
         assert sorted(tg) == sorted(s.user_id for s in seeded["telegram"])  # each once
         with h.engine.connect() as conn:

@@ -44,6 +44,7 @@ def test_the_service_gives_up_after_the_configured_outage_with_one_line(
         if world.pg:
             assert world.database_proxy is not None
             proc = world.start()
+            world.started(proc)
             world.wait(lambda: "channel:telegram" in world.lease_holders(), 60, "a lease")
             world.database_proxy.refuse()
         else:
