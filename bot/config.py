@@ -101,9 +101,22 @@ class ChannelSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class DeliverySettings:
-    max_attempts: int = 8
+    """How long and how hard a row is retried ([delivery] in the configuration).
+
+    A row is retried until its alert expires, or for ``retry_for_seconds`` when the
+    alert has no expiry; ``max_attempts`` (none by default) optionally caps the
+    attempts the platform answered with a transient error. A platform that cannot
+    be reached pauses the channel (probing at most every ``pause_max_seconds``) and
+    costs rows no attempt. ``database_outage_limit_seconds``: ``bousai run`` exits
+    after the database has failed that long without a break.
+    """
+
+    max_attempts: int | None = None
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 300.0
+    retry_for_seconds: float = 86400.0
+    pause_max_seconds: float = 30.0
+    database_outage_limit_seconds: float = 600.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,13 +267,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                               key=f"languages.{tag}", path=str(data_files.languages))
 
     d = raw.get("delivery", {})
+    defaults = DeliverySettings()
     delivery = DeliverySettings(
         max_attempts=_get(d, "max_attempts", int, spath, "delivery.") if "max_attempts" in d
-        else 8,
-        backoff_base_seconds=_get(d, "backoff_base_seconds", float, spath, "delivery.")
-        if "backoff_base_seconds" in d else 2.0,
-        backoff_max_seconds=_get(d, "backoff_max_seconds", float, spath, "delivery.")
-        if "backoff_max_seconds" in d else 300.0,
+        else None,
+        **{key: _get(d, key, float, spath, "delivery.") if key in d else getattr(defaults, key)
+           for key in ("backoff_base_seconds", "backoff_max_seconds", "retry_for_seconds",
+                       "pause_max_seconds", "database_outage_limit_seconds")},
     )
     city_names = city.get("names", {})
     return Config(

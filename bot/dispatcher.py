@@ -8,46 +8,47 @@ batches right after the calls return. A worker that takes a channel's lease
 over puts the rows its predecessor left in flight back in the queue: at most
 those can reach someone twice, never the queue.
 
-Pacing: the pacer runs at the channel instance's effective
-``limits.requests_per_second`` (configured overrides applied, the rate the
-operator's plan shows) and charges each message what the channel says it costs
-(:meth:`~channels.base.Channel.requests_for`: a three-part Telegram message is
-three requests, an X thread one per post), in one place: the channel loop, which
-builds each message once and hands it to the send task.
+Pacing: the pacer runs at the channel's effective ``limits.requests_per_second``
+(the rate the operator's plan shows) and charges each message what the channel
+says it costs (:meth:`~channels.base.Channel.requests_for`: a three-part Telegram
+message is three requests), in one place: the channel loop.
 
-Outcomes:
-    sent                      → ``sent`` with the platform's message id
-    RetryLater(retry_after)   → back to ``pending`` after the delay (or backoff
-                                with jitter); the channel pauses for the delay
-    RecipientError            → ``failed``; the recipients are deactivated
-    MessageRejected           → ``failed`` with ``rejected: <reason>``; nobody is
-                                deactivated, the channel goes on, and the operator
-                                sees an ERROR (once per alert, language and reason)
-    ChannelFatal              → row back to ``pending``; the channel stops and
-                                the error is reported; other channels go on
-    too many attempts         → ``failed``
+Outcomes (the policy, :mod:`bot.outcomes`): sent; Unreachable pauses the channel
+(:mod:`bot.channel_health`) and the row goes back without spending an attempt;
+RetryLater backs off until the alert expires (the pacer pauses for a
+``retry_after``); RecipientError fails the row and deactivates its recipients;
+MessageRejected fails the row only, with an ERROR once per alert, language and
+reason; ChannelFatal stops that channel, its rows go back, other channels go on.
+
+The database going away (locked, unreachable) stops claiming, not the service:
+outcomes wait in memory until they can be recorded, and the dispatcher gives up
+only after ``delivery.database_outage_limit_seconds`` without a break.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
-import random
 import socket
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
+from bot.channel_health import (
+    ChannelHealth,
+    ChannelState,
+    DatabaseHealth,
+    DatabaseUnavailable,
+)
 from bot.config import DeliverySettings
-from bot.db.schema import utcnow
-from bot.domain import Delivery, DeliveryStatus
+from bot.domain import Delivery
 from bot.leases import release, try_acquire
 from bot.lifecycle import housekeeping
+from bot.outcomes import RetryPolicy
 from bot.pacing import Pacer
 from bot.store import deliveries as ledger
 from bot.store.deliveries import Outcome
@@ -60,6 +61,7 @@ from channels.base import (
     RecipientError,
     RetryLater,
     SendResult,
+    Unreachable,
 )
 
 log = logging.getLogger(__name__)
@@ -69,20 +71,6 @@ LEASE_TTL = 6.0
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass
-class ChannelState:
-    channel: Channel
-    pacer: Pacer
-    fatal: str | None = None
-    sent: int = 0
-    failed: int = 0
-    retried: int = 0
-    owns_lease: bool = False
-    outcomes: list[Outcome] = field(default_factory=list)
-    # (alert, language, reason) of rejections already reported at ERROR
-    rejections: set[tuple[int, str, str]] = field(default_factory=set)
 
 
 class Dispatcher:
@@ -99,14 +87,20 @@ class Dispatcher:
     ) -> None:
         self.engine = engine
         self.delivery = delivery or DeliverySettings()
+        self.policy = RetryPolicy(self.delivery)
         self.worker = worker or worker_name()
         self.lease_ttl = lease_ttl
         self.poll_interval = poll_interval
         self.concurrency = concurrency
         self.states = {
-            name: ChannelState(channel=ch, pacer=Pacer(ch.limits.requests_per_second))
+            name: ChannelState(channel=ch, pacer=Pacer(ch.limits.requests_per_second),
+                               health=ChannelHealth(name, self.delivery.pause_max_seconds))
             for name, ch in channels.items()
         }
+        self.db = DatabaseHealth(self.delivery.database_outage_limit_seconds)
+        self.gave_up: str | None = None  # why the dispatcher stopped on its own
+        self.ok = True  # what the last run() returned
+        self._ceiling_at = float("-inf")
         self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -125,8 +119,9 @@ class Dispatcher:
 
     async def run(self, *, until_idle: bool = False, idle_horizon: float = 60.0) -> bool:
         """Send until stopped (or, with ``until_idle``, until no due work is left).
-        Returns False if a channel stopped on a fatal error."""
-        await asyncio.to_thread(self._expire_and_finish)
+        Returns False if a channel stopped on a fatal error or the database stayed
+        away past the limit (``gave_up`` says why)."""
+        await self._quietly(self._expire_and_finish)
         loops = [asyncio.create_task(self._channel_loop(name, until_idle, idle_horizon))
                  for name in self.states]
         housekeeping = asyncio.create_task(self._housekeeping())
@@ -136,11 +131,11 @@ class Dispatcher:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
-            await asyncio.to_thread(self._expire_and_finish)
+            await self._quietly(self._expire_and_finish)
             for name, st in self.states.items():
                 if st.owns_lease:
-                    self._release_lease(name)
-        return all(st.fatal is None for st in self.states.values())
+                    await self._quietly(self._release_lease, name)
+        return self.gave_up is None and all(st.fatal is None for st in self.states.values())
 
     # ---------------------------------------------------------------- leasing
 
@@ -155,6 +150,8 @@ class Dispatcher:
                     log.warning("channel %s: %d deliveries were in flight under the previous "
                                 "owner; queued again", name, n)
                 log.info("channel %s: lease taken by %s", name, self.worker)
+            if got and st.health.changed:
+                st.health.save(conn, self.worker)
             st.owns_lease = got
             return got
 
@@ -165,38 +162,67 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ loops
 
+    async def _quietly(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Database work that may wait for a better moment (housekeeping, leases)."""
+        with contextlib.suppress(DatabaseUnavailable):
+            return await self.db.call(fn, *args)
+        return None
+
     async def _housekeeping(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            await asyncio.to_thread(self._expire_and_finish)
+            await self._quietly(self._expire_and_finish)
+            if self.db.gave_up and self.gave_up is None:
+                self.gave_up = (f"the database has been unavailable for {self.db.down_for:.0f} s "
+                                f"({self.db.reason}); exiting (delivery."
+                                "database_outage_limit_seconds)")
+                self.stop()
 
     def _expire_and_finish(self) -> None:
+        if time.monotonic() - self._ceiling_at > 60:  # the retry ceiling: once a minute
+            with self.engine.begin() as conn:
+                ledger.give_up_stale(conn, self.delivery.retry_for_seconds)
+            self._ceiling_at = time.monotonic()
         housekeeping(self.engine)
 
     async def _channel_loop(self, name: str, until_idle: bool, horizon: float) -> None:
         st = self.states[name]
         batch = max(1, min(500, int((st.channel.limits.requests_per_second or 100) * 0.5)))
         batch = min(batch, self.concurrency * 2)
-        last_lease = 0.0
-        sem = asyncio.Semaphore(self.concurrency)
+        last_lease = float("-inf")
         tasks: set[asyncio.Task[None]] = set()
+        sem = asyncio.Semaphore(self.concurrency)
         while not self._stop.is_set() and st.fatal is None:
-            if time.monotonic() - last_lease > self.lease_ttl / 3:
-                owned = await asyncio.to_thread(self._lease, name)
-                last_lease = time.monotonic()
-                if not owned:
-                    if until_idle and not await asyncio.to_thread(self._has_work, name, horizon):
-                        self._idle.add(name)
-                        return
-                    await self._sleep(self.lease_ttl / 3)
+            try:
+                await self._flush(name)  # outcomes a database outage held back go first
+                if time.monotonic() - last_lease > self.lease_ttl / 3:
+                    owned = await self.db.call(self._lease, name)
+                    last_lease = time.monotonic()
+                    if not owned:
+                        if until_idle and not await self.db.call(self._has_work, name,
+                                                                 horizon):
+                            self._idle.add(name)
+                            return
+                        await self._sleep(self.lease_ttl / 3)
+                        continue
+                if st.health.paused and not st.health.probe_due():
+                    await self._wait(tasks, min(1.0, self.poll_interval * 5))
                     continue
-            claimed = await asyncio.to_thread(self._claim, name, batch)
+                probe = st.health.paused
+                claimed = await self.db.call(self._claim, name, 1 if probe else batch, probe)
+            except DatabaseUnavailable:
+                last_lease = float("-inf")  # renew the lease first when it is back
+                await self._sleep(self.db.backoff)
+                continue
             if not claimed:
-                await self._flush(name)
                 if tasks:
-                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    await self._wait(tasks, None)
                     continue
-                if until_idle and not await asyncio.to_thread(self._has_work, name, horizon):
+                try:
+                    busy = until_idle and await self.db.call(self._has_work, name, horizon)
+                except DatabaseUnavailable:
+                    continue
+                if until_idle and not busy:
                     # Done only when every channel is: another channel's work may
                     # still bring this one a follow-up (a cancellation, say).
                     self._idle.add(name)
@@ -207,27 +233,46 @@ class Dispatcher:
                 await self._sleep(self.poll_interval)
                 continue
             self._idle.discard(name)
-            for row in claimed:
-                if st.fatal is not None or self._stop.is_set():
-                    break
-                await sem.acquire()
-                msg = self._message(name, row)
-                # Wait for the turn of the requests this message costs.
-                await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
-                task = asyncio.create_task(self._send_one(name, row, msg))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                task.add_done_callback(lambda _t: sem.release())
-                if len(st.outcomes) >= 100:
-                    await self._flush(name)
-            await self._flush(name)
+            if probe:
+                st.health.probing()
+            await self._send_batch(name, claimed, probe, sem, tasks)
         self._idle.add(name)  # a loop that has ended holds no one else back
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        await self._flush(name)
-        if st.fatal is not None:
-            # Give the unsent claimed rows back to the queue.
-            await asyncio.to_thread(self._unclaim, name)
+        await self._flush_at_end(name)
+
+    async def _send_batch(self, name: str, claimed: list[Delivery], probe: bool,
+                          sem: asyncio.Semaphore, tasks: set[asyncio.Task[None]]) -> None:
+        st = self.states[name]
+        for i, row in enumerate(claimed):
+            if st.fatal is not None or self._stop.is_set() or (st.health.paused and not probe):
+                why = (f"channel stopped: {st.fatal}" if st.fatal is not None
+                       else "not sent, channel paused" if st.health.paused else None)
+                st.outcomes.extend(self.policy.untried(r, why) for r in claimed[i:])
+                break
+            await sem.acquire()
+            while st.health.stalled() and not self._stop.is_set():
+                # Sends wait, no answer comes: a frozen platform. Send no more into it
+                # until it answers or the sends time out (and the channel pauses).
+                await asyncio.sleep(0.05)
+            msg = self._message(name, row)
+            # Wait for the turn of the requests this message costs.
+            await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
+            task = asyncio.create_task(self._send_one(name, row, msg))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            task.add_done_callback(lambda _t: sem.release())
+            if len(st.outcomes) >= 100:
+                with contextlib.suppress(DatabaseUnavailable):
+                    await self._flush(name)
+        with contextlib.suppress(DatabaseUnavailable):
+            await self._flush(name)
+
+    async def _wait(self, tasks: set[asyncio.Task[None]], timeout: float | None) -> None:
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        else:
+            await self._sleep(timeout or self.poll_interval)
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
@@ -240,9 +285,10 @@ class Dispatcher:
         with self.engine.connect() as conn:
             return ledger.has_work(conn, name, horizon)
 
-    def _claim(self, name: str, limit: int) -> list[Delivery]:
+    def _claim(self, name: str, limit: int, probe: bool = False) -> list[Delivery]:
         with self.engine.begin() as conn:
-            claimed = ledger.claim(conn, name, self.worker, limit, skip_locked=self.pg)
+            claimed = ledger.claim(conn, name, self.worker, limit, skip_locked=self.pg,
+                                   probe=probe)
             missing = {c.alert_id for c in claimed
                        if (c.alert_id, c.language, name) not in self._parts}
             if missing:
@@ -283,110 +329,93 @@ class Dispatcher:
             with contextlib.suppress(Exception):
                 log.error("delivery %s: unexpected %s while sending; queued again", row.id,
                           type(exc).__name__)
-            last = row.attempts >= self.delivery.max_attempts
-            st.outcomes.append(Outcome(
-                id=self._id(row),
-                status=DeliveryStatus.FAILED if last else DeliveryStatus.PENDING,
-                next_attempt_at=utcnow() + dt.timedelta(
-                    seconds=self.delivery.backoff_base_seconds),
-                message_ids=row.parts_sent,
-                last_error=f"unexpected {type(exc).__name__} while sending"))
+            st.outcomes.append(self.policy.retry(
+                row, RetryLater(f"unexpected {type(exc).__name__} while sending")))
 
     async def _send_and_judge(self, name: str, row: Delivery,
                               msg: OutgoingMessage | None) -> None:
         st = self.states[name]
         if msg is None and row.parts_sent:  # every part went out before a retry
-            st.outcomes.append(self._sent(row, SendResult(message_ids=())))
+            st.outcomes.append(self.policy.sent(row, SendResult(message_ids=())))
             st.sent += 1
             return
         if msg is None:
-            st.outcomes.append(self._failed(row, "no rendering for this language and channel"))
+            st.outcomes.append(self.policy.failed(row, "no rendering for this language and "
+                                                       "channel"))
             return
+        token, answered = st.health.begin(), True
         try:
             result = await st.channel.send(msg)
+        except Unreachable as exc:
+            answered = False
+            st.health.unreachable(str(exc))
+            st.outcomes.append(self.policy.unreachable(row, exc, st.health.paused))
+            st.retried += 1
+            return
         except RetryLater as exc:
             if exc.retry_after:
                 st.pacer.pause(exc.retry_after)
-            st.outcomes.append(self._retry(row, exc))
+            st.outcomes.append(self.policy.retry(row, exc))
             st.retried += 1
         except RecipientError as exc:
-            st.outcomes.append(self._failed(row, str(exc), deactivate=exc.recipients
-                                            or row.recipients))
+            st.outcomes.append(self.policy.failed(row, str(exc), deactivate=exc.recipients
+                                                  or row.recipients))
             st.failed += 1
         except MessageRejected as exc:
-            st.outcomes.append(self._rejected(name, row, exc))
+            st.outcomes.append(self.policy.rejected(name, row, exc, st.rejections))
             st.failed += 1
         except ChannelFatal as exc:
             if st.fatal is None:
                 log.error("channel %s stopped: %s (the other channels go on)", name, exc)
+                st.health.stopped(str(exc))
             st.fatal = str(exc)
-            st.outcomes.append(Outcome(id=self._id(row), status=DeliveryStatus.PENDING,
-                                       next_attempt_at=utcnow(),
-                                       last_error=f"channel stopped: {exc}",
-                                       message_ids=row.parts_sent + exc.sent_ids,
-                                       attempts=row.attempts - 1))
+            st.outcomes.append(self.policy.untried(row, f"channel stopped: {exc}", exc=exc))
+            return
         except ChannelError as exc:  # pragma: no cover - the four kinds cover all
-            st.outcomes.append(self._retry(row, RetryLater(str(exc))))
+            st.outcomes.append(self.policy.retry(row, RetryLater(str(exc))))
         else:
-            st.outcomes.append(self._sent(row, result))
+            st.outcomes.append(self.policy.sent(row, result))
             st.sent += 1
+        finally:
+            st.health.end(token, answered)
+        st.health.reachable()  # the platform answered
 
-    @staticmethod
-    def _id(row: Delivery) -> int:
-        assert row.id is not None
-        return row.id
-
-    def _sent(self, row: Delivery, result: SendResult) -> Outcome:
-        log.debug("delivery %d sent", row.id, extra={"delivery_id": row.id,
-                                                     "alert_id": row.alert_id})
-        ids = row.parts_sent + tuple(result.message_ids)
-        return Outcome(id=self._id(row), status=DeliveryStatus.SENT,
-                       provider_message_id=ids[0] if ids else None,
-                       message_ids=ids, sent_at=utcnow(),
-                       last_error="duplicate: already accepted by the platform"
-                       if result.duplicate else None)
-
-    def _failed(self, row: Delivery, error: str, deactivate: tuple[str, ...] = ()) -> Outcome:
-        log.warning("delivery %d failed: %s", row.id, error,
-                    extra={"delivery_id": row.id, "alert_id": row.alert_id})
-        return Outcome(id=self._id(row), status=DeliveryStatus.FAILED, last_error=error,
-                       deactivate=deactivate)
-
-    def _rejected(self, name: str, row: Delivery, exc: MessageRejected) -> Outcome:
-        """The platform refused the message itself: the rendering is wrong for this
-        channel. The recipients keep their subscription; the operator must look."""
-        st = self.states[name]
-        seen = (row.alert_id, row.language, str(exc))
-        if seen not in st.rejections:
-            if len(st.rejections) > 1000:
-                st.rejections.clear()
-            st.rejections.add(seen)
-            log.error("channel %s rejected alert %d's %s message: %s (a rendering that "
-                      "does not fit the channel; its recipients stay subscribed)",
-                      name, row.alert_id, row.language, exc,
-                      extra={"delivery_id": row.id, "alert_id": row.alert_id})
-        return Outcome(id=self._id(row), status=DeliveryStatus.FAILED,
-                       last_error=f"rejected: {exc}")
-
-    def _retry(self, row: Delivery, exc: RetryLater) -> Outcome:
-        if row.attempts >= self.delivery.max_attempts:
-            return self._failed(row, f"gave up after {row.attempts} attempts: {exc}")
-        backoff = min(self.delivery.backoff_max_seconds,
-                      self.delivery.backoff_base_seconds * 2 ** (row.attempts - 1))
-        delay = max(exc.retry_after or 0.0, backoff * random.uniform(0.5, 1.0))
-        return Outcome(id=self._id(row), status=DeliveryStatus.PENDING,
-                       next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
-                       message_ids=row.parts_sent + exc.sent_ids, last_error=str(exc))
+    # --------------------------------------------------------------- outcomes
 
     async def _flush(self, name: str) -> None:
         """Record the outcomes so far. The list is taken here, on the event loop where
         the send tasks append to it, so an outcome can never be appended to a batch a
-        worker thread is already writing (and lost, leaving its row in flight)."""
+        worker thread is already writing (and lost, leaving its row in flight). If the
+        database is away the batch goes back to the front of the list, to be recorded
+        when it returns (:class:`DatabaseUnavailable` is raised)."""
         st = self.states[name]
         if not st.outcomes:
             return
         outcomes, st.outcomes = st.outcomes, []
-        await asyncio.to_thread(self._record, name, outcomes)
+        try:
+            await self.db.call(self._record, name, outcomes)
+        except DatabaseUnavailable:
+            st.outcomes[:0] = outcomes
+            raise
+
+    async def _flush_at_end(self, name: str) -> None:
+        """The last outcomes, and the claimed rows never sent back to the queue; while
+        the database is away keep trying for a while (a lease's time)."""
+        st = self.states[name]
+        deadline = time.monotonic() + max(self.lease_ttl, 5.0)
+        while True:
+            try:
+                await self._flush(name)
+                await self.db.call(self._unclaim, name)
+                return
+            except DatabaseUnavailable:
+                if time.monotonic() > deadline or self.gave_up is not None:
+                    log.error("channel %s: %d outcomes could not be recorded (database "
+                              "unavailable); their rows go back to the queue when the "
+                              "next worker takes the channel over (they may arrive twice)",
+                              name, len(st.outcomes))
+                    return
+                await asyncio.sleep(self.db.backoff)
 
     def _record(self, name: str, outcomes: list[Outcome]) -> None:
         with self.engine.begin() as conn:

@@ -1,7 +1,8 @@
 """Renewable leases in the database: one owner at a time for a named resource.
 
 Each channel's sending (one bot token, one rate limit) is owned by one worker
-at a time. A worker renews its lease well before it expires; a worker that dies
+at a time. Expiry is judged by the database's clock, not the worker's. A worker
+renews its lease well before it expires; a worker that dies
 stops renewing, and another takes the lease over once it has expired.
 """
 
@@ -15,12 +16,24 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.db.schema import leases, utcnow
+from bot.db.schema import leases
+
+
+def db_now(conn: sa.Connection) -> dt.datetime:
+    """The database's clock: every worker judges a lease by the same time, so a
+    worker whose own clock is off cannot take a lease that has not expired."""
+    if conn.dialect.name == "sqlite":  # one host: the operating system's clock
+        raw = conn.execute(sa.text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+        return dt.datetime.fromisoformat(str(raw)).replace(tzinfo=dt.UTC)
+    value = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+    assert isinstance(value, dt.datetime)
+    return value.astimezone(dt.UTC)
 
 
 def try_acquire(conn: sa.Connection, name: str, holder: str, ttl: float) -> bool:
-    """Take or renew ``name`` for ``holder``; True if ``holder`` now owns it."""
-    now = utcnow()
+    """Take or renew ``name`` for ``holder``; True if ``holder`` now owns it. Times
+    are the database's (:func:`db_now`)."""
+    now = db_now(conn)
     expires = now + dt.timedelta(seconds=ttl)
     result = conn.execute(
         sa.update(leases)
@@ -47,7 +60,7 @@ def release(conn: sa.Connection, name: str, holder: str) -> None:
 def holder_of(conn: sa.Connection, name: str) -> str | None:
     row = conn.execute(sa.select(leases.c.holder, leases.c.expires_at).where(
         leases.c.name == name)).first()
-    if row is None or row.expires_at < utcnow():
+    if row is None or row.expires_at < db_now(conn):
         return None
     return str(row.holder)
 
@@ -60,8 +73,13 @@ async def run_while_leased(
     renew it every ttl/3, stop the work when the lease is lost, and try again."""
 
     def acquire() -> bool:
-        with engine.begin() as conn:
-            return try_acquire(conn, name, holder, ttl)
+        # A database that is away holds the lease for nobody: the work stops until
+        # the lease can be renewed again.
+        try:
+            with engine.begin() as conn:
+                return try_acquire(conn, name, holder, ttl)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
+            return False
 
     async def wait(seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -85,5 +103,8 @@ async def run_while_leased(
 
 
 def _release(engine: sa.Engine, name: str, holder: str) -> None:
-    with engine.begin() as conn:
-        release(conn, name, holder)
+    try:
+        with engine.begin() as conn:
+            release(conn, name, holder)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
+        pass  # the lease expires by itself

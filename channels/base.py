@@ -7,6 +7,9 @@ never sees an SDK exception::
 
     ChannelError
     ├── RetryLater          try again later; ``retry_after`` seconds if the platform said
+    │   └── Unreachable     the platform could not be reached at all (refused, DNS, TLS,
+    │                       timeout): the channel pauses, the row keeps its attempts;
+    │                       ``unknown`` when the request may have arrived (a read timeout)
     ├── RecipientError      permanent for these recipients (blocked the bot, unknown user)
     ├── MessageRejected     permanent for this message, and our fault (too long, bad markup,
     │                       invalid reply); the recipients are fine, the channel goes on
@@ -69,6 +72,18 @@ class RetryLater(ChannelError):
     ) -> None:
         super().__init__(message, channel=channel)
         self.retry_after = retry_after
+
+
+class Unreachable(RetryLater):
+    """The platform could not be reached: connection refused or reset, a name that does
+    not resolve, a TLS failure, a timeout. Not this message's fault nor its
+    recipients': the dispatcher pauses the whole channel instead of spending the row's
+    attempts. ``unknown``: the request may have reached the platform before the
+    connection failed (the answer timed out), so sending again may duplicate it."""
+
+    def __init__(self, message: str, *, channel: str = "", unknown: bool = False) -> None:
+        super().__init__(message, channel=channel)
+        self.unknown = unknown
 
 
 class RecipientError(ChannelError):
@@ -211,9 +226,6 @@ class SendResult:
 
 
 DEFAULT_TIMEOUT = 10.0
-# Failures to reach the platform that the SDKs leave untyped; a subclass adds its
-# HTTP library's (aiohttp's) connection errors.
-NETWORK_ERRORS: tuple[type[Exception], ...] = (TimeoutError, ConnectionError)
 
 
 class Channel(abc.ABC):
@@ -312,9 +324,9 @@ class Channel(abc.ABC):
         """Turn an SDK exception into one of ours. Subclasses map what their SDK
         types and hand the rest here: a network failure is :class:`RetryLater`,
         anything else is :meth:`unexpected`."""
-        if isinstance(exc, NETWORK_ERRORS):
-            return RetryLater(f"{self.name} unreachable: {type(exc).__name__}: {exc}",
-                              channel=self.name)
+        net = unreachable(exc, self.name)
+        if net is not None:
+            return net
         return self.unexpected(exc)
 
     def unexpected(self, exc: BaseException) -> ChannelFatal:
@@ -328,6 +340,49 @@ class Channel(abc.ABC):
 
     def measure(self, text: str) -> int:
         return measure(text, self.limits.length_unit)
+
+
+def unreachable(exc: BaseException, channel: str) -> Unreachable | None:
+    """:class:`Unreachable` if ``exc`` (or what caused it: SDKs wrap the network
+    error) is a failure to reach the platform, else None. A connect timeout or a
+    refused connection never reached the platform; a timeout or a reset after the
+    request was written may have (``unknown``)."""
+    kinds: list[tuple[str, BaseException]] = []
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        kind = _network_kind(cur)
+        if kind is not None:
+            kinds.append((kind, cur))
+        cur = cur.__cause__ or cur.__context__
+    if not kinds:
+        return None
+    refused = [e for k, e in kinds if k == "refused"]
+    first = refused[0] if refused else kinds[0][1]
+    detail = f"{type(first).__name__}: {first}".rstrip(": ")
+    return Unreachable(f"{channel} unreachable: {detail}", channel=channel,
+                       unknown=not refused)
+
+
+_CONNECT_FAILURES = ("ClientConnectorError", "ConnectionTimeoutError", "ConnectTimeout",
+                     "ConnectError", "ClientConnectorDNSError", "ClientConnectorSSLError",
+                     "ClientConnectorCertificateError", "gaierror")
+
+
+def _network_kind(exc: BaseException) -> str | None:
+    """"refused" (the request never left), "unknown" (it may have arrived) or None."""
+    names = {c.__name__ for c in type(exc).__mro__}
+    if names & set(_CONNECT_FAILURES) or isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, TimeoutError) or names & {"TimedOut", "ReadTimeout", "WriteTimeout",
+                                                 "PoolTimeout", "ServerTimeoutError"}:
+        return "unknown"
+    if isinstance(exc, ConnectionError) or names & {"ServerDisconnectedError",
+                                                    "ClientOSError", "RemoteProtocolError",
+                                                    "ReadError", "WriteError"}:
+        return "unknown"
+    return None
 
 
 def with_rate(limits: Limits, rate: float | None) -> Limits:

@@ -12,7 +12,8 @@ How LINE's answers map to our errors (see :mod:`channels.base`)::
     429 "You have reached your monthly limit."
                                          -> ChannelFatal (quota spent until next month)
     429 other (rate limit)               -> RetryLater (Retry-After header if any)
-    5xx, timeouts, connection errors     -> RetryLater
+    timeouts, connection errors          -> Unreachable (the channel pauses)
+    5xx                                  -> RetryLater
     401, 403                             -> ChannelFatal (token rejected, not allowed)
     400 on a push to one user about that user
         ("Failed to send messages", invalid 'to')
@@ -61,6 +62,7 @@ from channels.base import (
     RetryLater,
     SendResult,
     positive_number,
+    unreachable,
     with_rate,
 )
 
@@ -246,6 +248,9 @@ class LineChannel(Channel):
         recipients = message.recipients if message is not None else ()
         if isinstance(exc, ApiException):
             return self._map_api_error(exc, recipients)
+        net = unreachable(exc, self.name)
+        if net is not None:  # refused, DNS, TLS, timeouts: the channel pauses
+            return net
         if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
             return RetryLater(f"LINE unreachable: {type(exc).__name__}: {exc}",
                               channel=self.name)

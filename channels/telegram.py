@@ -23,7 +23,8 @@ How Telegram's answers map to our errors (see :mod:`channels.base`)::
                                              -> RecipientError
     any other 400 ("message is too long", "can't parse entities" ...)
                                              -> MessageRejected
-    5xx, timeouts, connection errors         -> RetryLater
+    timeouts, connection errors              -> Unreachable (the channel pauses)
+    5xx                                      -> RetryLater
     anything else                            -> ChannelFatal, traceback logged
 """
 
@@ -55,6 +56,7 @@ from channels.base import (
     RetryLater,
     SendResult,
     positive_number,
+    unreachable,
     with_rate,
 )
 
@@ -239,6 +241,9 @@ class TelegramChannel(Channel):
             # Any other 400 is about the message (too long, bad entities): our fault,
             # and retrying will not help; the chat is fine.
             return MessageRejected(str(exc), channel=self.name)
-        if isinstance(exc, NetworkError):  # TimedOut, 5xx, connection errors
+        net = unreachable(exc, self.name)
+        if net is not None:  # refused, DNS, TLS, timeouts: the channel pauses
+            return net
+        if isinstance(exc, NetworkError):  # 5xx
             return RetryLater(f"{type(exc).__name__}: {exc}", channel=self.name)
         return super().map_error(exc, message)

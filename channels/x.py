@@ -69,6 +69,7 @@ from channels.base import (
     RetryLater,
     SendResult,
     positive_number,
+    unreachable,
 )
 
 if TYPE_CHECKING:  # tweepy is imported when the channel first talks to X
@@ -311,6 +312,9 @@ class XChannel(Channel):
         if isinstance(exc, HTTPException):  # 404 and the rest: a wrong X_API_BASE_URL?
             return ChannelFatal(f"X answered {_status(exc)}: {_messages(exc)}",
                                 channel=self.name)
+        net = unreachable(exc, self.name)
+        if net is not None:  # refused, DNS, TLS, timeouts: the channel pauses
+            return net
         if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
             return RetryLater(f"X unreachable: {type(exc).__name__}: {exc}", channel=self.name)
         return super().map_error(exc, message)

@@ -152,8 +152,8 @@ def test_bad_ward_and_bad_input(telegram: FakeTelegram) -> None:
 def one_attempt(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The default configuration with max_attempts = 1: a transient error fails the row."""
     text = Path(DEFAULT_CONFIG_PATH).read_text(encoding="utf-8")
-    assert "max_attempts = 8" in text
-    path = write_config(tmp_path, text.replace("max_attempts = 8", "max_attempts = 1"))
+    assert "# max_attempts = 8" in text
+    path = write_config(tmp_path, text.replace("# max_attempts = 8", "max_attempts = 1"))
     monkeypatch.setenv("BOUSAI_CONFIG", str(path))
 
 
@@ -325,6 +325,13 @@ def test_render_snapshot_in_progress_and_done() -> None:
     scheduled = Snapshot(alert_id=9, alert_status="queued", at=0.0, errors=(),
                          groups={("line", "en"): GroupCounts(pending=5)}, send_at=later)
     assert "alert 9 (queued: scheduled for" in _render(scheduled, None)
+    paused = Snapshot(alert_id=9, alert_status="queued", at=0.0, errors=(),
+                      groups={("telegram", "en"): GroupCounts(pending=5)},
+                      halted=("telegram paused since 10:02 JST: telegram unreachable: "
+                              "ClientConnectorError",))
+    text = _render(paused, None)
+    assert "telegram paused since 10:02 JST" in text
+    assert "nothing is lost" in text
 
 
 def test_rate_meter_uses_recent_change_in_sent() -> None:

@@ -11,7 +11,7 @@ import typer
 import typer.core
 import typer.rich_utils
 
-from bot.cli import alerts, deliveries, feeds, subscribers
+from bot.cli import alerts, channels, deliveries, feeds, subscribers
 from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
 from bot.cli.follow_ups import follow_ups
@@ -94,6 +94,7 @@ app.command("signup-links")(signup_links)
 app.command("ingest")(ingest_command)
 app.command("audit")(audit_command)
 app.add_typer(feeds.app, name="feeds")
+app.add_typer(channels.app, name="channels")
 app.command("wards")(wards_command)
 app.add_typer(shelters_app, name="shelters")
 

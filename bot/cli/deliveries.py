@@ -27,6 +27,7 @@ from bot.cli.common import (
 from bot.domain import DeliveryStatus
 from bot.leases import holder_of
 from bot.render.timefmt import format_jst
+from bot.store import channels as channel_store
 from bot.store import deliveries as ledger
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ class Snapshot:
     errors: tuple[str, ...]  # "channel: error (×rows)", newest first
     send_at: dt.datetime | None = None
     unattended: tuple[str, ...] = ()  # channels with work that no worker holds
+    halted: tuple[str, ...] = ()  # "telegram paused since 10:02 JST: <why>" (channel_states)
 
     @property
     def status_label(self) -> str:
@@ -161,9 +163,14 @@ def take_snapshot(conn: sa.Connection, alert_id: int, *, errors: int = 5) -> Sna
               for ch, err, n in ledger.latest_errors(conn, alert_id, errors)]
     busy = sorted({ch for (ch, _), c in counts.items() if c.get("pending")})
     unattended = tuple(ch for ch in busy if holder_of(conn, f"channel:{ch}") is None)
+    states = channel_store.states(conn)
+    halted = tuple(f"{ch} {st['state']} since {format_jst(st['since'], 'en')}: {st['detail']}"
+                   for ch in busy if ch not in unattended
+                   and (st := states.get(ch, {})).get("state") in ("paused", "stopped"))
     return Snapshot(alert_id=alert_id, alert_status=str(row.status), at=time.monotonic(),
                     groups={k: GroupCounts(**v) for k, v in sorted(counts.items())},
-                    errors=tuple(latest), send_at=row.send_at, unattended=unattended)
+                    errors=tuple(latest), send_at=row.send_at, unattended=unattended,
+                    halted=halted)
 
 
 class RateMeter:
@@ -222,6 +229,9 @@ def render_snapshot(snap: Snapshot, rate: float | None) -> RenderableType:
                                                                         "held"):
         parts.append(Text(f"no worker is sending on {', '.join(snap.unattended)}: is "
                           "`bousai run` running?", style="bold red"))
+    if not snap.done:
+        parts.extend(Text(f"{h[:200]} (its deliveries wait; nothing is lost)",
+                          style="bold yellow") for h in snap.halted)
     if snap.errors:
         parts.append(Text("errors by channel (newest first):"))
         parts.extend(Text(f"  {e[:200]}", style="red") for e in snap.errors)

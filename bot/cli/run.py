@@ -13,6 +13,7 @@ import typer
 from bot.cli.common import fail, handle_errors, service_context
 
 if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
     from bot.scheduler import FeedScheduler
     from bot.service import Service
     from channels.base import Channel
@@ -42,17 +43,30 @@ def run_command(
         channels = build_channels(svc.config, svc.settings)
         feeds = not until_idle if poll_feeds is None else poll_feeds
         ok = asyncio.run(_run(svc, channels, until_idle, feeds))
+    if isinstance(ok, str):
+        raise fail(ok, code=3)
     if not ok:
         raise fail("a channel stopped on a fatal error; see the log", code=2)
 
 
 async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
-               poll_feeds: bool) -> bool:
+               poll_feeds: bool) -> bool | str:
     """The dispatcher, and unless ``until_idle``: feed scheduler, web server
-    (webhooks, /healthz) and Telegram sign-up polling, all on one loop."""
+    (webhooks, /healthz) and Telegram sign-up polling, all on one loop. Returns
+    whether every channel stayed healthy, or why the service gave up (the database
+    stayed away too long)."""
+    dispatcher = await _dispatch(svc, channels, until_idle, poll_feeds)
+    return dispatcher.gave_up or dispatcher.ok
+
+
+async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool,
+                    poll_feeds: bool) -> Dispatcher:
     from bot.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery)
+    svc.readiness.register("database", dispatcher.db.check)
+    for name, st in dispatcher.states.items():  # 503 while a channel is paused or stopped
+        svc.readiness.register(f"channel:{name}", st.health.check)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -72,7 +86,8 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
         if until_idle:
             if scheduler is not None:
                 await asyncio.to_thread(scheduler.poll_all_once)
-            return await dispatcher.run(until_idle=True)
+            dispatcher.ok = await dispatcher.run(until_idle=True)
+            return dispatcher
         from bot.web import create_app, serve
         from bot.webguard import HttpLimits
 
@@ -105,11 +120,11 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
                            limits=limits))
         side = asyncio.gather(*tasks)
         try:
-            ok = await dispatcher.run()
+            dispatcher.ok = await dispatcher.run()
         finally:
             stop.set()
             await side
-        return ok
+        return dispatcher
     finally:
         if line_signup is not None:
             await line_signup.close()

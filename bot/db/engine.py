@@ -30,7 +30,14 @@ def make_engine(url: str, **kw: Any) -> sa.Engine:
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kw)
+        # How long a write waits for another process's lock before the database
+        # counts as unavailable: 30 s, or the URL's ?timeout=SECONDS.
+        try:
+            busy = float(parsed.query.get("timeout", 30))  # type: ignore[arg-type]
+        except ValueError:
+            raise ConfigError("?timeout= must be a number of seconds",
+                              key="BOUSAI_DATABASE_URL") from None
+        engine = sa.create_engine(url, connect_args={"timeout": busy}, **kw)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:

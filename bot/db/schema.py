@@ -152,6 +152,10 @@ deliveries = sa.Table(
     # that delivery has a final outcome.
     sa.Column("reply_to_delivery", sa.Integer),
     sa.Column("last_error", sa.Text),
+    # Sends whose outcome is unknown (timed out: the platform may have delivered it).
+    # A row that timed out is sent at most once more; a non-zero count on a sent row
+    # marks a possible duplicate.
+    sa.Column("timeouts", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("idempotency_key", sa.String(36), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     sa.Column("sent_at", UTCDateTime),
@@ -219,6 +223,19 @@ audit_log = sa.Table(
     sa.Column("alert_id", sa.Integer),
     sa.Column("details", sa.JSON, nullable=False),
     sa.Index(None, "at"),
+)
+
+# What each channel's sender is doing, as its worker last wrote it (operators read it
+# from other processes: ``bousai channels status``, ``deliveries watch``).
+channel_states = sa.Table(
+    "channel_states",
+    metadata,
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),  # sending, paused, stopped
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("worker", sa.String(100)),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
 leases = sa.Table(

@@ -253,6 +253,7 @@ class Delivery:
     id: int | None = None
     # message ids of the parts already sent by an earlier attempt (a retry resumes after them)
     parts_sent: tuple[str, ...] = ()
+    timeouts: int = 0  # sends whose outcome is unknown (timed out)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", DeliveryStatus(self.status))

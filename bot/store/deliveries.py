@@ -43,6 +43,7 @@ class Outcome:
     sent_at: dt.datetime | None = None
     next_attempt_at: dt.datetime | None = None
     attempts: int | None = None  # set to put back an attempt that did not happen
+    timeouts: int | None = None  # set when a send's outcome is unknown (timed out)
     deactivate: tuple[str, ...] = ()  # recipients who blocked the bot or left
 
 
@@ -124,9 +125,23 @@ def requeue_in_flight(conn: sa.Connection, channel: str) -> int:
 
 
 def unclaim(conn: sa.Connection, channel: str, worker: str) -> int:
+    """Rows ``worker`` claimed and never sent go back, their attempt undone."""
     return int(conn.execute(sa.update(d).where(
         d.c.channel == channel, d.c.claimed_by == worker, d.c.status == IN_FLIGHT).values(
-        status=PENDING, claimed_by=None, updated_at=utcnow())).rowcount or 0)
+        status=PENDING, claimed_by=None, attempts=sa.func.max(d.c.attempts - 1, 0)
+        if conn.dialect.name == "sqlite" else sa.func.greatest(d.c.attempts - 1, 0),
+        updated_at=utcnow())).rowcount or 0)
+
+
+def give_up_stale(conn: sa.Connection, seconds: float) -> int:
+    """Open rows older than ``seconds`` (delivery.retry_for_seconds) fail: the ceiling
+    on retrying for alerts without an expiry."""
+    now = utcnow()
+    return int(conn.execute(sa.update(d).where(
+        d.c.status == PENDING, d.c.created_at < now - dt.timedelta(seconds=seconds)).values(
+        status=DeliveryStatus.FAILED.value, updated_at=now,
+        last_error=f"gave up: still not sent after {seconds / 3600:g} h of retrying"
+        )).rowcount or 0)
 
 
 def has_work(conn: sa.Connection, channel: str, horizon: float) -> bool:
@@ -142,15 +157,19 @@ def _expired_alerts(now: dt.datetime) -> sa.Select[tuple[int]]:
 
 
 def claim(conn: sa.Connection, channel: str, worker: str, limit: int, *,
-          skip_locked: bool) -> list[Delivery]:
+          skip_locked: bool, probe: bool = False) -> list[Delivery]:
     """Mark up to ``limit`` due rows in flight for ``worker``, most urgent first, and
-    return them with their reply targets resolved (see :func:`_resolve_replies`)."""
+    return them with their reply targets resolved (see :func:`_resolve_replies`).
+    ``probe`` (a paused channel testing the platform): rows whose last send timed
+    out come last, so that probing does not resend a message that may have arrived."""
     now = utcnow()
+    order = (d.c.timeouts, d.c.priority.desc(), d.c.id) if probe else (d.c.priority.desc(),
+                                                                         d.c.id)
     inner = (sa.select(d.c.id)
              .where(d.c.channel == channel, d.c.status == PENDING, d.c.next_attempt_at <= now,
                     # an expired alert is never sent, even before housekeeping marks it
                     d.c.alert_id.not_in(_expired_alerts(now)))
-             .order_by(d.c.priority.desc(), d.c.id).limit(limit))
+             .order_by(*order).limit(limit))
     if skip_locked:
         inner = inner.with_for_update(skip_locked=True)
     stmt = (sa.update(d).where(d.c.id.in_(inner.scalar_subquery()))
@@ -158,12 +177,12 @@ def claim(conn: sa.Connection, channel: str, worker: str, limit: int, *,
                     updated_at=now)
             .returning(d.c.id, d.c.alert_id, d.c.language, d.c.recipients, d.c.reply_to,
                        d.c.idempotency_key, d.c.attempts, d.c.priority, d.c.reply_to_delivery,
-                       d.c.message_ids))
+                       d.c.message_ids, d.c.timeouts))
     claimed = [Delivery(id=r.id, alert_id=r.alert_id, channel=channel, language=r.language,
                         recipients=tuple(r.recipients), reply_to=r.reply_to,
                         idempotency_key=r.idempotency_key, attempts=r.attempts,
                         priority=r.priority, reply_to_delivery=r.reply_to_delivery,
-                        status=DeliveryStatus.IN_FLIGHT,
+                        timeouts=r.timeouts, status=DeliveryStatus.IN_FLIGHT,
                         parts_sent=tuple(r.message_ids or ()))
                for r in conn.execute(stmt)]
     claimed = _resolve_replies(conn, claimed, now)
@@ -236,12 +255,15 @@ def record(conn: sa.Connection, channel: str, outcomes: Sequence[Outcome]) -> in
             if any(r.attempts is not None for r in rows):
                 values["attempts"] = sa.func.coalesce(sa.bindparam("b_att", type_=sa.Integer),
                                                       d.c.attempts)
+        if any(r.timeouts is not None for r in rows):
+            values["timeouts"] = sa.func.coalesce(sa.bindparam("b_to", type_=sa.Integer),
+                                                  d.c.timeouts)
         stmt = sa.update(d).where(d.c.id == sa.bindparam("b_id")).values(**values)
         conn.execute(stmt, [{"b_id": r.id,
                              "b_err": redact(r.last_error) if r.last_error else None,
                              "b_pmid": r.provider_message_id, "b_mids": list(r.message_ids) or None,
                              "b_at": r.sent_at, "b_next": r.next_attempt_at,
-                             "b_att": r.attempts} for r in rows])
+                             "b_att": r.attempts, "b_to": r.timeouts} for r in rows])
     return subs_store.set_active(conn, channel, deactivate, False) if deactivate else 0
 
 
