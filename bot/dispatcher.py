@@ -20,9 +20,8 @@ RetryLater backs off until the alert expires (the pacer pauses for a
 MessageRejected fails the row only, with an ERROR once per alert, language and
 reason; ChannelFatal stops that channel, its rows go back, other channels go on.
 
-The database going away (locked, unreachable) stops claiming, not the service:
-outcomes wait in memory until they can be recorded, and the dispatcher gives up
-only after ``delivery.database_outage_limit_seconds`` without a break.
+The database away (locked, unreachable) stops claiming, not the service; outcomes
+wait in memory, and only ``delivery.database_outage_limit_seconds`` ends the run.
 """
 
 from __future__ import annotations
@@ -157,6 +156,8 @@ class Dispatcher:
 
     def _release_lease(self, name: str) -> None:
         with self.engine.begin() as conn:
+            if self.states[name].health.changed:
+                self.states[name].health.save(conn, self.worker)
             release(conn, f"channel:{name}", self.worker)
         self.states[name].owns_lease = False
 
