@@ -43,6 +43,8 @@ value does not: a CAP alert has no JMA 継続 flag, so it is never "unchanged"):
                        these
 ``changed``            :class:`~bot.domain.WeatherWarning` or Landslide ``changed``
                        equals this
+``forecast``           :class:`~bot.domain.EarlyWarning` ``forecast`` equals this
+                       (緊急地震速報（予報）/（地震動予報）, not the warning)
 =====================  ===========================================================
 """
 
@@ -57,6 +59,7 @@ from bot.config import Config
 from bot.domain import (
     Alert,
     AlertPayload,
+    EarlyWarning,
     Earthquake,
     Intensity,
     Kind,
@@ -80,7 +83,7 @@ ACTIONS = tuple(a.value for a in PolicyAction)
 DEFAULT_ACTION = PolicyAction.HOLD
 _LIST_KEYS = ("kind", "msg_type", "source", "warning_levels", "warning_statuses",
               "tsunami_kinds", "volcano_codes", "statuses")
-_BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed")
+_BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed", "forecast")
 _KNOWN = {"name", "action", "min_severity", "min_intensity", "min_volcano_level",
           *_LIST_KEYS, *_BOOL_KEYS}
 _ENUMS: dict[str, type[enum.Enum]] = {
@@ -112,6 +115,7 @@ class Rule:
     flash: bool | None = None
     statuses: frozenset[str] | None = None
     changed: bool | None = None
+    forecast: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", PolicyAction(self.action))
@@ -145,6 +149,8 @@ class Rule:
             # Only JMA says whether a report changed: other payloads match neither value.
             ("changed", self.changed is None or (
                 isinstance(p, WeatherWarning | Landslide) and p.changed == self.changed)),
+            ("forecast", self.forecast is None or (
+                isinstance(p, EarlyWarning) and p.forecast == self.forecast)),
         ]
         return next((name for name, ok in checks if not ok), None)
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import load_config
 from bot.domain import (
+    EarlyWarning,
     Earthquake,
     EarthquakeReport,
     Intensity,
@@ -39,18 +40,14 @@ def kumamoto() -> Jurisdiction:
     return Jurisdiction.from_config(load_config())
 
 
-def test_all_160_official_samples_are_present() -> None:
-    assert len(SAMPLES) == 160
+def test_all_163_official_samples_are_present() -> None:
+    assert len(SAMPLES) == 163
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Jurisdiction
                                                           ) -> None:
     data = load(name)
-    if "_VXSE43" in name or "_VXSE45" in name:
-        with pytest.raises(IngestError, match="unsupported JMA document type '緊急地震速報"):
-            parse_jma(data, kumamoto)
-        return
     alerts = parse_jma(data, kumamoto)
     assert alerts
     for a in alerts:
@@ -58,12 +55,13 @@ def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Ju
         assert a.issued.utcoffset() == timedelta(hours=9)
         assert a.payload.event_key is not None and a.payload.event_key.startswith("jma:")
         assert a.headline_ja
-        expected = {"VXSE": Kind.EARTHQUAKE, "VTSE": Kind.TSUNAMI, "VPWW": Kind.WEATHER_WARNING,
+        eew = name.rsplit("_", 1)[1][:6] in ("VXSE43", "VXSE44", "VXSE45")
+        expected = {"VXSE": Kind.EEW if eew else Kind.EARTHQUAKE, "VTSE": Kind.TSUNAMI, "VPWW": Kind.WEATHER_WARNING,
                     "VXWW": Kind.LANDSLIDE, "VFVO": Kind.VOLCANO}
         assert a.kind is expected[name.rsplit("_", 1)[1][:4]]
         payloads = {Kind.EARTHQUAKE: Earthquake, Kind.TSUNAMI: Tsunami,
                     Kind.WEATHER_WARNING: WeatherWarning, Kind.LANDSLIDE: Landslide,
-                    Kind.VOLCANO: Volcano}
+                    Kind.VOLCANO: Volcano, Kind.EEW: EarlyWarning}
         assert type(a.payload) is payloads[a.kind]
         if a.msg_type is not MsgType.ALERT:
             assert a.references == a.payload.event_key
@@ -72,8 +70,7 @@ def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Ju
 def test_source_ids_identify_documents(kumamoto: Jurisdiction) -> None:
     by_id: dict[str, list[str]] = {}
     for n in SAMPLES:
-        if "_VXSE43" not in n and "_VXSE45" not in n:
-            by_id.setdefault(parse_jma(load(n), kumamoto)[0].source_id, []).append(n)
+        by_id.setdefault(parse_jma(load(n), kumamoto)[0].source_id, []).append(n)
     shared = sorted(names for names in by_id.values() if len(names) > 1)
     # VPWW53 and VPWW54 of one prefecture and time are the same information: one id.
     pairs = [names for names in shared if {n[-10:] for n in names} == {"VPWW53.xml",

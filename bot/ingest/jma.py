@@ -17,9 +17,11 @@ Control/Title                              type      module / Kind
 記録的短時間大雨情報                        VPOA50    jma_mete, HEAVY_RAIN
 噴火警報・予報                              VFVO50    jma_volc, VOLCANO
 噴火速報                                    VFVO56    jma_volc, VOLCANO
+緊急地震速報（警報）                        VXSE43    jma_eew, EEW
+緊急地震速報（予報）, 緊急地震速報（地震動予報）  VXSE44/45 jma_eew, EEW (forecast)
 =========================================  ========  ===============================
 
-Anything else (緊急地震速報 VXSE43/44/45, 長周期地震動, 沖合の津波観測, ...) raises
+Anything else (長周期地震動, 沖合の津波観測, ...) raises
 :class:`~bot.errors.IngestError` with "unsupported JMA document type".
 
 Identity and references
@@ -161,6 +163,7 @@ from collections.abc import Callable
 from bot.domain import Alert, EarthquakeReport, TsunamiReport
 from bot.errors import IngestError
 from bot.ingest.jma_common import SOURCE, Head, read_head
+from bot.ingest.jma_eew import FORECAST_TITLES, WARNING_TITLE, parse_eew
 from bot.ingest.jma_mete import parse_heavy_rain, parse_landslide, parse_weather
 from bot.ingest.jma_seis import parse_earthquake
 from bot.ingest.jma_tsunami import parse_tsunami
@@ -191,6 +194,8 @@ def _route(title: str) -> Parser | None:
     }
     if t in exact:
         return exact[t]
+    if t == WARNING_TITLE or t in FORECAST_TITLES:
+        return parse_eew
     if t.startswith("津波警報・注意報・予報"):
         return lambda h, j: parse_tsunami(h, TsunamiReport.WARNING, j)
     if t.startswith("津波情報"):
@@ -211,7 +216,7 @@ def parse_jma(data: bytes, jurisdiction: Jurisdiction) -> list[Alert]:
         raise IngestError(
             f"unsupported JMA document type {head.control_title!r} "
             f"(InfoKind {head.info_kind!r}); supported: earthquake, tsunami, weather warning, "
-            "landslide, volcano and heavy-rain reports", source=SOURCE)
+            "landslide, volcano, heavy-rain and earthquake early warning reports", source=SOURCE)
     try:
         return parser(head, jurisdiction)
     except IngestError:

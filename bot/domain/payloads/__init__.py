@@ -8,6 +8,7 @@ the composers read them by attribute, and the store keeps them as JSON in the
 class                  carried by
 =====================  =========================================================
 :class:`Earthquake`    JMA VXSE51/52/53 (kind earthquake; eew may carry it too)
+:class:`EarlyWarning`  JMA VXSE43/44/45 緊急地震速報 (kind eew)
 :class:`Tsunami`       JMA VTSE41/51
 :class:`WeatherWarning` JMA VPWW53/54
 :class:`Landslide`     JMA VXWW50
@@ -57,6 +58,7 @@ from bot.domain.payloads.city import (
     ShelterAction,
     Utility,
 )
+from bot.domain.payloads.eew import EarlyWarning, EewArea
 from bot.domain.payloads.seismic import (
     CommentKind,
     Earthquake,
@@ -84,11 +86,11 @@ from bot.domain.payloads.weather import (
 )
 from bot.errors import ValidationError
 
-AlertPayload: TypeAlias = (Earthquake | Tsunami | WeatherWarning | Landslide | Volcano
+AlertPayload: TypeAlias = (Earthquake | EarlyWarning | Tsunami | WeatherWarning | Landslide | Volcano
                            | HeavyRain | Evacuation | Shelter | Lifeline | CityNotice | Cap
                            | FreeText)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
-    Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation, Shelter,
+    Earthquake, EarlyWarning, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation, Shelter,
     Lifeline, CityNotice, Cap, FreeText)}
 
 
@@ -124,8 +126,10 @@ __all__ = [
     "CapUrgency",
     "CityNotice",
     "CommentKind",
+    "EarlyWarning",
     "Earthquake",
     "EarthquakeReport",
+    "EewArea",
     "Evacuation",
     "EvacuationLevel",
     "FreeText",
