@@ -56,7 +56,8 @@ def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Ju
         assert a.payload.event_key is not None and a.payload.event_key.startswith("jma:")
         assert a.headline_ja
         eew = name.rsplit("_", 1)[1][:6] in ("VXSE43", "VXSE44", "VXSE45")
-        expected = {"VXSE": Kind.EEW if eew else Kind.EARTHQUAKE, "VTSE": Kind.TSUNAMI, "VPWW": Kind.WEATHER_WARNING,
+        expected = {"VXSE": Kind.EEW if eew else Kind.EARTHQUAKE, "VTSE": Kind.TSUNAMI,
+                    "VPWW": Kind.WEATHER_WARNING,
                     "VXWW": Kind.LANDSLIDE, "VFVO": Kind.VOLCANO}
         assert a.kind is expected[name.rsplit("_", 1)[1][:4]]
         payloads = {Kind.EARTHQUAKE: Earthquake, Kind.TSUNAMI: Tsunami,

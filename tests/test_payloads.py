@@ -16,7 +16,6 @@ import sqlalchemy as sa
 
 from bot.config import load_config
 from bot.domain import (
-    EarlyWarning,
     PAYLOAD_TYPES,
     Alert,
     AlertPayload,
@@ -24,6 +23,7 @@ from bot.domain import (
     CapCategory,
     CapCertainty,
     CityNotice,
+    EarlyWarning,
     Earthquake,
     Evacuation,
     EvacuationLevel,

@@ -12,7 +12,8 @@ Conventions are documented in :mod:`bot.ingest.jma`; what is particular to these
   the area says LastKind なし (00), i.e. the area was not in the previous report's
   warning.
 * ``event_key`` is ``jma:{Head/Title}:{EventID}`` and the Head/Title stands for
-  InfoKind in ``source_id`` (the warning and the forecasts share InfoKind): a 取消 of the warning refers to the warning only.
+  InfoKind in ``source_id`` (the warning and the forecasts share InfoKind): a 取消
+  of the warning refers to the warning only.
 * ``expires`` is ten minutes after the report: by then the shaking has passed, and
   a warning not yet delivered must not go out as news.
 * A warning for the city is EXTREME and IMMEDIATE; a forecast for the city

@@ -86,12 +86,12 @@ from bot.domain.payloads.weather import (
 )
 from bot.errors import ValidationError
 
-AlertPayload: TypeAlias = (Earthquake | EarlyWarning | Tsunami | WeatherWarning | Landslide | Volcano
-                           | HeavyRain | Evacuation | Shelter | Lifeline | CityNotice | Cap
-                           | FreeText)
+AlertPayload: TypeAlias = (Earthquake | EarlyWarning | Tsunami | WeatherWarning | Landslide
+                           | Volcano | HeavyRain | Evacuation | Shelter | Lifeline | CityNotice
+                           | Cap | FreeText)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
-    Earthquake, EarlyWarning, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation, Shelter,
-    Lifeline, CityNotice, Cap, FreeText)}
+    Earthquake, EarlyWarning, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation,
+    Shelter, Lifeline, CityNotice, Cap, FreeText)}
 
 
 def payload_from_json(data: Any, *, kind: str, source: str) -> AlertPayload:

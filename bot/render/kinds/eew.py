@@ -11,7 +11,7 @@ no more. A warning typed by staff (any payload) keeps the title and the advice.
 
 from __future__ import annotations
 
-from bot.domain import EarlyWarning, EewArea, Earthquake, Intensity, Kind
+from bot.domain import EarlyWarning, Earthquake, EewArea, Intensity, Kind
 from bot.render import terms
 from bot.render.compose import Context, composer
 from bot.render.kinds.earthquake import intensity_name
@@ -46,7 +46,7 @@ def eew(ctx: Context) -> list[str]:
         if isinstance(p, Earthquake) and p.hypocentre is not None:
             lines.append(ctx.t("earthquake.epicenter", epicenter=terms.epicenter_name(
                 p.hypocentre.code, ctx.language, p.hypocentre.name_ja)))
-        return lines + [ctx.t("eew.body")]
+        return [*lines, ctx.t("eew.body")]
     lines = [ctx.t("eew.lead.forecast" if p.forecast else "eew.lead", city=city),
              ctx.t("eew.title")]
     area = _strongest(p.areas)
