@@ -40,8 +40,8 @@ def kumamoto() -> Jurisdiction:
     return Jurisdiction.from_config(load_config())
 
 
-def test_all_163_official_samples_are_present() -> None:
-    assert len(SAMPLES) == 163
+def test_all_193_official_samples_are_present() -> None:
+    assert len(SAMPLES) == 193
 
 
 @pytest.mark.parametrize("name", SAMPLES)

@@ -13,6 +13,7 @@ import typer
 from bot.cli.common import fail, handle_errors, service_context
 
 if TYPE_CHECKING:
+    from bot.push.settings import DmdataSettings
     from bot.scheduler import FeedScheduler
     from bot.service import Service
     from channels.base import Channel
@@ -41,15 +42,19 @@ def run_command(
         svc.settings.require_channel_secrets(svc.config)
         channels = build_channels(svc.config, svc.settings)
         feeds = not until_idle if poll_feeds is None else poll_feeds
-        ok = asyncio.run(_run(svc, channels, until_idle, feeds))
+        from bot.push.settings import load_dmdata
+
+        push = load_dmdata(svc.config) if feeds and not until_idle else None
+        ok = asyncio.run(_run(svc, channels, until_idle, feeds, push))
     if not ok:
         raise fail("a channel stopped on a fatal error; see the log", code=2)
 
 
 async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
-               poll_feeds: bool) -> bool:
-    """The dispatcher, and unless ``until_idle``: feed scheduler, web server
-    (webhooks, /healthz) and Telegram sign-up polling, all on one loop."""
+               poll_feeds: bool, push: DmdataSettings | None = None) -> bool:
+    """The dispatcher, and unless ``until_idle``: feed scheduler, the push source
+    (``push``), web server (webhooks, /healthz) and Telegram sign-up polling, all on
+    one loop."""
     from bot.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery)
@@ -65,8 +70,8 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
     scheduler = None
     if poll_feeds:
         scheduler = _start_feeds(svc, lambda: loop.call_soon_threadsafe(dispatcher.wake))
-    log.info("running with channels: %s; feeds %s", ", ".join(channels) or "none",
-             "on" if scheduler else "off")
+    log.info("running with channels: %s; feeds %s; push %s", ", ".join(channels) or "none",
+             "on" if scheduler else "off", push.name if push else "off")
     line_signup = None
     try:
         if until_idle:
@@ -76,6 +81,8 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
         from bot.web import create_app, serve
 
         tasks: list[Any] = []
+        if push is not None:
+            tasks.append(await _start_push(svc, push, channels, dispatcher.wake, stop))
         tg_signup = None
         if "telegram" in channels:
             from bot.dispatcher import worker_name
@@ -128,3 +135,17 @@ def _start_feeds(svc: Service, wake: Callable[[], object]) -> FeedScheduler | No
     scheduler = FeedScheduler(poller, feeds)
     scheduler.start()
     return scheduler
+
+
+async def _start_push(svc: Service, settings: DmdataSettings, channels: dict[str, Channel],
+                      wake: Callable[[], object], stop: asyncio.Event) -> Any:
+    """The DMDATA push source as a task on the service's loop; ``/readyz`` counts it.
+    The channels are opened first, so that an early warning's first send does not
+    wait for a client to be built."""
+    from bot.intake import Intake
+    from bot.push.dmdata import DmdataSource
+
+    source = DmdataSource(Intake.for_service(svc), settings, on_accept=wake)
+    svc.readiness.register(settings.name, source.readiness)
+    await source.open_channels(channels.values())
+    return source.run(stop)

@@ -54,9 +54,10 @@ def _number(table: Mapping[str, Any], key: str, default: float, path: str) -> fl
     return float(value)
 
 
-def load_dmdata(config: Config, environ: Mapping[str, str] | None = None
-                ) -> DmdataSettings | None:
-    """The push source's settings, or None when it is not configured or not enabled."""
+def load_dmdata(config: Config, environ: Mapping[str, str] | None = None, *,
+                require_key: bool = True) -> DmdataSettings | None:
+    """The push source's settings, or None when it is not configured or not enabled.
+    ``require_key=False`` for commands that only show its state."""
     env = os.environ if environ is None else environ
     push = config.raw.get("push", {})
     table = push.get("dmdata") if isinstance(push, Mapping) else None
@@ -86,7 +87,7 @@ def load_dmdata(config: Config, environ: Mapping[str, str] | None = None
     if not isinstance(app_name, str) or not app_name:
         raise ConfigError("must be a non-empty string", key="push.dmdata.app_name", path=path)
     key = env.get(API_KEY_VAR, "").strip()
-    if not key:
+    if not key and require_key:
         raise ConfigError(f"[push.dmdata] is enabled but {API_KEY_VAR} is not set: set it to "
                           "your DMDATA.jp API key, or set enabled = false", path=path)
     max_bytes = table.get("max_bytes", 5_000_000)
