@@ -218,3 +218,26 @@ def test_decoding_a_data_message() -> None:
     truncated["body"] = base64.b64encode(gzip.compress(xml)[:-20]).decode()
     with pytest.raises(DocumentError, match=r"truncated|not gzip"):
         decode_data(truncated)
+
+
+def test_a_document_the_database_refused_is_tried_again(db_url: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    with harness(db_url) as h, FakeDmdata(api_key=KEY) as fake:
+        h.seed(4, channels=("telegram",))
+        failures = [sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))]
+        real = Intake.process
+
+        def flaky(self: Intake, data: bytes, origin: str) -> Any:
+            if failures:
+                raise failures.pop()
+            return real(self, data, origin)
+
+        monkeypatch.setattr(Intake, "process", flaky)
+
+        async def go() -> None:
+            async with running(h, fake) as source:
+                await asyncio.to_thread(fake.push, fresh(WARNING_2))
+                await until(lambda: len(h.telegram.sent) == 4)
+                assert len(_rows(h)) == 1 and source.state.reconnects == 0
+
+        asyncio.run(go())

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+HAND_OVER_ATTEMPTS = 5
+
+
 class Closed(Exception):
     """The socket ended; the reason is the message."""
 
@@ -80,7 +83,11 @@ class DmdataSource:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, read, and connect again until ``stop`` is set. Never raises."""
-        await asyncio.to_thread(feed_store.state, self.engine, self.name, self.settings.base_url)
+        try:
+            await asyncio.to_thread(feed_store.state, self.engine, self.name,
+                                    self.settings.base_url)
+        except Exception as exc:  # recorded later, when the database answers again
+            log.warning("%s: state not read: %s", self.name, type(exc).__name__)
         await asyncio.to_thread(self.warm_up)
         delay = self.settings.reconnect_initial
         while not stop.is_set():
@@ -201,7 +208,19 @@ class DmdataSource:
                 await asyncio.to_thread(feed_store.remember, self.engine, self.name,
                                         exc.message_id, f"refused: {exc.reason}")
             return
-        new, accepted = await asyncio.to_thread(self.hand_over, doc)
+        for attempt in range(1, HAND_OVER_ATTEMPTS + 1):
+            try:
+                new, accepted = await asyncio.to_thread(self.hand_over, doc)
+                break
+            except Exception as exc:  # the database, say: the document must not be lost
+                if attempt == HAND_OVER_ATTEMPTS:
+                    log.error("%s: document %s (%s) NOT stored after %d attempts: %s: %s",
+                              self.name, doc.id, doc.type, attempt, type(exc).__name__, exc,
+                              extra={"feed": self.name})
+                    raise Closed(f"document {doc.id} not stored") from None
+                log.warning("%s: document %s not stored yet (%s); trying again", self.name,
+                            doc.id, type(exc).__name__, extra={"feed": self.name})
+                await asyncio.sleep(0.2 * attempt)
         if new:
             self.state.documents += 1
         if accepted and self.on_accept is not None:
