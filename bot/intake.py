@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Alert, AlertStatus, Earthquake, PolicyAction
+from bot.domain import Alert, AlertStatus, EarlyWarning, Earthquake, MsgType, PolicyAction
 from bot.errors import IngestError
 from bot.freshness import Freshness
 from bot.ingest import Jurisdiction, detect_and_parse
@@ -65,6 +65,29 @@ class Intake:
             return Decision(action=PolicyAction.HOLD, rule_name="stale", reason=stale)
         return decision
 
+    def repeat_of_warning(self, alert: Alert, decision: Decision) -> Decision:
+        """An earthquake early warning goes out once per earthquake for the city:
+        JMA's later reports (第2報, 第3報 …) refine the forecast every few seconds, and
+        residents must not get a new alarm each time. A later report is recorded
+        only, unless it newly names the city (JMA's LastKind なし for its area)."""
+        p = alert.payload
+        if not (isinstance(p, EarlyWarning) and alert.msg_type is MsgType.ALERT and p.event_key
+                and decision.action in (PolicyAction.AUTO, PolicyAction.HOLD)
+                and not p.newly_warned):
+            return decision
+        with self.service.engine.connect() as conn:
+            rows = alert_store.same_event(conn, p.event_key)
+        earlier = next((r for r in rows if r.msg_type == MsgType.ALERT.value
+                        and r.issued <= alert.issued
+                        and r.status in (*alert_store.WENT_OUT, AlertStatus.SENT.value,
+                                         AlertStatus.HELD.value,
+                                         AlertStatus.PENDING_APPROVAL.value)), None)
+        if earlier is None:
+            return decision
+        return Decision(action=PolicyAction.IGNORE, rule_name="eew-repeat",
+                        reason=f"the city was already warned of this earthquake by alert "
+                               f"{earlier.id}; report {p.serial} does not newly name it")
+
     def process(self, data: bytes, origin: str, *, dry_run: bool = False
                 ) -> list[dict[str, Any]]:
         """Records (one per alert, or one with ``error``) as ``bousai ingest --json`` prints.
@@ -84,7 +107,7 @@ class Intake:
         for alert in found:
             try:
                 _storable_times(alert)
-                decision = self.decide(alert)
+                decision = self.repeat_of_warning(alert, self.decide(alert))
                 record = describe(alert, decision) | {"origin": origin}
             except Exception as exc:  # one alert's bad value never stops the others
                 reason = f"unusable alert {alert.source_id[:100]} ({type(exc).__name__}: " \

@@ -57,6 +57,8 @@ value does not: a CAP alert has no JMA 継続 flag, so it is never "unchanged"):
                        offshore_tsunami
 ``min_long_period_class`` :class:`~bot.domain.LongPeriodMotion` ``local_class`` (the
                        city's area) at least this (1-4)
+``forecast``           :class:`~bot.domain.EarlyWarning` ``forecast`` equals this
+                       (緊急地震速報（予報）/（地震動予報）, not the warning)
 =====================  ===========================================================
 """
 
@@ -71,6 +73,7 @@ from bot.config import Config
 from bot.domain import (
     Alert,
     AlertPayload,
+    EarlyWarning,
     Earthquake,
     Intensity,
     Kind,
@@ -99,7 +102,7 @@ DEFAULT_ACTION = PolicyAction.HOLD
 _LIST_KEYS = ("kind", "msg_type", "source", "warning_levels", "warning_statuses",
               "alert_levels", "tsunami_kinds", "volcano_codes", "statuses", "notice",
               "typhoon_reports")
-_BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed")
+_BOOL_KEYS = ("in_jurisdiction", "test", "flash", "changed", "forecast")
 _KNOWN = {"name", "action", "min_severity", "min_intensity", "min_volcano_level",
           "min_long_period_class", "min_typhoon_probability", *_LIST_KEYS, *_BOOL_KEYS}
 NOTICES = (*(f"{r.value}_{lv.value}" for r in MegaquakeRegion for lv in MegaquakeLevel),
@@ -142,6 +145,7 @@ class Rule:
     changed: bool | None = None
     notice: frozenset[str] | None = None
     min_long_period_class: int | None = None
+    forecast: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", PolicyAction(self.action))
@@ -184,6 +188,8 @@ class Rule:
             ("min_long_period_class", self.min_long_period_class is None or (
                 isinstance(p, LongPeriodMotion) and p.local_class is not None
                 and p.local_class >= self.min_long_period_class)),
+            ("forecast", self.forecast is None or (
+                isinstance(p, EarlyWarning) and p.forecast == self.forecast)),
         ]
         return next((name for name, ok in checks if not ok), None)
 

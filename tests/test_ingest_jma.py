@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import load_config
 from bot.domain import (
+    EarlyWarning,
     Earthquake,
     EarthquakeReport,
     HeavyRain,
@@ -46,18 +47,15 @@ def kumamoto() -> Jurisdiction:
 
 
 def test_all_official_samples_are_present() -> None:
-    # 160 of the first batch, 37 of the second (R06 warnings, VPOA50, VPRN50, typhoons)
-    assert len(SAMPLES) == 197
+    # 160 of the first batch, 37 of the second (R06 warnings, VPOA50, VPRN50, typhoons),
+    # and the earthquake early warnings (VXSE43/44/45)
+    assert len(SAMPLES) == 230
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Jurisdiction
                                                           ) -> None:
     data = load(name)
-    if "_VXSE43" in name or "_VXSE45" in name:
-        with pytest.raises(IngestError, match="unsupported JMA document type '緊急地震速報"):
-            parse_jma(data, kumamoto)
-        return
     if "_VPRN50" in name:
         with pytest.raises(IngestError, match=r"refused JMA document type '大雨危険度通知' "
                                               r"\(VPRN50\): a nationwide snapshot"):
@@ -71,14 +69,16 @@ def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Ju
         assert a.issued.utcoffset() == timedelta(hours=9)
         assert a.payload.event_key is not None and a.payload.event_key.startswith("jma:")
         assert a.headline_ja
-        expected = {"VXSE": Kind.EARTHQUAKE, "VTSE": Kind.TSUNAMI, "VPWW": Kind.WEATHER_WARNING,
-                    "VXWW": Kind.LANDSLIDE, "VFVO": Kind.VOLCANO, "VPOA": Kind.HEAVY_RAIN,
-                    "VPTA": Kind.WEATHER_WARNING, "VPTW": Kind.WEATHER_WARNING}
+        eew = type_code in ("VXSE43", "VXSE44", "VXSE45")
+        expected = {"VXSE": Kind.EEW if eew else Kind.EARTHQUAKE, "VTSE": Kind.TSUNAMI,
+                    "VPWW": Kind.WEATHER_WARNING, "VXWW": Kind.LANDSLIDE, "VFVO": Kind.VOLCANO,
+                    "VPOA": Kind.HEAVY_RAIN, "VPTA": Kind.WEATHER_WARNING,
+                    "VPTW": Kind.WEATHER_WARNING}
         kind = Kind.LANDSLIDE if type_code == "VPWW56" else expected[type_code[:4]]
         assert a.kind is kind
         payloads = {Kind.EARTHQUAKE: Earthquake, Kind.TSUNAMI: Tsunami,
                     Kind.WEATHER_WARNING: WeatherWarning, Kind.LANDSLIDE: Landslide,
-                    Kind.VOLCANO: Volcano, Kind.HEAVY_RAIN: HeavyRain}
+                    Kind.VOLCANO: Volcano, Kind.HEAVY_RAIN: HeavyRain, Kind.EEW: EarlyWarning}
         payload = (Typhoon if type_code[:4] in ("VPTA", "VPTW")
                    else WeatherWarning if type_code == "VPWW56" else payloads[a.kind])
         assert type(a.payload) is payload
@@ -89,7 +89,7 @@ def test_every_sample_parses_or_is_refused_with_a_reason(name: str, kumamoto: Ju
 def test_source_ids_identify_documents(kumamoto: Jurisdiction) -> None:
     by_id: dict[str, list[str]] = {}
     for n in SAMPLES:
-        if "_VXSE43" not in n and "_VXSE45" not in n and "_VPRN50" not in n:
+        if "_VPRN50" not in n:
             by_id.setdefault(parse_jma(load(n), kumamoto)[0].source_id, []).append(n)
     shared = sorted(names for names in by_id.values() if len(names) > 1)
     # VPWW53 and VPWW54 of one prefecture and time are the same information: one id.

@@ -23,6 +23,7 @@ from bot.domain import (
     CapCategory,
     CapCertainty,
     CityNotice,
+    EarlyWarning,
     Earthquake,
     Evacuation,
     EvacuationLevel,
@@ -61,9 +62,7 @@ FIX = Path(__file__).resolve().parent / "fixtures"
 JUR = Jurisdiction.from_config(load_config())
 JST = dt.timezone(dt.timedelta(hours=9))
 JMA_SAMPLES = sorted(p.name.removesuffix(".gz") for p in (FIX / "jma").iterdir()
-                     if p.name.endswith((".xml", ".xml.gz"))
-                     and "_VXSE43" not in p.name and "_VXSE45" not in p.name
-                     and "_VPRN50" not in p.name)
+                     if p.name.endswith((".xml", ".xml.gz")) and "_VPRN50" not in p.name)
 CAP_SAMPLES = ["canada.cap", "earthquake.cap", "no_optional_fields.cap", "noaa_errors.cap",
                "wcatwc-warning.cap", "weather.cap"]
 LEGACY = json.loads((FIX / "legacy" / "params_before_payloads.json").read_text("utf-8"))
@@ -113,9 +112,9 @@ def test_city_feeds_round_trip(name: str) -> None:
 
 def test_the_samples_cover_every_parsed_payload_class() -> None:
     seen = {type(jma(n).payload) for n in JMA_SAMPLES}
-    assert seen == {Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain,
-                    MegaquakeNotice, LongPeriodMotion, HypocentreUpdate, SeismicActivity,
-                    OffshoreTsunami, Typhoon}
+    assert seen == {Earthquake, EarlyWarning, Tsunami, WeatherWarning, Landslide, Volcano,
+                    HeavyRain, MegaquakeNotice, LongPeriodMotion, HypocentreUpdate,
+                    SeismicActivity, OffshoreTsunami, Typhoon}
 
 
 def test_local_values_round_trip_too() -> None:
@@ -315,7 +314,7 @@ def test_payload_json_problems_are_named() -> None:
         Earthquake.from_json({"payload": "tsunami"})
     # A key a newer version wrote is left out rather than refused.
     assert Earthquake.from_json({"payload": "earthquake", "future": 1}) == Earthquake()
-    assert set(PAYLOAD_TYPES) == {"earthquake", "tsunami", "weather_warning", "landslide",
+    assert set(PAYLOAD_TYPES) == {"earthquake", "eew", "tsunami", "weather_warning", "landslide",
                                   "volcano", "heavy_rain", "typhoon", "evacuation", "shelter",
                                   "lifeline", "city_notice", "cap", "free_text",
                                   "megaquake", "long_period", "hypocentre_update",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,9 +19,11 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     Example: bousai feeds status --json
     """
     from bot.feeds import feed_status, load_feeds
+    from bot.push.settings import load_dmdata
 
     with service_context() as svc:
         configured = {f.name: f for f in load_feeds(svc.config)}
+        push = load_dmdata(svc.config, require_key=False)
         rows = {r["name"]: r for r in feed_status(svc.engine)}
     for name, feed in configured.items():
         r = rows.get(name, {})
@@ -45,6 +47,28 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                 health += f"  REJECTED {rec['rejected']} (last {rec['last_rejected']})"
             typer.echo(f"{name:<18} {feed.kind:<4} seen {rec['documents_seen']:>5}  "
                        f"last ok {jst(rec['last_success_at'], 'never')}  {health}")
+    if push is not None:
+        _push_status(push.name, push.base_url, rows.get(push.name, {}), as_json)
+
+
+def _push_status(name: str, url: str, r: dict[str, Any], as_json: bool) -> None:
+    """The push source: connected since (none while disconnected or not running),
+    last message, reconnects and the last error."""
+    rec = {"name": name, "kind": "push", "url": url,
+           "connected_since": r.get("connected_since"),
+           "last_message_at": r.get("last_success_at"),
+           "reconnects": r.get("reconnects") or 0,
+           "last_error_at": r.get("last_error_at"), "last_error": r.get("last_error"),
+           "documents_seen": r.get("documents_seen", 0)}
+    if as_json:
+        echo_json(rec)
+        return
+    state = (f"connected since {jst(rec['connected_since'])}" if rec["connected_since"]
+             else "not connected")
+    error = f"  last error {jst(rec['last_error_at'])}: {rec['last_error']}" \
+        if rec["last_error"] else ""
+    typer.echo(f"{name:<18} push seen {rec['documents_seen']:>5}  {state}  last message "
+               f"{jst(rec['last_message_at'], 'never')}  reconnects {rec['reconnects']}{error}")
 
 
 @app.command("poll")

@@ -14,6 +14,7 @@ from bot.cli.common import fail, handle_errors, service_context
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
+    from bot.push.settings import DmdataSettings
     from bot.scheduler import FeedScheduler
     from bot.service import Service
     from channels.base import Channel
@@ -42,7 +43,10 @@ def run_command(
         svc.settings.require_channel_secrets(svc.config)
         channels = build_channels(svc.config, svc.settings)
         feeds = not until_idle if poll_feeds is None else poll_feeds
-        ok = asyncio.run(_run(svc, channels, until_idle, feeds))
+        from bot.push.settings import load_dmdata
+
+        push = load_dmdata(svc.config) if feeds and not until_idle else None
+        ok = asyncio.run(_run(svc, channels, until_idle, feeds, push))
     if isinstance(ok, str):
         raise fail(ok, code=3)
     if not ok:
@@ -50,17 +54,17 @@ def run_command(
 
 
 async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
-               poll_feeds: bool) -> bool | str:
-    """The dispatcher, and unless ``until_idle``: feed scheduler, web server
-    (webhooks, /healthz) and Telegram sign-up polling, all on one loop. Returns
-    whether every channel stayed healthy, or why the service gave up (the database
-    stayed away too long)."""
-    dispatcher = await _dispatch(svc, channels, until_idle, poll_feeds)
+               poll_feeds: bool, push: DmdataSettings | None = None) -> bool | str:
+    """The dispatcher, and unless ``until_idle``: feed scheduler, the push source
+    (``push``), web server (webhooks, /healthz, /readyz) and Telegram sign-up polling,
+    all on one loop. Returns whether every channel stayed healthy, or why the service
+    gave up (the database stayed away too long)."""
+    dispatcher = await _dispatch(svc, channels, until_idle, poll_feeds, push)
     return dispatcher.gave_up or dispatcher.ok
 
 
 async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool,
-                    poll_feeds: bool) -> Dispatcher:
+                    poll_feeds: bool, push: DmdataSettings | None) -> Dispatcher:
     from bot.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery)
@@ -79,8 +83,8 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
     scheduler = None
     if poll_feeds:
         scheduler = _start_feeds(svc, lambda: loop.call_soon_threadsafe(dispatcher.wake))
-    log.info("running with channels: %s; feeds %s", ", ".join(channels) or "none",
-             "on" if scheduler else "off")
+    log.info("running with channels: %s; feeds %s; push %s", ", ".join(channels) or "none",
+             "on" if scheduler else "off", push.name if push else "off")
     line_signup = None
     try:
         if until_idle:
@@ -92,6 +96,8 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
         from bot.webguard import HttpLimits
 
         tasks: list[Any] = []
+        if push is not None:
+            tasks.append(await _start_push(svc, push, channels, dispatcher.wake, stop))
         tg_signup = None
         if "telegram" in channels:
             from bot.dispatcher import worker_name
@@ -148,3 +154,17 @@ def _start_feeds(svc: Service, wake: Callable[[], object]) -> FeedScheduler | No
     scheduler = FeedScheduler(poller, feeds)
     scheduler.start()
     return scheduler
+
+
+async def _start_push(svc: Service, settings: DmdataSettings, channels: dict[str, Channel],
+                      wake: Callable[[], object], stop: asyncio.Event) -> Any:
+    """The DMDATA push source as a task on the service's loop; ``/readyz`` counts it.
+    The channels are opened first, so that an early warning's first send does not
+    wait for a client to be built."""
+    from bot.intake import Intake
+    from bot.push.dmdata import DmdataSource
+
+    source = DmdataSource(Intake.for_service(svc), settings, on_accept=wake)
+    svc.readiness.register(settings.name, source.readiness)
+    await source.open_channels(channels.values())
+    return source.run(stop)

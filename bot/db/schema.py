@@ -178,6 +178,10 @@ feed_state = sa.Table(
     sa.Column("documents_seen", sa.Integer, nullable=False, default=0),
     sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
     sa.Column("next_poll_at", UTCDateTime),
+    # A push source (bot/push/): connected now since (None while disconnected), and
+    # how many times it had to connect again.
+    sa.Column("connected_since", UTCDateTime),
+    sa.Column("reconnects", sa.Integer),
 )
 
 feed_documents = sa.Table(

@@ -55,6 +55,10 @@ def kinds_from_mask(mask: int) -> tuple[Kind, ...]:
     return tuple(k for k in Kind if mask & k.bit)
 
 
+# Above any severity * 10 + urgency (at most 44): seconds count for an EEW.
+EEW_PRIORITY = 100
+
+
 class MsgType(enum.StrEnum):
     ALERT = "alert"
     UPDATE = "update"  # a correction or new facts about the same event
@@ -204,7 +208,10 @@ class Alert:
 
     @property
     def priority(self) -> int:
-        """Higher goes first: severity dominates, urgency breaks ties."""
+        """Higher goes first: an earthquake early warning (and its cancellation)
+        before everything, else severity dominates and urgency breaks ties."""
+        if self.kind is Kind.EEW:
+            return EEW_PRIORITY
         return int(self.severity) * 10 + int(self.urgency)
 
 

@@ -28,10 +28,12 @@ Control/Title                              type      module / Kind
 台風解析・予報情報（５日予報）（Ｈ３０）      VPTW60-62 jma_typhoon, WEATHER_WARNING
 噴火警報・予報                              VFVO50    jma_volc, VOLCANO
 噴火速報                                    VFVO56    jma_volc, VOLCANO
+緊急地震速報（警報）                        VXSE43    jma_eew, EEW
+緊急地震速報（予報）, 緊急地震速報（地震動予報）  VXSE44/45 jma_eew, EEW (forecast)
 =========================================  ========  ===============================
 
 大雨危険度通知 (VPRN50) is refused with its reason (:data:`REFUSED`). Anything else
-(緊急地震速報 VXSE43/44/45, 地震回数に関する情報 VXSE60, ...) raises
+(地震回数に関する情報 VXSE60, ...) raises
 :class:`~bot.errors.IngestError` with "unsupported JMA document type".
 
 Identity and references
@@ -183,6 +185,7 @@ from collections.abc import Callable
 from bot.domain import Alert, EarthquakeReport, TsunamiReport
 from bot.errors import IngestError
 from bot.ingest.jma_common import SOURCE, Head, read_head
+from bot.ingest.jma_eew import FORECAST_TITLES, WARNING_TITLE, parse_eew
 from bot.ingest.jma_mete import parse_heavy_rain, parse_landslide, parse_weather
 from bot.ingest.jma_seis import parse_earthquake
 from bot.ingest.jma_seis_notice import (
@@ -244,6 +247,8 @@ def _route(title: str) -> Parser | None:
         return parse_weather_r06
     if t.startswith("台風解析・予報情報"):
         return parse_typhoon_forecast
+    if t == WARNING_TITLE or t in FORECAST_TITLES:
+        return parse_eew
     if t.startswith("津波警報・注意報・予報"):
         return lambda h, j: parse_tsunami(h, TsunamiReport.WARNING, j)
     if t.startswith("津波情報"):
@@ -268,7 +273,8 @@ def parse_jma(data: bytes, jurisdiction: Jurisdiction) -> list[Alert]:
         raise IngestError(
             f"unsupported JMA document type {head.control_title!r} "
             f"(InfoKind {head.info_kind!r}); supported: earthquake, tsunami, weather warning, "
-            "landslide, volcano, heavy-rain and typhoon reports", source=SOURCE)
+            "landslide, volcano, heavy-rain, typhoon and earthquake early warning reports",
+            source=SOURCE)
     try:
         return parser(head, jurisdiction)
     except IngestError:

@@ -8,6 +8,7 @@ the composers read them by attribute, and the store keeps them as JSON in the
 class                  carried by
 =====================  =========================================================
 :class:`Earthquake`    JMA VXSE51/52/53 (kind earthquake; eew may carry it too)
+:class:`EarlyWarning`  JMA VXSE43/44/45 緊急地震速報 (kind eew)
 :class:`Tsunami`       JMA VTSE41/51
 :class:`WeatherWarning` JMA VPWW53/54, VPWW55-61 (``system`` "r06")
 :class:`Landslide`     JMA VXWW50
@@ -63,6 +64,7 @@ from bot.domain.payloads.city import (
     ShelterAction,
     Utility,
 )
+from bot.domain.payloads.eew import EarlyWarning, EewArea
 from bot.domain.payloads.seismic import (
     CommentKind,
     Earthquake,
@@ -102,14 +104,14 @@ from bot.domain.payloads.weather import (
 )
 from bot.errors import ValidationError
 
-AlertPayload: TypeAlias = (Earthquake | Tsunami | WeatherWarning | Landslide | Volcano
-                           | HeavyRain | Typhoon | Evacuation | Shelter | Lifeline | CityNotice
-                           | Cap | FreeText | MegaquakeNotice | LongPeriodMotion
+AlertPayload: TypeAlias = (Earthquake | EarlyWarning | Tsunami | WeatherWarning | Landslide
+                           | Volcano | HeavyRain | Typhoon | Evacuation | Shelter | Lifeline
+                           | CityNotice | Cap | FreeText | MegaquakeNotice | LongPeriodMotion
                            | HypocentreUpdate | SeismicActivity | OffshoreTsunami)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
-    Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Typhoon, Evacuation,
-    Shelter, Lifeline, CityNotice, Cap, FreeText, MegaquakeNotice, LongPeriodMotion,
-    HypocentreUpdate, SeismicActivity, OffshoreTsunami)}
+    Earthquake, EarlyWarning, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Typhoon,
+    Evacuation, Shelter, Lifeline, CityNotice, Cap, FreeText, MegaquakeNotice,
+    LongPeriodMotion, HypocentreUpdate, SeismicActivity, OffshoreTsunami)}
 
 
 def payload_from_json(data: Any, *, kind: str, source: str) -> AlertPayload:
@@ -145,8 +147,10 @@ __all__ = [
     "CityNotice",
     "CoastEstimate",
     "CommentKind",
+    "EarlyWarning",
     "Earthquake",
     "EarthquakeReport",
+    "EewArea",
     "Evacuation",
     "EvacuationLevel",
     "FreeText",

@@ -9,6 +9,7 @@ from bot.render.kinds import (
     cap,
     city,
     earthquake,
+    eew,
     seismic_notice,
     tsunami,
     typhoon,
@@ -17,5 +18,5 @@ from bot.render.kinds import (
     weather_r06,
 )
 
-__all__ = ["cap", "city", "earthquake", "seismic_notice", "tsunami", "typhoon", "volcano",
-           "weather", "weather_r06"]
+__all__ = ["cap", "city", "earthquake", "eew", "seismic_notice", "tsunami", "typhoon",
+           "volcano", "weather", "weather_r06"]

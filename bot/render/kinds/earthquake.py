@@ -167,13 +167,3 @@ def earthquake(ctx: Context) -> list[str]:
     elif local is not None and local >= MODERATE:
         lines.append(ctx.t("earthquake.advice.moderate"))
     return lines + original_ja(ctx, p.free_comment_ja)
-
-
-@composer(Kind.EEW)
-def eew(ctx: Context) -> list[str]:
-    lines = [ctx.t("eew.title"), ctx.t("eew.body")]
-    p = ctx.alert.payload
-    epicenter = _epicenter(ctx, p) if isinstance(p, Earthquake) else None
-    if epicenter:
-        lines.append(ctx.t("earthquake.epicenter", epicenter=epicenter))
-    return lines
