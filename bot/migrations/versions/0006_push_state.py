@@ -1,8 +1,8 @@
 """feed_state.connected_since, feed_state.reconnects: the state of a push source
 (DMDATA.jp WebSocket) beside the polled feeds
 
-Revision ID: 0004_push_state
-Revises: 0003
+Revision ID: 0006_push_state
+Revises: 0005_delivery_faults
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_push_state"
-down_revision = "0003"
+revision = "0006_push_state"
+down_revision = "0005_delivery_faults"
 branch_labels = None
 depends_on = None
 
