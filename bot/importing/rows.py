@@ -55,11 +55,12 @@ def check_records(config: Config, records: Iterable[Record]) -> Checked:
     them are refused: which one was meant cannot be known)."""
     rows: list[tuple[Record, Subscriber | None, list[str]]] = []
     lines: dict[tuple[str, str], list[int]] = {}
+    wards: dict[str, str | None] = {}  # a ward as written -> its code: looked up once
     for rec in records:
         if rec.fields is None:
             rows.append((rec, None, [rec.problem or "cannot be read"]))
             continue
-        sub, problems = check_fields(config, rec.fields)
+        sub, problems = check_fields(config, rec.fields, wards)
         rows.append((rec, sub, problems))
         if sub is not None:
             lines.setdefault((sub.channel, sub.user_id), []).append(rec.line)
@@ -79,9 +80,11 @@ def check_records(config: Config, records: Iterable[Record]) -> Checked:
     return out
 
 
-def check_fields(config: Config, fields: Mapping[str, Any]
+def check_fields(config: Config, fields: Mapping[str, Any],
+                 ward_cache: dict[str, str | None] | None = None
                  ) -> tuple[Subscriber | None, list[str]]:
-    """The subscriber ``fields`` describe, or None and what is wrong (one phrase each)."""
+    """The subscriber ``fields`` describe, or None and what is wrong (one phrase each).
+    ``ward_cache`` keeps ward lookups across the rows of one file."""
     problems: list[str] = []
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
@@ -97,7 +100,8 @@ def check_fields(config: Config, fields: Mapping[str, Any]
     if language is not None and language not in config.languages:
         problems.append(f"unknown language {show(language)} (languages: "
                         f"{' '.join(config.languages)})")
-    wards = _wards(config, fields.get("wards"), problems)
+    wards = _wards(config, fields.get("wards"), problems,
+                   {} if ward_cache is None else ward_cache)
     kinds = _kinds(fields.get("kinds"), problems)
     test = _flag(fields, "test", False, problems)
     active = _flag(fields, "active", True, problems)
@@ -174,7 +178,8 @@ def _words(value: Any, key: str, example: str, problems: list[str]) -> list[str]
     return None
 
 
-def _wards(config: Config, value: Any, problems: list[str]) -> tuple[str, ...]:
+def _wards(config: Config, value: Any, problems: list[str],
+           cache: dict[str, str | None]) -> tuple[str, ...]:
     """JIS codes of the wards named (codes or names as ``bousai wards`` lists them);
     none or ``all``: the whole city."""
     from bot.places import WHOLE_CITY, resolve_ward
@@ -184,11 +189,17 @@ def _wards(config: Config, value: Any, problems: list[str]) -> tuple[str, ...]:
         return config.ward_codes
     wanted = set()
     for word in words:
-        try:
-            wanted.add(resolve_ward(config, word).code)
-        except ValidationError:
+        if word not in cache:
+            try:
+                cache[word] = resolve_ward(config, word).code
+            except ValidationError:
+                cache[word] = None
+        code = cache[word]
+        if code is None:
             problems.append(f"unknown or ambiguous ward {show(word)} (`bousai wards` "
                             "lists them; 'all' alone for the whole city)")
+        else:
+            wanted.add(code)
     return tuple(code for code in config.ward_codes if code in wanted)
 
 
