@@ -13,6 +13,7 @@ and within an outage sent at most once more before the platform answers again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -56,8 +57,9 @@ class RetryPolicy:
                        message_ids=ids, sent_at=utcnow(), last_error=note)
 
     def failed(self, row: Delivery, error: str, deactivate: tuple[str, ...] = ()) -> Outcome:
-        log.warning("delivery %d failed: %s", row.id, error,
-                    extra={"delivery_id": row.id, "alert_id": row.alert_id})
+        with contextlib.suppress(Exception):  # a broken log handler must not lose the row
+            log.warning("delivery %d failed: %s", row.id, error,
+                        extra={"delivery_id": row.id, "alert_id": row.alert_id})
         return Outcome(id=row_id(row), status=DeliveryStatus.FAILED, last_error=error,
                        deactivate=deactivate)
 
