@@ -108,6 +108,7 @@ class Dispatcher:
             for name, ch in channels.items()
         }
         self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
+        self._buttons: dict[tuple[int, str, str], tuple[tuple[str, str], ...]] = {}
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._idle: set[str] = set()  # until_idle: channels that found nothing to do
@@ -248,9 +249,13 @@ class Dispatcher:
             if missing:
                 if len(self._parts) > 10_000:
                     self._parts.clear()
+                    self._buttons.clear()
                 for (alert_id, language), parts in ledger.load_parts(conn, name,
                                                                       missing).items():
                     self._parts[(alert_id, language, name)] = parts
+                for (alert_id, language), buttons in ledger.load_buttons(conn, name,
+                                                                          missing).items():
+                    self._buttons[(alert_id, language, name)] = buttons
         return claimed
 
     def _unclaim(self, name: str) -> None:
@@ -264,7 +269,8 @@ class Dispatcher:
         if not parts:
             return None
         return OutgoingMessage(recipients=row.recipients, parts=parts,
-                               idempotency_key=row.idempotency_key, reply_to=row.reply_to)
+                               idempotency_key=row.idempotency_key, reply_to=row.reply_to,
+                               buttons=self._buttons.get((row.alert_id, row.language, name), ()))
 
     async def _send_one(self, name: str, row: Delivery, msg: OutgoingMessage | None) -> None:
         st = self.states[name]

@@ -169,14 +169,17 @@ class TelegramChannel(Channel):
         self._started = False
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
-        from telegram import ReplyParameters
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
         if not self._started:
             await self.start()
         chat_id = message.recipients[0]
         ids: list[str] = []
         reply_to = message.reply_to
-        for part in message.parts:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]
+                                       for label, data in message.buttons]) \
+            if message.buttons else None
+        for i, part in enumerate(message.parts):
             sent = await self.bot.send_message(
                 chat_id=chat_id,
                 text=part,
@@ -184,6 +187,7 @@ class TelegramChannel(Channel):
                     message_id=int(reply_to), allow_sending_without_reply=True
                 ) if reply_to else None,
                 disable_web_page_preview=True,
+                reply_markup=markup if i == len(message.parts) - 1 else None,
             )
             ids.append(str(sent.message_id))
             reply_to = None

@@ -10,7 +10,7 @@ import typer
 import typer.core
 import typer.rich_utils
 
-from bot.cli import alerts, deliveries, feeds, subscribers
+from bot.cli import alerts, deliveries, feeds, safety, subscribers
 from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
 from bot.cli.follow_ups import follow_ups
@@ -92,6 +92,7 @@ app.command("audit")(audit_command)
 app.add_typer(feeds.app, name="feeds")
 app.command("wards")(wards_command)
 app.add_typer(shelters_app, name="shelters")
+app.add_typer(safety.app, name="safety")
 
 
 @db_app.command("upgrade")

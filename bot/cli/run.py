@@ -68,18 +68,23 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
     log.info("running with channels: %s; feeds %s", ", ".join(channels) or "none",
              "on" if scheduler else "off")
     line_signup = None
+    from bot.safety.checks import SafetyChecks, run_checks
+
     try:
         if until_idle:
             if scheduler is not None:
                 await asyncio.to_thread(scheduler.poll_all_once)
+            await asyncio.to_thread(SafetyChecks(svc).tick)
             return await dispatcher.run(until_idle=True)
+        from bot.dispatcher import worker_name
+        from bot.leases import run_while_leased
         from bot.web import create_app, serve
 
-        tasks: list[Any] = []
+        tasks: list[Any] = [run_while_leased(
+            svc.engine, "safety-checks", worker_name(), 6.0,
+            lambda inner: run_checks(svc, inner, dispatcher.wake), stop)]
         tg_signup = None
         if "telegram" in channels:
-            from bot.dispatcher import worker_name
-            from bot.leases import run_while_leased
             from bot.signup.telegram import TelegramSignup
 
             tg_signup = TelegramSignup.from_service(svc)

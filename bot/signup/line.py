@@ -40,6 +40,7 @@ from linebot.v3.messaging.exceptions import ApiException
 from bot.errors import ConfigError
 from bot.service import Service
 from bot.signup.common import COMMANDS, Conversation, Reply, parse_payload
+from bot.signup.residents import RESIDENT_COMMANDS, Residents
 from channels.line import verify_signature
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class LineSignup:
         self._api: AsyncMessagingApi | None = None
         self.conversation = Conversation(svc, "line", command_label=self._command_label,
                                          max_buttons=MAX_QUICK_REPLIES)
+        self.residents = Residents(svc, self.conversation)
         self._commands = self._command_words()
 
     @classmethod
@@ -102,10 +104,11 @@ class LineSignup:
 
     def _command_words(self) -> dict[str, str]:
         """Every way to type a command: its English name and its word in every catalog."""
-        words = {name: name for name in COMMANDS}
+        names = (*COMMANDS, *RESIDENT_COMMANDS)
+        words = {name: name for name in names}
         cats = self.conversation.catalogs.by_language
         for cat in cats.values():
-            for name in COMMANDS:
+            for name in names:
                 word = cat.messages.get(f"cmd.{name}")
                 if word:
                     words.setdefault(_normal(word), name)
@@ -152,6 +155,8 @@ class LineSignup:
             return
         conv = self.conversation
         replies: list[Reply]
+        if kind in ("message", "postback") and not self.residents.allow(user):
+            return  # over the chat's rate: dropped without a reply
         if kind == "follow":
             replies = await asyncio.to_thread(conv.start, user, None, None)
         elif kind == "unfollow":
@@ -160,15 +165,20 @@ class LineSignup:
         elif kind == "postback":
             postback = event.get("postback")
             data = postback.get("data") if isinstance(postback, Mapping) else None
-            replies = await asyncio.to_thread(conv.choose, user, str(data or "")[:300])
+            replies = await asyncio.to_thread(self._postback, user, str(data or "")[:300])
         elif kind == "message":
             message = event.get("message")
             text = message.get("text") if isinstance(message, Mapping) else None
-            if not isinstance(message, Mapping) or message.get("type") != "text" \
+            if isinstance(message, Mapping) and message.get("type") == "location":
+                replies = await asyncio.to_thread(self.residents.location, user,
+                                                  message.get("latitude"),
+                                                  message.get("longitude"))
+            elif not isinstance(message, Mapping) or message.get("type") != "text" \
                     or not isinstance(text, str):
                 log.info("line webhook: non-text message ignored")
                 return
-            replies = await asyncio.to_thread(self._text, user, text)
+            else:
+                replies = await asyncio.to_thread(self._text, user, text)
         else:
             log.info("line webhook: %s event ignored", kind[:40] or "untyped")
             return
@@ -176,14 +186,23 @@ class LineSignup:
         if isinstance(token, str) and token:
             await self._reply(token, replies)
 
+    def _postback(self, user: str, data: str) -> list[Reply]:
+        ours = self.residents.choose(user, data)
+        return ours if ours is not None else self.conversation.choose(user, data)
+
     def _text(self, user: str, text: str) -> list[Reply]:
         conv = self.conversation
         name = self.match_command(text)
+        if name == "start":
+            self.residents.audit("chat_command", command="start")
+            return conv.start(user, None)
         if name is not None:
-            return conv.command(user, name)
+            return self.residents.command(user, name)
         if parse_payload(text, conv.config) is not None:
+            self.residents.audit("chat_command", command="start")
             return conv.start(user, text.strip())
-        return conv.unknown(user)
+        typed = self.residents.text(user, text)
+        return typed if typed is not None else conv.unknown(user)
 
     async def _reply(self, token: str, replies: Sequence[Reply]) -> None:
         if not replies:

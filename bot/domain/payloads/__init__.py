@@ -19,6 +19,7 @@ class                  carried by
 :class:`CityNotice`    city RSS/Atom feeds, staff city notices
 :class:`Cap`           CAP 1.2 documents, whatever their kind
 :class:`FreeText`      staff alerts of other kinds (drill, ...); any kind
+:class:`SafetyCheck`   the safety check (安否確認) after an alert that calls for one
 =====================  =========================================================
 
 Stored JSON carries the class's ``TYPE`` under the key ``"payload"``; a row
@@ -57,6 +58,7 @@ from bot.domain.payloads.city import (
     ShelterAction,
     Utility,
 )
+from bot.domain.payloads.safety import SafetyCheck
 from bot.domain.payloads.seismic import (
     CommentKind,
     Earthquake,
@@ -86,10 +88,10 @@ from bot.errors import ValidationError
 
 AlertPayload: TypeAlias = (Earthquake | Tsunami | WeatherWarning | Landslide | Volcano
                            | HeavyRain | Evacuation | Shelter | Lifeline | CityNotice | Cap
-                           | FreeText)
+                           | FreeText | SafetyCheck)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
     Earthquake, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Evacuation, Shelter,
-    Lifeline, CityNotice, Cap, FreeText)}
+    Lifeline, CityNotice, Cap, FreeText, SafetyCheck)}
 
 
 def payload_from_json(data: Any, *, kind: str, source: str) -> AlertPayload:
@@ -139,6 +141,7 @@ __all__ = [
     "Payload",
     "RainAmount",
     "Record",
+    "SafetyCheck",
     "Shelter",
     "ShelterAction",
     "Tsunami",

@@ -5,6 +5,6 @@ registered for (``ctx.payload(Earthquake)``); values the report did not give are
 None or empty and leave out their line, they never stop rendering.
 """
 
-from bot.render.kinds import cap, city, earthquake, tsunami, volcano, weather
+from bot.render.kinds import cap, city, earthquake, safety, tsunami, volcano, weather
 
-__all__ = ["cap", "city", "earthquake", "tsunami", "volcano", "weather"]
+__all__ = ["cap", "city", "earthquake", "safety", "tsunami", "volcano", "weather"]
