@@ -24,7 +24,7 @@ from bot.freshness import Freshness
 from bot.geo import distance_km
 from bot.places import resolve_ward
 from bot.shelters import Shelter, shelters_for
-from bot.signup.common import Button, Conversation, Reply
+from bot.signup.common import Button, Conversation, Reply, match_language
 from bot.signup.state import SIGNING_UP, State, load, save
 from bot.store import residents as store
 from bot.wardmap import ward_at
@@ -90,17 +90,20 @@ class Locator:
         return [Reply(self.conv.t(lang, "location.prompt"))]
 
     def subscribe(self, user_id: str, value: str) -> list[Reply]:
-        """``addward:<code>`` tapped: add the ward to the subscriber's wards (or
-        subscribe with it)."""
+        """``addward:<code>:<language>`` tapped: add the ward to the subscriber's wards,
+        or subscribe with it in the language the reply was in."""
         conv = self.conv
+        ward, _, shown_in = value.partition(":")
         try:
-            (code,) = conv.config.check_wards([value])
+            (code,) = conv.config.check_wards([ward])
         except (ValueError, LookupError):
             return []
+        language = match_language(shown_in, conv.config.languages, exact=True)
         with conv.engine.begin() as conn:
             rec = load(conn, conv.channel, user_id, lock=True)
             if rec is None or rec.state in SIGNING_UP or not rec.sub.active:
-                lang = rec.sub.language if rec is not None else conv.config.default_language
+                lang = rec.sub.language if rec is not None else (
+                    language or conv.config.default_language)
                 base = rec.sub if rec is not None else Subscriber(
                     channel=conv.channel, user_id=user_id, language=lang, active=False)
                 sub = dataclasses.replace(base, wards=(code,), active=True)
@@ -151,7 +154,8 @@ class Locator:
         else:
             blocks.append(self._shelters(lang, shelters, states))
         blocks.append(t(lang, "location.privacy"))
-        button = Button(t(lang, "location.subscribe", ward=name), f"addward:{ward.code}")
+        button = Button(t(lang, "location.subscribe", ward=name),
+                        f"addward:{ward.code}:{lang}")
         return Reply("\n\n".join(blocks), (button,), columns=1)
 
     def _shelters(self, lang: str, shelters: list[tuple[Shelter, float]],
