@@ -198,7 +198,7 @@ async def test_latest_lists_alerts_in_force_newest_first_without_the_cancelled(
         telegram.user_message(6007, "/latest")  # not subscribed: the whole city
         city = await until(telegram, 6007, 4)
     assert got[0].text == "Alerts in force for Higashi Ward: 2 (newest first)"
-    assert got[1].text.startswith("[Shelter opened]") or "東町中学校" in got[1].text
+    assert got[1].text.startswith("[Shelter opened]\nShelter: 東町中学校")
     assert got[2].text.startswith("[CORRECTION]")
     assert "(en) Evacuation order for all of Higashi." in got[2].text
     assert all("緊急安全確保" not in m.text and "Emergency" not in m.text for m in got)
