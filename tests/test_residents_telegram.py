@@ -5,6 +5,7 @@ city; subscribing to wards from locations; /latest."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import math
@@ -208,3 +209,44 @@ async def test_latest_lists_alerts_in_force_newest_first_without_the_cancelled(
     details = [r.details for r in _audit(svc) if r.action == "chat_command"]
     assert {"channel": "telegram", "command": "latest"} in details
     assert all("/" not in str(d) for d in details)  # the command's name, never the text
+
+
+async def test_area_toggles_several_wards(telegram: FakeTelegram, svc: Service) -> None:
+    async with polling(svc):
+        telegram.user_message(6008, "/start en-43101")  # home
+        await until(telegram, 6008, 1)
+        telegram.user_message(6008, "/area")
+        picker = (await until(telegram, 6008, 2))[1]
+        assert buttons(picker)["wardt:43101"] == "✓ Chuo Ward"
+        assert buttons(picker)["wardt:43104"] == "Minami Ward"
+        telegram.user_taps(6008, "wardt:43104", message_id=picker.message_id)  # work
+        telegram.user_taps(6008, "wardt:43105", message_id=picker.message_id)  # school
+        telegram.user_taps(6008, "wardt:43101", message_id=picker.message_id)  # moved
+        telegram.user_taps(6008, "wardt:43104", message_id=picker.message_id)
+        telegram.user_taps(6008, "wardt:43105", message_id=picker.message_id)  # the last one
+        for _ in range(200):
+            if len(telegram.edits) >= 5:
+                break
+            await asyncio.sleep(0.02)
+        assert "✓ Kita Ward" in str(telegram.edits[-1]["reply_markup"])
+        telegram.user_taps(6008, "wardt:done", message_id=picker.message_id)
+        saved = (await until(telegram, 6008, 3))[2]
+    assert subscribers()["6008"]["wards"] == ["43105"]  # the last ward stays on
+    assert "Area: Kita Ward" in saved.text
+
+
+async def test_a_flood_from_one_chat_gets_a_few_answers_and_nothing_breaks(
+        telegram: FakeTelegram, svc: Service) -> None:
+    for _ in range(1000):
+        telegram.user_message(6666, "/help")
+    telegram.user_message(6009, "/help")
+    async with polling(svc) as signup:
+        await until(telegram, 6009, 1)
+        await asyncio.sleep(0.3)
+        flood = len(telegram.messages_to(6666))
+        dropped = signup.residents.limiter.dropped
+    assert 10 <= flood <= 15  # the burst, then one a second
+    assert dropped == 1000 - flood
+    assert "/latest" in telegram.messages_to(6009)[0].text
+    commands = [r for r in _audit(svc) if r.action == "chat_command"]
+    assert len(commands) == flood + 1  # dropped messages cost no database write

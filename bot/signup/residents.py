@@ -11,7 +11,8 @@ Platforms ask :meth:`Residents.allow` before anything else, then route:
 ``/shelters``, ``cmd:shelters``  "share your location" (LINE: ``cmd.shelters``)
 a location                 ward, alerts in force, nearest shelters
 a ward name or address     ward and alerts in force (fallback for a location)
-``addward:<code>``         subscribe to that ward (added to the ones chosen)
+``addward:<code>:<lang>``  subscribe to that ward (added to the ones chosen)
+``/area``, ``wardt:…``     several wards (home, work, school) as toggles
 ``safety:<id>:<answer>``   a safety-check answer
 =========================  ==================================================
 """
@@ -29,6 +30,7 @@ from bot.signup.common import Conversation, Reply
 from bot.signup.latest import Latest
 from bot.signup.location import Locator
 from bot.signup.ratelimit import RateLimiter
+from bot.signup.wards import WardToggles
 from bot.store import alerts as alert_store
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class Residents:
         freshness = Freshness.from_config(svc.config)
         self.locator = Locator(conversation, freshness)
         self.latest = Latest(conversation, freshness)
+        self.wards = WardToggles(conversation)
         self.safety = SafetyAnswers(conversation, load_safety(svc.config))
         opts = svc.config.section("signup")
         self.limiter = RateLimiter(rate=float(opts.get("replies_per_second", 1.0)),
@@ -71,6 +74,8 @@ class Residents:
             return self.latest.replies(user_id, hint)
         if name == "shelters":
             return self.locator.prompt(user_id, hint)
+        if name == "area":
+            return self.wards.picker(user_id, hint)
         replies = conv.command(user_id, name, hint)
         if name == "help" and replies:
             lang = self.locator._lang(user_id, hint)
@@ -96,6 +101,8 @@ class Residents:
         prefix, _, value = data.partition(":")
         if prefix == "safety":
             return self.safety.answer(user_id, data)
+        if prefix == "wardt":
+            return self.wards.toggle(user_id, value)
         if prefix == "addward":
             self.audit("chat_button", button="addward")
             return self.locator.subscribe(user_id, value)
