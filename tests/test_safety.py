@@ -204,3 +204,23 @@ def test_safety_settings_are_checked() -> None:
         with pytest.raises(ConfigError) as exc:
             load_safety(broken)
         assert key in str(exc.value)
+
+
+def test_the_next_report_of_the_same_earthquake_asks_only_the_wards_not_yet_asked(
+        db_url: str, env: dict[str, str]) -> None:
+    with harness(db_url) as h:
+        seed(h)
+        first = quake("eq-51", {"43101": INT.SIX_LOWER})  # 震度速報: 中央区 first
+        first = dataclasses.replace(first, payload=dataclasses.replace(
+            first.payload, event_key="jma:震度速報:20260101000000"))
+        then = quake("eq-53", {"43101": INT.SIX_LOWER, "43102": INT.FIVE_LOWER})
+        then = dataclasses.replace(then, payload=dataclasses.replace(
+            then.payload, event_key="jma:震源・震度情報:20260101000000"))
+        a = h.submit(first, operator="jma", action="auto")
+        b = h.submit(then, operator="jma", action="auto")
+        assert SafetyChecks(h.service).tick().checks == (a, b)
+        assert h.run_until_idle()
+    checks = [m for m in h.telegram.sent if m.reply_markup]
+    assert sorted(m.chat_id for m in checks) == ["7001", "7002"]  # each asked once
+    assert [i["action"]["data"] for m in line_to(h, ALICE) if "quickReply" in m
+            for i in m["quickReply"]["items"]][:1] == [f"safety:{b}:safe"]

@@ -40,6 +40,16 @@ class TickResult:
     reminders: tuple[int, ...] = ()
 
 
+def event_of(alert: Alert) -> str | None:
+    """The event an alert reports, across its reports: JMA's kind and EventID (its
+    event key is ``jma:<InfoKind>:<EventID>``, and 震度速報 and 震源・震度情報 differ in
+    InfoKind); for other sources the alert itself."""
+    key = alert.payload.event_key or ""
+    if alert.source == "jma" and key.startswith("jma:") and key.count(":") >= 2:
+        return f"jma:{alert.kind.value}:{key.rsplit(':', 1)[1]}"
+    return None
+
+
 class SafetyChecks:
     def __init__(self, svc: Service, settings: SafetySettings | None = None) -> None:
         self.svc = svc
@@ -65,13 +75,18 @@ class SafetyChecks:
         if trigger is None:
             return None
         wards = trigger.affected_wards(alert, self.svc.config.ward_codes)
+        event = event_of(alert)
+        if event is not None and wards:
+            with self.svc.engine.connect() as conn:
+                asked = store.wards_asked(conn, event)
+            wards = tuple(w for w in wards if w not in asked)  # nobody is asked twice
         if not wards:
             return None
         alert_id = int(row.id)
         check = Alert(source=store.SOURCE, source_id=store.check_source_id(alert_id),
                       kind=alert.kind, severity=alert.severity, urgency=alert.urgency,
                       wards=wards, issued=now, test=alert.test,
-                      payload=SafetyCheck(alert_id=alert_id))
+                      payload=SafetyCheck(alert_id=alert_id, event=event))
         if self._submit(check, rule=trigger.name, recipients=None):
             log.info("safety check for alert %d sent to wards %s (trigger %s)", alert_id,
                      ", ".join(wards), trigger.name, extra={"alert_id": alert_id})
@@ -95,6 +110,7 @@ class SafetyChecks:
             check, id=None, source_id=store.check_source_id(payload.alert_id, reminder=True),
             issued=now, status=AlertStatus.DRAFT, msg_type=MsgType.ALERT,
             payload=SafetyCheck(alert_id=payload.alert_id, reminder=True))
+        # (no event: a reminder never counts as the check of an event)
         if self._submit(reminder, rule="safety-reminder", recipients=waiting):
             log.info("safety check reminder for alert %d: %d recipients", payload.alert_id,
                      len(waiting), extra={"alert_id": payload.alert_id})

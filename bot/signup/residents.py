@@ -97,14 +97,15 @@ class Residents:
         return replies
 
     def choose(self, user_id: str, data: str, hint: str | None = None) -> list[Reply] | None:
-        """A button of ours; None when ``data`` is a sign-up button."""
+        """A button of ours; None when ``data`` is a sign-up button. Every tap is
+        audited by its kind (a safety answer with its alert and answer)."""
         prefix, _, value = data.partition(":")
         if prefix == "safety":
             return self.safety.answer(user_id, data)
+        self.audit("chat_button", button=prefix[:16])
         if prefix == "wardt":
             return self.wards.toggle(user_id, value)
         if prefix == "addward":
-            self.audit("chat_button", button="addward")
             return self.locator.subscribe(user_id, value)
         if prefix == "cmd" and value in RESIDENT_COMMANDS:
             return self.command(user_id, value, hint)

@@ -40,6 +40,14 @@ def find_check(conn: sa.Connection, alert_id: int, *, reminder: bool = False
         alerts.c.source_id == check_source_id(alert_id, reminder=reminder))).first()
 
 
+def wards_asked(conn: sa.Connection, event: str) -> set[str]:
+    """Wards that a check about ``event`` (another report of it) already went to."""
+    rows = conn.execute(sa.select(alerts.c.wards).where(
+        alerts.c.source == SOURCE, alerts.c.source_id.like("check:%"),
+        alerts.c.params["event"].as_string() == event))
+    return {w for (wards,) in rows for w in wards}
+
+
 def due_reminders(conn: sa.Connection, created_before: dt.datetime, since: dt.datetime
                   ) -> list[sa.Row[Any]]:
     """Checks created between ``since`` and ``created_before`` with no reminder yet."""

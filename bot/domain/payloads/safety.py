@@ -14,13 +14,16 @@ from bot.errors import ValidationError
 class SafetyCheck(Payload):
     """Asks "are you safe?" about alert ``alert_id`` (the earthquake, tsunami warning
     or evacuation order that called for it). ``reminder``: the one reminder sent to
-    those who have not answered. Never posted on a public timeline (``PUBLIC``)."""
+    those who have not answered. ``event``: the event the alert reports (JMA: kind and
+    EventID), so that the next report about the same earthquake (震度速報, then
+    震源・震度情報) asks no one twice. Never posted on a public timeline (``PUBLIC``)."""
 
     TYPE: ClassVar[str] = "safety_check"
     PUBLIC: ClassVar[bool] = False
 
     alert_id: int
     reminder: bool = False
+    event: str | None = None
 
     def _check(self) -> None:
         if self.alert_id <= 0:
