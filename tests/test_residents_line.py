@@ -69,7 +69,8 @@ async def test_line_location_message_typed_ward_and_latest(
     await post(client, webhook_event("message", ALICE, text="南区"))
     typed = last_reply(line).texts[0]
     assert typed.startswith("この場所は熊本市南区です。")
-    assert "位置情報を送ってください" in typed or "近くの避難所3か所" in typed
+    assert "近くの避難所3か所を知るには、位置情報を送ってください。" in typed.splitlines()
+    assert "1. " not in typed  # a typed name is not a position: no distances
     for ask in (webhook_event("message", ALICE, text="発表中"),
                 webhook_event("postback", ALICE, data="cmd:latest")):
         await post(client, ask)
