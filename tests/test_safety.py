@@ -24,10 +24,11 @@ from bot.domain import (
 )
 from bot.errors import ConfigError
 from bot.fakes.line import user_id, webhook_event
-from bot.safety.checks import SafetyChecks
+from bot.safety.checks import SafetyChecks, run_checks
 from bot.safety.settings import load_safety
 from bot.signup.line import LineSignup
 from bot.signup.telegram import TelegramSignup
+from bot.store import safety as safety_store
 from bot.store import subscribers as sub_store
 from tests.cli_helpers import bousai, json_lines
 from tests.harness import LINE_TOKEN, Harness, harness
@@ -224,3 +225,29 @@ def test_the_next_report_of_the_same_earthquake_asks_only_the_wards_not_yet_aske
     assert sorted(m.chat_id for m in checks) == ["7001", "7002"]  # each asked once
     assert [i["action"]["data"] for m in line_to(h, ALICE) if "quickReply" in m
             for i in m["quickReply"]["items"]][:1] == [f"safety:{b}:safe"]
+
+
+def test_the_service_loop_sends_the_check_and_reports_ready(db_url: str,
+                                                            env: dict[str, str]) -> None:
+    with harness(db_url) as h:
+        seed(h)
+        eq = h.submit(quake("eq-loop", {"43102": INT.SIX_UPPER}), operator="jma",
+                      action="auto")
+        woken: list[int] = []
+
+        async def go() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run_checks(h.service, stop, lambda: woken.append(1)))
+            for _ in range(250):
+                if woken:
+                    break
+                await asyncio.sleep(0.02)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+        asyncio.run(go())
+        assert woken == [1]
+        assert h.service.readiness.evaluate()["safety_checks"].ok
+        with h.engine.connect() as conn:
+            check = safety_store.find_check(conn, eq)
+        assert check is not None and list(check.wards) == ["43102"]

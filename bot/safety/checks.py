@@ -133,17 +133,24 @@ class SafetyChecks:
 async def run_checks(svc: Service, stop: asyncio.Event, wake: Callable[[], object]) -> None:
     """Tick every ``interval_seconds`` until ``stop``; ``wake`` the dispatcher when a
     check or reminder was queued. A failing tick is logged and tried again."""
+    from bot.health import Check
+
     checks = SafetyChecks(svc)
     if not checks.settings.enabled:
         return
     log.info("safety checks: %d triggers, reminder after %s", len(checks.settings.triggers),
              checks.settings.reminder_after)
+    failures = 0
+    svc.readiness.register("safety_checks", lambda: Check(
+        ok=failures < 3, detail=f"{failures} failed rounds in a row" if failures else "ok"))
     while not stop.is_set():
         try:
             result = await asyncio.to_thread(checks.tick)
         except Exception:
+            failures += 1
             log.exception("safety checks: tick failed; trying again")
         else:
+            failures = 0
             if result.checks or result.reminders:
                 wake()
         with contextlib.suppress(TimeoutError):

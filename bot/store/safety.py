@@ -77,10 +77,18 @@ def record(conn: sa.Connection, alert_id: int, subscriber_id: int, ward: str | N
         safety_answers.c.alert_id == alert_id,
         safety_answers.c.subscriber_id == subscriber_id)).first()
     if row is None:
-        conn.execute(sa.insert(safety_answers).values(
-            alert_id=alert_id, subscriber_id=subscriber_id, ward=ward, status=status,
-            answered_at=now))
-        return True
+        try:
+            with conn.begin_nested():  # two quick taps: the second one updates
+                conn.execute(sa.insert(safety_answers).values(
+                    alert_id=alert_id, subscriber_id=subscriber_id, ward=ward,
+                    status=status, answered_at=now))
+            return True
+        except sa.exc.IntegrityError:
+            row = conn.execute(sa.select(safety_answers.c.id, safety_answers.c.status).where(
+                safety_answers.c.alert_id == alert_id,
+                safety_answers.c.subscriber_id == subscriber_id)).first()
+            if row is None:  # pragma: no cover - not a duplicate: a real integrity error
+                raise
     conn.execute(sa.update(safety_answers).where(safety_answers.c.id == row.id).values(
         status=status, ward=ward, answered_at=now))
     return bool(row.status != status)
