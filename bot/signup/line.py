@@ -7,8 +7,9 @@
     follow          welcome in 日本語, English and やさしい日本語 + language quick reply
     unfollow        the subscriber is deactivated
     postback        a quick-reply tap (same data as Telegram's buttons)
-    message (text)  a command word in any enabled language ("stop", "停止", "ていし" ...)
-                    or a deep-link payload typed as text ("vi-43101")
+    message (text)  a command word in any enabled language ("stop", "停止", "ていし" ...),
+                    a deep-link payload typed as text ("vi-43101"), or a ward's name
+    message (location)  ward, alerts in force, nearest shelters (bot.signup.residents)
     anything else   ignored, with a log line
 
 Only one-to-one chats (source type ``user``) are served; the subscriber's id is

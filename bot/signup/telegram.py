@@ -7,7 +7,10 @@ Updates arrive by long polling (``getUpdates``, the default) or, with
 Either way :meth:`TelegramSignup.handle_update` answers it.
 
 Only private chats are served; the subscriber's id is the chat id (which is what
-the dispatcher sends to). Nothing else about the user is stored.
+the dispatcher sends to). Nothing else about the user is stored. Besides sign-up,
+a shared location (``Message.location``), ``/latest``, ``/shelters`` and the buttons
+of locations and safety checks are answered by :mod:`bot.signup.residents`, which
+also rate-limits every chat.
 
 Errors while polling::
 
