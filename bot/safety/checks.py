@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Alert, AlertStatus, MsgType, SafetyCheck
+from bot.domain import Alert, SafetyCheck
 from bot.safety.settings import SafetySettings, load_safety
 from bot.service import Service
 from bot.store import alerts as alert_store
@@ -106,11 +106,12 @@ class SafetyChecks:
                    and plans[k[0]].mode != BROADCAST}
         if not waiting:
             return None
-        reminder = dataclasses.replace(
-            check, id=None, source_id=store.check_source_id(payload.alert_id, reminder=True),
-            issued=now, status=AlertStatus.DRAFT, msg_type=MsgType.ALERT,
-            payload=SafetyCheck(alert_id=payload.alert_id, reminder=True))
-        # (no event: a reminder never counts as the check of an event)
+        # No event: a reminder never counts as the check of an event.
+        reminder = Alert(source=store.SOURCE,
+                         source_id=store.check_source_id(payload.alert_id, reminder=True),
+                         kind=check.kind, severity=check.severity, urgency=check.urgency,
+                         wards=check.wards, issued=now, test=check.test,
+                         payload=SafetyCheck(alert_id=payload.alert_id, reminder=True))
         if self._submit(reminder, rule="safety-reminder", recipients=waiting):
             log.info("safety check reminder for alert %d: %d recipients", payload.alert_id,
                      len(waiting), extra={"alert_id": payload.alert_id})
