@@ -308,7 +308,8 @@ def test_payload_json_problems_are_named() -> None:
     assert Earthquake.from_json({"payload": "earthquake", "future": 1}) == Earthquake()
     assert set(PAYLOAD_TYPES) == {"earthquake", "tsunami", "weather_warning", "landslide",
                                   "volcano", "heavy_rain", "evacuation", "shelter",
-                                  "lifeline", "city_notice", "cap", "free_text"}
+                                  "lifeline", "city_notice", "cap", "free_text",
+                                  "safety_check"}
 
 
 def test_an_alert_refuses_a_payload_of_another_kind() -> None:

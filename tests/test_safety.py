@@ -12,14 +12,17 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.config import load_config
+from bot.db.schema import alerts
 from bot.domain import (
     Alert,
     Earthquake,
     EarthquakeReport,
     Intensity,
     Kind,
+    MsgType,
     Subscriber,
 )
 from bot.errors import ConfigError
@@ -34,15 +37,24 @@ from tests.cli_helpers import bousai, json_lines
 from tests.harness import LINE_TOKEN, Harness, harness
 
 ALICE, BOB = user_id(0xA11CE), user_id(0xB0B)
-NOW = dt.datetime.now(dt.UTC)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def soon(minutes: float = 3) -> dt.datetime:
+    """After [safety] delay (2 minutes) from now."""
+    return now() + dt.timedelta(minutes=minutes)
 INT = Intensity
 
 
 def quake(source_id: str, wards: dict[str, Intensity]) -> Alert:
     top = max(wards.values())
-    return Alert(source="jma", source_id=source_id, kind=Kind.EARTHQUAKE, issued=NOW,
+    at = now()
+    return Alert(source="jma", source_id=source_id, kind=Kind.EARTHQUAKE, issued=at,
                  wards=tuple(sorted(wards)), payload=Earthquake(
-                     report=EarthquakeReport.INTENSITY, origin_time=NOW, max_intensity=top,
+                     report=EarthquakeReport.INTENSITY, origin_time=at, max_intensity=top,
                      ward_intensity=wards, city_intensity=top, local_max_intensity=top))
 
 
@@ -113,8 +125,10 @@ def test_an_intensity_6_lower_earthquake_checks_on_the_affected_wards(
         assert h.run_until_idle()
         x_posts = len(h.x.posts)
         checks = SafetyChecks(h.service)
-        assert checks.tick().checks == (eq,)  # 震度4 calls for no check
-        assert checks.tick().checks == ()  # once only
+        assert checks.tick().checks == ()  # not before [safety] delay
+        assert checks.tick(soon()).checks == (eq,)  # 震度4 calls for no check
+        asked_at = now()
+        assert checks.tick(soon()).checks == ()  # once only
         assert h.run_until_idle()
 
         check = h.telegram.messages_to("7001")[-1]
@@ -155,8 +169,8 @@ def test_an_intensity_6_lower_earthquake_checks_on_the_affected_wards(
                 for r in listed] == [("telegram", "7002", "43102", "vi", "need-help")]
 
         # One reminder, after the delay, to the one who has not answered (on LINE).
-        later = NOW + dt.timedelta(minutes=31)
-        assert checks.tick(NOW + dt.timedelta(minutes=5)).reminders == ()
+        later = asked_at + dt.timedelta(minutes=31)
+        assert checks.tick(asked_at + dt.timedelta(minutes=5)).reminders == ()
         assert checks.tick(later).reminders == (eq,)
         assert checks.tick(later + dt.timedelta(minutes=30)).reminders == ()
         answered = [len(h.telegram.messages_to(c)) for c in ("7001", "7002")]
@@ -179,6 +193,16 @@ def test_an_intensity_6_lower_earthquake_checks_on_the_affected_wards(
         audit = json_lines(bousai("audit", "--json").stdout)
         answers = [a for a in audit if a["action"] == "safety_answer"]
         assert len(answers) == 4 and all("7002" not in str(a) for a in answers)
+
+
+def test_a_cancellation_in_time_means_no_check(db_url: str, env: dict[str, str]) -> None:
+    with harness(db_url) as h:
+        seed(h)
+        eq = h.submit(quake("eq-wrong", {"43101": INT.SIX_LOWER}), operator="jma",
+                      action="auto")
+        cancel = h.service.lifecycle.follow_up(eq, MsgType.CANCEL, text_ja="誤報です。")
+        h.service.lifecycle.submit(cancel, operator="jma", action="auto")
+        assert SafetyChecks(h.service).tick(soon()).checks == ()
 
 
 def test_operator_slips_get_one_line(db_url: str, env: dict[str, str]) -> None:
@@ -219,7 +243,7 @@ def test_the_next_report_of_the_same_earthquake_asks_only_the_wards_not_yet_aske
             then.payload, event_key="jma:震源・震度情報:20260101000000"))
         a = h.submit(first, operator="jma", action="auto")
         b = h.submit(then, operator="jma", action="auto")
-        assert SafetyChecks(h.service).tick().checks == (a, b)
+        assert SafetyChecks(h.service).tick(soon()).checks == (a, b)
         assert h.run_until_idle()
     checks = [m for m in h.telegram.sent if m.reply_markup]
     assert sorted(m.chat_id for m in checks) == ["7001", "7002"]  # each asked once
@@ -233,6 +257,9 @@ def test_the_service_loop_sends_the_check_and_reports_ready(db_url: str,
         seed(h)
         eq = h.submit(quake("eq-loop", {"43102": INT.SIX_UPPER}), operator="jma",
                       action="auto")
+        with h.engine.begin() as conn:  # accepted three minutes ago
+            conn.execute(sa.update(alerts).where(alerts.c.id == eq).values(
+                created_at=now() - dt.timedelta(minutes=3)))
         woken: list[int] = []
 
         async def go() -> None:

@@ -2,7 +2,8 @@
 
 ::
 
-    alert accepted ──► SafetyChecks.tick() (bousai run, every few seconds, one process)
+    alert accepted ──► SafetyChecks.tick() (bousai run, every few seconds, one process),
+                       [safety] delay later (2 minutes), if it was not lifted or cancelled
        matches [[safety.triggers]]  ──► check alert (source "safety", the same kind,
                                         the affected wards) through the lifecycle and
                                         the delivery ledger, with three answer buttons

@@ -62,7 +62,7 @@ class SafetyChecks:
         now = now or dt.datetime.now(dt.UTC)
         since = now - self.settings.window
         with self.svc.engine.connect() as conn:
-            rows = store.candidates(conn, since)
+            rows = store.candidates(conn, since, now - self.settings.delay)
             reminders = store.due_reminders(conn, now - self.settings.reminder_after, since)
         checks = [alert_id for row in rows if (alert_id := self._check(row, now)) is not None]
         sent = [alert_id for row in reminders

@@ -73,6 +73,9 @@ class Desk:
 class SafetySettings:
     enabled: bool = False
     triggers: tuple[Trigger, ...] = ()
+    # After the alert is accepted: people act on the alert first, the next report of
+    # the same earthquake is in, and a cancellation in time means no check at all.
+    delay: dt.timedelta = dt.timedelta(minutes=2)
     reminder_after: dt.timedelta = dt.timedelta(minutes=30)
     window: dt.timedelta = dt.timedelta(hours=6)  # alerts older than this are history
     interval_seconds: float = 5.0
@@ -86,8 +89,8 @@ class SafetySettings:
 
 
 _OWN = {"name", "min_evacuation_level", "wards"}
-_KEYS = {"enabled", "triggers", "reminder_after", "window", "interval_seconds", "emergency",
-         "police", "visitor_hotline", "desks"}
+_KEYS = {"enabled", "triggers", "delay", "reminder_after", "window", "interval_seconds",
+         "emergency", "police", "visitor_hotline", "desks"}
 
 
 def load_safety(config: Config) -> SafetySettings:
@@ -128,6 +131,7 @@ def load_safety(config: Config) -> SafetySettings:
         raise fail("interval_seconds", "must be a positive number of seconds")
     return SafetySettings(
         enabled=enabled, triggers=triggers,
+        delay=parse_duration(str(section.get("delay", "2m")), "safety.delay", path),
         reminder_after=parse_duration(str(section.get("reminder_after", "30m")),
                                       "safety.reminder_after", path),
         window=parse_duration(str(section.get("window", "6h")), "safety.window", path),

@@ -21,14 +21,16 @@ def check_source_id(alert_id: int, *, reminder: bool = False) -> str:
     return f"{'reminder' if reminder else 'check'}:{alert_id}"
 
 
-def candidates(conn: sa.Connection, since: dt.datetime) -> list[sa.Row[Any]]:
-    """Alerts issued since ``since`` that went out and may call for a safety check,
-    without one yet."""
+def candidates(conn: sa.Connection, since: dt.datetime, accepted_before: dt.datetime
+               ) -> list[sa.Row[Any]]:
+    """Alerts issued since ``since``, stored before ``accepted_before``, that went out
+    (and were not lifted or cancelled) and may call for a safety check, without one yet."""
     checked = sa.select(alerts.c.source_id).where(alerts.c.source == SOURCE)
     return list(conn.execute(sa.select(alerts).where(
         alerts.c.msg_type == MsgType.ALERT.value, alerts.c.source != SOURCE,
         alerts.c.status.in_((AlertStatus.QUEUED.value, AlertStatus.SENT.value)),
         alerts.c.in_jurisdiction.is_(True), alerts.c.issued >= since,
+        alerts.c.created_at <= accepted_before,
         sa.literal("check:").concat(sa.cast(alerts.c.id, sa.String)).not_in(checked),
     ).order_by(alerts.c.id)))
 
