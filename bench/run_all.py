@@ -20,12 +20,14 @@ MODEST = [
     ["latency.py", "--alerts", "20", "--db", "sqlite,postgres"],
     ["pacing.py", "--messages", "600"],
     ["baseline_ptb.py", "--messages", "600", "--no-engine"],
+    ["residents.py", "--repeat", "3"],
 ]
 FULL = [
     ["fanout.py", "--sizes", "10000,100000,1000000", "--db", "sqlite,postgres", "--repeat", "3"],
     ["throughput.py", "--messages", "3000", "--repeat", "3", "--db", "sqlite,postgres"],
     ["latency.py", "--alerts", "20", "--db", "sqlite,postgres"],
     ["baseline_ptb.py", "--messages", "3000"],  # includes the engine's pacing run
+    ["residents.py", "--repeat", "5"],
 ]
 
 

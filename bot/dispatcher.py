@@ -101,6 +101,7 @@ class Dispatcher:
         self.ok = True  # what the last run() returned
         self._ceiling_at = float("-inf")
         self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
+        self._buttons: dict[tuple[int, str, str], tuple[tuple[str, str], ...]] = {}
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._idle: set[str] = set()  # until_idle: channels that found nothing to do
@@ -295,9 +296,13 @@ class Dispatcher:
             if missing:
                 if len(self._parts) > 10_000:
                     self._parts.clear()
+                    self._buttons.clear()
                 for (alert_id, language), parts in ledger.load_parts(conn, name,
                                                                       missing).items():
                     self._parts[(alert_id, language, name)] = parts
+                for (alert_id, language), buttons in ledger.load_buttons(conn, name,
+                                                                          missing).items():
+                    self._buttons[(alert_id, language, name)] = buttons
         return claimed
 
     def _unclaim(self, name: str) -> None:
@@ -318,7 +323,8 @@ class Dispatcher:
                                    idempotency_key=f"{row.idempotency_key}:"
                                                    f"{len(row.parts_sent)}")
         return OutgoingMessage(recipients=row.recipients, parts=parts,
-                               idempotency_key=row.idempotency_key, reply_to=row.reply_to)
+                               idempotency_key=row.idempotency_key, reply_to=row.reply_to,
+                               buttons=self._buttons.get((row.alert_id, row.language, name), ()))
 
     async def _send_one(self, name: str, row: Delivery, msg: OutgoingMessage | None) -> None:
         """Send one row and append its outcome. Whatever happens (even a bug in

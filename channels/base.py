@@ -211,6 +211,9 @@ class OutgoingMessage:
     parts: tuple[str, ...]
     idempotency_key: str
     reply_to: str | None = None
+    # (label, data) buttons under the last part; a tap comes back as the data
+    # (Telegram callback_query, LINE postback). Channels without buttons ignore them.
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -201,12 +201,25 @@ class LineChannel(Channel):
         return self._api
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
-        from linebot.v3.messaging import MulticastRequest, PushMessageRequest, TextMessage
+        from linebot.v3.messaging import (
+            MulticastRequest,
+            PostbackAction,
+            PushMessageRequest,
+            QuickReply,
+            QuickReplyItem,
+            TextMessage,
+        )
         from linebot.v3.messaging.exceptions import ApiException
 
         api = await self._messaging()
-        messages = [TextMessage(text=part, quickReply=None, quoteToken=None)
-                    for part in message.parts]
+        # Buttons become quick-reply postbacks on the last message (labels up to 20).
+        quick = QuickReply(items=[QuickReplyItem(action=PostbackAction(
+            label=label if len(label) <= 20 else label[:19] + "…", data=data,
+            displayText=label)) for label, data in message.buttons[:13]]) \
+            if message.buttons else None
+        messages = [TextMessage(text=part, quoteToken=None,
+                                quickReply=quick if i == len(message.parts) - 1 else None)
+                    for i, part in enumerate(message.parts)]
         key = retry_key(message.idempotency_key)
         try:
             if len(message.recipients) == 1:

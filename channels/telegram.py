@@ -180,13 +180,16 @@ class TelegramChannel(Channel):
         self._started = False
 
     async def _send(self, message: OutgoingMessage) -> SendResult:
-        from telegram import ReplyParameters
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
         if not self._started:
             await self.start()
         chat_id = message.recipients[0]
         ids: list[str] = []
         reply_to = message.reply_to
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]
+                                       for label, data in message.buttons]) \
+            if message.buttons else None
         for i, part in enumerate(message.parts):
             if i:  # the parts of one message keep to the per-chat pace
                 await asyncio.sleep(self.limits.chat_interval)
@@ -198,6 +201,7 @@ class TelegramChannel(Channel):
                         message_id=int(reply_to), allow_sending_without_reply=True
                     ) if reply_to else None,
                     disable_web_page_preview=True,
+                    reply_markup=markup if i == len(message.parts) - 1 else None,
                 )
             except Exception as exc:
                 if ids:  # a retry resumes after the parts that went out

@@ -318,7 +318,7 @@ def test_payload_json_problems_are_named() -> None:
                                   "volcano", "heavy_rain", "typhoon", "evacuation", "shelter",
                                   "lifeline", "city_notice", "cap", "free_text",
                                   "megaquake", "long_period", "hypocentre_update",
-                                  "seismic_activity", "offshore_tsunami"}
+                                  "seismic_activity", "offshore_tsunami", "safety_check"}
 
 
 def test_an_alert_refuses_a_payload_of_another_kind() -> None:

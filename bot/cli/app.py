@@ -11,7 +11,7 @@ import typer
 import typer.core
 import typer.rich_utils
 
-from bot.cli import alerts, channels, deliveries, feeds, subscribers
+from bot.cli import alerts, channels, deliveries, feeds, safety, subscribers
 from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
 from bot.cli.follow_ups import follow_ups
@@ -97,6 +97,7 @@ app.add_typer(feeds.app, name="feeds")
 app.add_typer(channels.app, name="channels")
 app.command("wards")(wards_command)
 app.add_typer(shelters_app, name="shelters")
+app.add_typer(safety.app, name="safety")
 
 
 @db_app.command("upgrade")

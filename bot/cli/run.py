@@ -86,22 +86,27 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
     log.info("running with channels: %s; feeds %s; push %s", ", ".join(channels) or "none",
              "on" if scheduler else "off", push.name if push else "off")
     line_signup = None
+    from bot.safety.checks import SafetyChecks, run_checks
+
     try:
         if until_idle:
             if scheduler is not None:
                 await asyncio.to_thread(scheduler.poll_all_once)
+            await asyncio.to_thread(SafetyChecks(svc).tick)
             dispatcher.ok = await dispatcher.run(until_idle=True)
             return dispatcher
+        from bot.dispatcher import worker_name
+        from bot.leases import run_while_leased
         from bot.web import create_app, serve
         from bot.webguard import HttpLimits
 
-        tasks: list[Any] = []
+        tasks: list[Any] = [run_while_leased(
+            svc.engine, "safety-checks", worker_name(), 6.0,
+            lambda inner: run_checks(svc, inner, dispatcher.wake), stop)]
         if push is not None:
             tasks.append(await _start_push(svc, push, channels, dispatcher.wake, stop))
         tg_signup = None
         if "telegram" in channels:
-            from bot.dispatcher import worker_name
-            from bot.leases import run_while_leased
             from bot.signup.telegram import TelegramSignup
 
             tg_signup = TelegramSignup.from_service(svc)

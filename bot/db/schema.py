@@ -96,6 +96,8 @@ renderings = sa.Table(
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("parts", sa.JSON, nullable=False),
     sa.Column("machine_translated", sa.Boolean, nullable=False, default=False),
+    # Reply buttons under the last part: [[label, data], ...] (a safety check's answers).
+    sa.Column("buttons", sa.JSON),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     sa.UniqueConstraint("alert_id", "language", "channel"),
 )
@@ -125,6 +127,24 @@ subscriber_wards = sa.Table(
               primary_key=True),
     sa.Column("ward", sa.String(16), primary_key=True),
     sa.Index(None, "ward", "subscriber_id"),
+)
+
+# 安否確認: one answer per subscriber and alert that called for a safety check,
+# changeable, deleted with the subscriber. ``ward``: the subscriber's first ward
+# (configuration order) among those the check went to.
+safety_answers = sa.Table(
+    "safety_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("ward", sa.String(16)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("answered_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("alert_id", "subscriber_id"),
+    sa.Index(None, "alert_id", "status"),
 )
 
 deliveries = sa.Table(

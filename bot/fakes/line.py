@@ -256,6 +256,9 @@ class FakeLine(FakeServer):
             if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
                 return many, [{"message": f"Length must be between 0 and {MAX_TEXT}",
                                "property": f"messages[{i}].text"}]
+            bad = _quick_reply_error(m.get("quickReply"))
+            if bad is not None:
+                return many, [{"message": bad, "property": f"messages[{i}].quickReply"}]
         if r.endpoint == "multicast" and not 1 <= len(r.to) <= MAX_RECIPIENTS:
             return many, [{"message": f"Size must be between 1 and {MAX_RECIPIENTS}",
                            "property": "to"}]
@@ -327,7 +330,9 @@ class FakeLine(FakeServer):
 
 def webhook_event(kind: str, user: str, **fields: Any) -> dict[str, Any]:
     """One LINE webhook event from ``user``: ``follow`` (``is_unblocked=``),
-    ``unfollow``, ``message`` (``text=``) or ``postback`` (``data=``). Other
+    ``unfollow``, ``message`` (``text=``), ``postback`` (``data=``) or ``location``
+    (a message event of type location: ``latitude=``, ``longitude=``, optional
+    ``address=`` and ``title=``). Other
     keyword arguments override top-level event fields (e.g. ``timestamp``)."""
     event: dict[str, Any] = {
         "type": kind,
@@ -346,10 +351,39 @@ def webhook_event(kind: str, user: str, **fields: Any) -> dict[str, Any]:
                             "quoteToken": uuid.uuid4().hex, "text": str(fields.pop("text", ""))}
     elif kind == "postback":
         event["postback"] = {"data": str(fields.pop("data", ""))}
+    elif kind == "location":  # a location message, as LINE sends it
+        event["type"] = "message"
+        event["message"] = {"type": "location", "id": str(random.randrange(10**17, 10**18)),
+                            "quoteToken": uuid.uuid4().hex,
+                            "latitude": float(fields.pop("latitude")),
+                            "longitude": float(fields.pop("longitude"))}
+        for key in ("title", "address"):
+            if key in fields:
+                event["message"][key] = str(fields.pop(key))
     elif kind != "unfollow":
         raise ValueError(f"unknown LINE webhook event kind {kind!r}")
     event.update(fields)
     return event
+
+
+def _quick_reply_error(quick: Any) -> str | None:
+    """LINE's limits on a quick reply: 1-13 items, each an action with a label of
+    1-20 characters; a postback's data 1-300 characters."""
+    if quick is None:
+        return None
+    items = quick.get("items") if isinstance(quick, dict) else None
+    if not isinstance(items, list) or not 1 <= len(items) <= 13:
+        return "Size must be between 1 and 13"
+    for item in items:
+        action = item.get("action") if isinstance(item, dict) else None
+        if not isinstance(action, dict):
+            return "May not be null"
+        label = action.get("label")
+        if not isinstance(label, str) or not 1 <= len(label) <= 20:
+            return "Length of the label must be between 1 and 20"
+        if action.get("type") == "postback" and not 1 <= len(str(action.get("data", ""))) <= 300:
+            return "Length of the data must be between 1 and 300"
+    return None
 
 
 def signed_body(

@@ -127,6 +127,21 @@ class FakeTelegram(FakeServer):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": cmd_len}]
         return self.push_update({"message": msg})
 
+    def user_location(self, chat_id: int, latitude: float, longitude: float, *,
+                      language_code: str = "en") -> int:
+        """Queue a location shared by user ``chat_id`` (the attachment menu's
+        "Location"): a Message whose ``location`` is a Location object, no text."""
+        user = {"id": chat_id, "is_bot": False, "first_name": "User",
+                "language_code": language_code}
+        return self.push_update({"message": {
+            "message_id": next(self._msg_ids[str(chat_id)]),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "User"},
+            "from": user,
+            "location": {"latitude": latitude, "longitude": longitude,
+                         "horizontal_accuracy": 20.0},
+        }})
+
     def user_taps(self, chat_id: int, data: str, *, message_id: int = 1,
                   from_id: int | None = None, chat_type: str = "private",
                   text: str = "…") -> int:
@@ -251,6 +266,8 @@ class FakeTelegram(FakeServer):
             return self._error(400, "Bad Request: message is too long")
         if chat_id in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        if not _valid_markup(params.get("reply_markup")):
+            return self._error(400, "Bad Request: BUTTON_DATA_INVALID")
         limited = self._limited(chat_id)
         if limited is not None:
             if limited.status == 504 and self.timeout_delay:
@@ -322,3 +339,16 @@ class FakeTelegram(FakeServer):
 
     async def _m_setmycommands(self, params: dict[str, Any]) -> web.Response:
         return self._ok(True)
+
+
+def _valid_markup(markup: Any) -> bool:
+    """An inline keyboard's callback data is 1-64 bytes (Telegram: BUTTON_DATA_INVALID)."""
+    if not isinstance(markup, dict) or "inline_keyboard" not in markup:
+        return True
+    rows = markup["inline_keyboard"]
+    return isinstance(rows, list) and all(
+        isinstance(row, list) and all(
+            isinstance(b, dict) and isinstance(b.get("text"), str) and b["text"]
+            and ("callback_data" not in b
+                 or 1 <= len(str(b["callback_data"]).encode("utf-8")) <= 64)
+            for b in row) for row in rows)

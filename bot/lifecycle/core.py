@@ -37,6 +37,9 @@ class Prepared:
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     original: Any = None  # the stored row a follow-up refers to (None: not found)
     issued_by: str | None = None  # stored alerts: who issued it
+    # Only these recipients ((channel, user id) → the delivery to reply to), e.g. a
+    # safety check's reminder to those who have not answered; None: the usual fan-out.
+    recipients: Mapping[tuple[str, str], int] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,7 +179,7 @@ class Lifecycle:
         and move it on. Inside the caller's transaction: writes only."""
         alert, original = prepared.alert, prepared.original
         ledger.write_renderings(conn, alert_id, prepared.renderings)
-        reply_to = None
+        reply_to = prepared.recipients
         if alert.msg_type is not MsgType.ALERT and original is not None:
             # An update that adds to the original (offshore observations under a tsunami
             # warning, a refined hypocentre) leaves the original's pending sends alone.

@@ -31,6 +31,7 @@ class Rendering:
     limit: int
     machine_translated: bool
     untranslated: bool = False  # free text left in Japanese: no text, no translation
+    buttons: tuple[tuple[str, str], ...] = ()  # (label, data) under the last part
 
 
 class Renderer:
@@ -56,7 +57,8 @@ class Renderer:
         text = compose(ctx)
         return [dataclasses.replace(
             self.fit(text, language, name, lim, machine_translated=ctx.machine_translated),
-            untranslated=ctx.untranslated) for name, lim in limits.items()]
+            untranslated=ctx.untranslated, buttons=tuple(ctx.buttons))
+            for name, lim in limits.items()]
 
     def render(self, alert: Alert, language: str, channel: str, limits: Limits) -> Rendering:
         text, mt = self.text(alert, language)

@@ -44,6 +44,8 @@ class Context:
     # texts shown in a language other than the reader's; the note goes before the first
     original_texts: list[str] = field(default_factory=list)
     now: dt.datetime | None = None  # what "this year" is judged against (None: the clock)
+    # reply buttons under the message: (label, data), data as in bot.signup
+    buttons: list[tuple[str, str]] = field(default_factory=list)
 
     def t(self, key: str, /, **values: Any) -> str:
         return self.catalogs.text(self.language, key, **values)

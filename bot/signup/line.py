@@ -7,8 +7,9 @@
     follow          welcome in 日本語, English and やさしい日本語 + language quick reply
     unfollow        the subscriber is deactivated
     postback        a quick-reply tap (same data as Telegram's buttons)
-    message (text)  a command word in any enabled language ("stop", "停止", "ていし" ...)
-                    or a deep-link payload typed as text ("vi-43101")
+    message (text)  a command word in any enabled language ("stop", "停止", "ていし" ...),
+                    a deep-link payload typed as text ("vi-43101"), or a ward's name
+    message (location)  ward, alerts in force, nearest shelters (bot.signup.residents)
     anything else   ignored, with a log line
 
 Only one-to-one chats (source type ``user``) are served; the subscriber's id is
@@ -41,6 +42,7 @@ from linebot.v3.messaging.exceptions import ApiException
 from bot.errors import ConfigError, ValidationError
 from bot.service import Service
 from bot.signup.common import COMMANDS, Conversation, Reply, parse_payload
+from bot.signup.residents import RESIDENT_COMMANDS, Residents
 from bot.store.webhooks import first_time, forget
 from bot.webguard import HttpLimits
 from channels.line import verify_signature
@@ -95,6 +97,7 @@ class LineSignup:
                                          max_buttons=MAX_QUICK_REPLIES)
         self.engine = svc.engine
         self.max_event_age = HttpLimits.from_config(svc.config).line_max_event_age
+        self.residents = Residents(svc, self.conversation)
         self._commands = self._command_words()
 
     @classmethod
@@ -112,10 +115,11 @@ class LineSignup:
 
     def _command_words(self) -> dict[str, str]:
         """Every way to type a command: its English name and its word in every catalog."""
-        words = {name: name for name in COMMANDS}
+        names = (*COMMANDS, *RESIDENT_COMMANDS)
+        words = {name: name for name in names}
         cats = self.conversation.catalogs.by_language
         for cat in cats.values():
-            for name in COMMANDS:
+            for name in names:
                 word = cat.messages.get(f"cmd.{name}")
                 if word:
                     words.setdefault(_normal(word), name)
@@ -191,6 +195,8 @@ class LineSignup:
             return
         conv = self.conversation
         replies: list[Reply]
+        if kind in ("message", "postback") and not self.residents.allow(user):
+            return  # over the chat's rate: dropped without a reply
         if kind == "follow":
             replies = await asyncio.to_thread(conv.start, user, None, None)
         elif kind == "unfollow":
@@ -199,15 +205,20 @@ class LineSignup:
         elif kind == "postback":
             postback = event.get("postback")
             data = postback.get("data") if isinstance(postback, Mapping) else None
-            replies = await asyncio.to_thread(conv.choose, user, str(data or "")[:300])
+            replies = await asyncio.to_thread(self._postback, user, str(data or "")[:300])
         elif kind == "message":
             message = event.get("message")
             text = message.get("text") if isinstance(message, Mapping) else None
-            if not isinstance(message, Mapping) or message.get("type") != "text" \
+            if isinstance(message, Mapping) and message.get("type") == "location":
+                replies = await asyncio.to_thread(self.residents.location, user,
+                                                  message.get("latitude"),
+                                                  message.get("longitude"))
+            elif not isinstance(message, Mapping) or message.get("type") != "text" \
                     or not isinstance(text, str):
                 log.info("line webhook: non-text message ignored")
                 return
-            replies = await asyncio.to_thread(self._text, user, text)
+            else:
+                replies = await asyncio.to_thread(self._text, user, text)
         else:
             log.info("line webhook: %s event ignored", kind[:40] or "untyped")
             return
@@ -215,14 +226,23 @@ class LineSignup:
         if isinstance(token, str) and token:
             await self._reply(token, replies)
 
+    def _postback(self, user: str, data: str) -> list[Reply]:
+        ours = self.residents.choose(user, data)
+        return ours if ours is not None else self.conversation.choose(user, data)
+
     def _text(self, user: str, text: str) -> list[Reply]:
         conv = self.conversation
         name = self.match_command(text)
+        if name == "start":
+            self.residents.audit("chat_command", command="start")
+            return conv.start(user, None)
         if name is not None:
-            return conv.command(user, name)
+            return self.residents.command(user, name)
         if parse_payload(text, conv.config) is not None:
+            self.residents.audit("chat_command", command="start")
             return conv.start(user, text.strip())
-        return conv.unknown(user)
+        typed = self.residents.text(user, text)
+        return typed if typed is not None else conv.unknown(user)
 
     async def _reply(self, token: str, replies: Sequence[Reply]) -> None:
         if not replies:

@@ -7,7 +7,10 @@ Updates arrive by long polling (``getUpdates``, the default) or, with
 Either way :meth:`TelegramSignup.handle_update` answers it.
 
 Only private chats are served; the subscriber's id is the chat id (which is what
-the dispatcher sends to). Nothing else about the user is stored.
+the dispatcher sends to). Nothing else about the user is stored. Besides sign-up,
+a shared location (``Message.location``), ``/latest``, ``/shelters`` and the buttons
+of locations and safety checks are answered by :mod:`bot.signup.residents`, which
+also rate-limits every chat.
 
 Errors while polling::
 
@@ -35,6 +38,7 @@ from telegram.request import HTTPXRequest
 from bot.errors import ConfigError, ValidationError
 from bot.service import Service
 from bot.signup.common import COMMANDS, Conversation, Reply
+from bot.signup.residents import RESIDENT_COMMANDS, Residents
 from channels.telegram import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,7 @@ class TelegramSignup:
                               key="channels.telegram.webhook")
         self.svc = svc
         self.conversation = Conversation(svc, "telegram", command_label=command_label)
+        self.residents = Residents(svc, self.conversation)
         self.bot = bot
         self.webhook_url = webhook_url
         self._secret = (webhook_secret or "").encode("ascii")
@@ -142,8 +147,13 @@ class TelegramSignup:
         await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:
+        chat = update.effective_chat
+        if chat is not None and not self.residents.allow(str(chat.id)):
+            return  # over the chat's rate: dropped without a reply
         if update.callback_query is not None:
             await self._callback(update)
+        elif update.message is not None and update.message.location is not None:
+            await self._location(update)
         elif update.message is not None and update.message.text is not None:
             await self._message(update)
         else:
@@ -160,13 +170,30 @@ class TelegramSignup:
         conv = self.conversation
         m = _COMMAND_RE.match(msg.text.strip())
         name = m.group(1).lower() if m else None
+        residents = self.residents
         if name == "start":
             payload = (m.group(2) or "").strip() if m else ""
+            await asyncio.to_thread(residents.audit, "chat_command", command="start")
             replies = await asyncio.to_thread(conv.start, user, payload or None, hint)
-        elif name in COMMANDS:
-            replies = await asyncio.to_thread(conv.command, user, name, hint)
+        elif name in COMMANDS or name in RESIDENT_COMMANDS:
+            replies = await asyncio.to_thread(residents.command, user, name, hint)
         else:
-            replies = await asyncio.to_thread(conv.unknown, user, hint)
+            typed = None if name else await asyncio.to_thread(residents.text, user,
+                                                               msg.text, hint)
+            replies = typed if typed is not None else await asyncio.to_thread(
+                conv.unknown, user, hint)
+        await self._send(user, replies, None)
+
+    async def _location(self, update: Update) -> None:
+        """A shared location (Message.location): answered, never stored."""
+        msg = update.message
+        assert msg is not None and msg.location is not None
+        if msg.chat.type != "private":
+            return
+        user = str(msg.chat.id)
+        hint = msg.from_user.language_code if msg.from_user else None
+        replies = await asyncio.to_thread(self.residents.location, user,
+                                          msg.location.latitude, msg.location.longitude, hint)
         await self._send(user, replies, None)
 
     async def _callback(self, update: Update) -> None:
@@ -184,7 +211,11 @@ class TelegramSignup:
             await self.bot.answer_callback_query(cq.id)
         except TelegramError as exc:
             log.warning("telegram: could not answer a button tap: %s", type(exc).__name__)
-        replies = await asyncio.to_thread(self.conversation.choose, user, cq.data or "")
+        data = cq.data or ""
+        hint = cq.from_user.language_code if cq.from_user else None
+        ours = await asyncio.to_thread(self.residents.choose, user, data, hint)
+        replies = ours if ours is not None else await asyncio.to_thread(
+            self.conversation.choose, user, data)
         await self._send(user, replies, message.message_id if message is not None else None)
 
     async def _operator_press(self, update: Update) -> None:

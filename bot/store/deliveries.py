@@ -55,6 +55,7 @@ def write_renderings(conn: sa.Connection, alert_id: int, rendered: Iterable[Rend
     now = utcnow()
     rows = [{"alert_id": alert_id, "language": r.language, "channel": r.channel,
              "parts": list(r.parts), "machine_translated": r.machine_translated,
+             "buttons": [list(b) for b in r.buttons] or None,
              "created_at": now} for r in rendered]
     conn.execute(sa.delete(renderings).where(renderings.c.alert_id == alert_id))
     if rows:
@@ -67,6 +68,16 @@ def load_parts(conn: sa.Connection, channel: str, alert_ids: Iterable[int]
     return {(r.alert_id, r.language): tuple(r.parts) for r in conn.execute(
         sa.select(renderings.c.alert_id, renderings.c.language, renderings.c.parts).where(
             renderings.c.channel == channel, renderings.c.alert_id.in_(set(alert_ids))))}
+
+
+def load_buttons(conn: sa.Connection, channel: str, alert_ids: Iterable[int]
+                 ) -> dict[tuple[int, str], tuple[tuple[str, str], ...]]:
+    """(alert id, language) → the reply buttons under the message, where it has any."""
+    return {(r.alert_id, r.language): tuple((str(b[0]), str(b[1])) for b in r.buttons)
+            for r in conn.execute(sa.select(renderings.c.alert_id, renderings.c.language,
+                                            renderings.c.buttons).where(
+                renderings.c.channel == channel, renderings.c.buttons.is_not(None),
+                renderings.c.alert_id.in_(set(alert_ids)))) if r.buttons}
 
 
 def stored_renderings(conn: sa.Connection, alert_id: int) -> list[sa.Row[Any]]:

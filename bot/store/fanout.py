@@ -155,8 +155,8 @@ def _batched(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan
 def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan,
                due: dt.datetime, now: dt.datetime,
                reply_to: Mapping[tuple[str, str], int] | None) -> int:
-    if alert.test:
-        return 0  # public posts never carry drills
+    if alert.test or not alert.payload.PUBLIC:
+        return 0  # public posts never carry drills, nor what is addressed to each person
     rows = []
     for language in plan.broadcast_languages:
         target = None
@@ -182,7 +182,8 @@ def plan_counts(conn: sa.Connection, alert: Alert,
     out: dict[str, dict[str, int]] = {}
     for name, plan in channels.items():
         if plan.mode == BROADCAST:
-            out[name] = {} if alert.test else {lang: 1 for lang in plan.broadcast_languages}
+            out[name] = {} if alert.test or not alert.payload.PUBLIC else {
+                lang: 1 for lang in plan.broadcast_languages}
             continue
         rows = conn.execute(sa.select(subscribers.c.language, sa.func.count()).where(
             *_subscriber_filter(alert, name)).group_by(subscribers.c.language))

@@ -154,8 +154,10 @@ def erase(conn: sa.Connection, channel: str, user_id: str) -> bool:
     if row is None:
         return False
     from bot.store.deliveries import anonymise
+    from bot.store.safety import erase_subscriber
 
     anonymise(conn, channel, user_id)
+    erase_subscriber(conn, row.id)
     conn.execute(sa.delete(subscriber_wards).where(subscriber_wards.c.subscriber_id == row.id))
     conn.execute(sa.delete(subscribers).where(subscribers.c.id == row.id))
     return True

@@ -26,6 +26,7 @@ class                  carried by
 :class:`CityNotice`    city RSS/Atom feeds, staff city notices
 :class:`Cap`           CAP 1.2 documents, whatever their kind
 :class:`FreeText`      staff alerts of other kinds (drill, ...); any kind
+:class:`SafetyCheck`   the safety check (安否確認) after an alert that calls for one
 =====================  =========================================================
 
 Stored JSON carries the class's ``TYPE`` under the key ``"payload"``; a row
@@ -65,6 +66,7 @@ from bot.domain.payloads.city import (
     Utility,
 )
 from bot.domain.payloads.eew import EarlyWarning, EewArea
+from bot.domain.payloads.safety import SafetyCheck
 from bot.domain.payloads.seismic import (
     CommentKind,
     Earthquake,
@@ -107,11 +109,11 @@ from bot.errors import ValidationError
 AlertPayload: TypeAlias = (Earthquake | EarlyWarning | Tsunami | WeatherWarning | Landslide
                            | Volcano | HeavyRain | Typhoon | Evacuation | Shelter | Lifeline
                            | CityNotice | Cap | FreeText | MegaquakeNotice | LongPeriodMotion
-                           | HypocentreUpdate | SeismicActivity | OffshoreTsunami)
+                           | HypocentreUpdate | SeismicActivity | OffshoreTsunami | SafetyCheck)
 PAYLOAD_TYPES: Mapping[str, type[Payload]] = {cls.TYPE: cls for cls in (
     Earthquake, EarlyWarning, Tsunami, WeatherWarning, Landslide, Volcano, HeavyRain, Typhoon,
     Evacuation, Shelter, Lifeline, CityNotice, Cap, FreeText, MegaquakeNotice,
-    LongPeriodMotion, HypocentreUpdate, SeismicActivity, OffshoreTsunami)}
+    LongPeriodMotion, HypocentreUpdate, SeismicActivity, OffshoreTsunami, SafetyCheck)}
 
 
 def payload_from_json(data: Any, *, kind: str, source: str) -> AlertPayload:
@@ -171,6 +173,7 @@ __all__ = [
     "Payload",
     "RainAmount",
     "Record",
+    "SafetyCheck",
     "SeismicActivity",
     "Shelter",
     "ShelterAction",

@@ -74,6 +74,8 @@ class Payload(Record):
 
     TYPE: ClassVar[str] = ""
     KINDS: ClassVar[frozenset[str] | None] = None
+    # False: addressed to each subscriber, never posted on a public timeline (X).
+    PUBLIC: ClassVar[bool] = True
 
     event_key: str | None = None
 

@@ -10,6 +10,7 @@ from bot.render.kinds import (
     city,
     earthquake,
     eew,
+    safety,
     seismic_notice,
     tsunami,
     typhoon,
@@ -18,5 +19,5 @@ from bot.render.kinds import (
     weather_r06,
 )
 
-__all__ = ["cap", "city", "earthquake", "eew", "seismic_notice", "tsunami", "typhoon",
-           "volcano", "weather", "weather_r06"]
+__all__ = ["cap", "city", "earthquake", "eew", "safety", "seismic_notice", "tsunami",
+           "typhoon", "volcano", "weather", "weather_r06"]
