@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +161,7 @@ class FontSet:
     unique to this set. ``texts`` is every text that will be drawn, by language
     (CJK faces hold only the glyphs these texts use)."""
 
-    def __init__(self, font_dir: Path, texts: dict[str, Iterable[str]]) -> None:
+    def __init__(self, font_dir: Path, texts: Mapping[str, Iterable[str]]) -> None:
         self.font_dir = font_dir
         all_text = {lang: "".join(parts) for lang, parts in texts.items()}
         scripts = {"latin", *(script_of(lang) for lang in texts)}

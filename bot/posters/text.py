@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reportlab.pdfbase.ttfonts import shapeStr
 from reportlab.pdfgen.canvas import Canvas
@@ -21,7 +22,8 @@ from bot.posters.fonts import FontSet, Loaded
 # before closing punctuation). Scripts without spaces between words (Thai, Khmer,
 # Myanmar) break at spaces and U+200B only.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_NO_BREAK_BEFORE = set("、。，．・：；！？）」』】〕”’ー々ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?:;)")
+_NO_BREAK_BEFORE = set("、。，．・：；！？）」』】〕”’ー々"
+                       "ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?:;)")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Typesetter:
         return [Run(face.names[1 if bold else 0], "".join(chars)) for face, chars in out]
 
     def width(self, text: str, language: str, size: float, bold: bool = False) -> float:
-        return sum(_shaped(r, size)[1] for r in self.runs(text, language, bold))
+        return sum(_shaped(r.font, r.text, size)[1] for r in self.runs(text, language, bold))
 
     def fit(self, text: str, language: str, size: float, max_width: float,
             bold: bool = False, min_size: float = 5.0) -> float:
@@ -79,7 +81,8 @@ class Typesetter:
              language: str, *, bold: bool = False, align: str = "left") -> float:
         """Draw one line with its baseline at ``y``; ``align`` is left, center or
         right of ``x``. Returns the width."""
-        shaped = [(run, *_shaped(run, size)) for run in self.runs(text, language, bold)]
+        shaped = [(run, *_shaped(run.font, run.text, size))
+                  for run in self.runs(text, language, bold)]
         width = sum(w for _, _, w in shaped)
         if align == "center":
             x -= width / 2
@@ -97,13 +100,16 @@ class Typesetter:
         return width
 
 
-def _shaped(run: Run, size: float) -> tuple[str, float]:
-    shaped = shapeStr(run.text, run.font, size, force=True)
+@lru_cache(maxsize=4096)
+def _shaped(font: str, text: str, size: float) -> tuple[str, float]:
+    """``text`` shaped in ``font`` (a reportlab font name unique to its FontSet), and
+    its advance width at ``size``."""
+    shaped = shapeStr(text, font, size, force=True)
     data = getattr(shaped, "__shapeData__", None)
     if data is None:  # pragma: no cover - reportlab without HarfBuzz
         from reportlab.pdfbase.pdfmetrics import stringWidth
 
-        return shaped, stringWidth(run.text, run.font, size)
+        return shaped, stringWidth(text, font, size)
     return shaped, sum(g.x_advance for g in data) * size / 1000
 
 
