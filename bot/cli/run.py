@@ -97,6 +97,7 @@ async def _run(svc: Service, channels: dict[str, Channel], until_idle: bool,
             from bot.signup.line import LineSignup
 
             line_signup = LineSignup.from_service(svc)
+            tasks.append(line_signup.setup_menus())  # rich menus; logged if they fail
         app = create_app(svc, telegram_handler=tg_signup, line_handler=line_signup)
         tasks.append(serve(app, svc.settings.http_host, svc.settings.http_port, stop))
         side = asyncio.gather(*tasks)

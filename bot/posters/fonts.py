@@ -104,7 +104,8 @@ def find_file(font_dir: Path, filename: str) -> Path | None:
     return next((p for p in sorted(font_dir.rglob(filename)) if p.is_file()), None)
 
 
-def _collection_index(path: Path, family: str) -> int:
+def collection_index(path: Path, family: str) -> int:
+    """The index of the face named ``family`` in the collection ``path``."""
     blob = hb.Blob.from_file_path(str(path))
     for index in range(hb.Face(blob).count):
         face = hb.Face(blob, index)
@@ -184,7 +185,7 @@ class FontSet:
                 raise FontMissingError(face, filename, self.font_dir)
             name = f"bousai-{face.script}-{weight}-{serial}"
             if face.collection_family is not None:
-                index = _collection_index(path, face.collection_family)
+                index = collection_index(path, face.collection_family)
                 data = truetype_subset(path, index, text, name)
                 font = TTFont(name, io.BytesIO(data))
             else:

@@ -34,7 +34,8 @@ from telegram.request import HTTPXRequest
 
 from bot.errors import ConfigError
 from bot.service import Service
-from bot.signup.common import COMMANDS, Conversation, Reply
+from bot.signup.actions import MenuConversation
+from bot.signup.common import COMMANDS, Reply
 from channels.telegram import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class TelegramSignup:
                               "characters A-Z, a-z, 0-9, _ and -) in the environment",
                               key="channels.telegram.webhook")
         self.svc = svc
-        self.conversation = Conversation(svc, "telegram", command_label=command_label)
+        self.conversation = MenuConversation(svc, "telegram", command_label=command_label)
         self.bot = bot
         self.webhook_url = webhook_url
         self._secret = (webhook_secret or "").encode("ascii")
@@ -128,6 +129,20 @@ class TelegramSignup:
             await self.bot.shutdown()
         self._started = False
 
+    async def set_commands(self) -> None:
+        """The command menu in every language (setMyCommands); a failure is logged
+        and sign-up goes on without it."""
+        from bot.signup.menus import set_telegram_commands
+
+        try:
+            calls = await set_telegram_commands(self.bot, self.svc.config,
+                                                self.conversation.catalogs)
+        except TelegramError as exc:
+            log.warning("telegram: the command menu could not be set: %s: %s",
+                        type(exc).__name__, exc)
+            return
+        log.info("telegram: command menu set (%d languages)", calls)
+
     # ------------------------------------------------------------ updates
 
     async def handle_json(self, data: Mapping[str, Any]) -> None:
@@ -158,7 +173,7 @@ class TelegramSignup:
         if name == "start":
             payload = (m.group(2) or "").strip() if m else ""
             replies = await asyncio.to_thread(conv.start, user, payload or None, hint)
-        elif name in COMMANDS:
+        elif name is not None and (name in COMMANDS or conv.is_action(name)):
             replies = await asyncio.to_thread(conv.command, user, name, hint)
         else:
             replies = await asyncio.to_thread(conv.unknown, user, hint)
@@ -226,6 +241,7 @@ class TelegramSignup:
         """Poll for updates (or register the webhook) until ``stop`` is set."""
         await self.start()
         try:
+            await self.set_commands()
             if self.webhook_url:
                 await self.bot.set_webhook(self.webhook_url, secret_token=self._secret.decode(),
                                            allowed_updates=list(ALLOWED_UPDATES))
