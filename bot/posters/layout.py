@@ -174,10 +174,10 @@ def single_page(canvas: Canvas, ts: Typesetter, words: Words, easy: Words | None
         canvas.setFillColor(PANEL)
         canvas.roundRect(MARGIN, 40, inner, top - 40, 10, stroke=0, fill=1)
         canvas.setFillColor(GREY)
-        ts.draw(canvas, easy.language_name, MARGIN + 14, top - 20, 9, easy.language)
-        y = _paragraph(canvas, ts, easy.title, easy.language, MARGIN + 14, top - 44, 19,
-                       inner - 28, bold=True)
-        _steps(canvas, ts, easy, y - 2, 11.5, inner - 28, MARGIN + 14)
+        ts.draw(canvas, easy.language_name, MARGIN + 16, top - 22, 10, easy.language)
+        y = _paragraph(canvas, ts, easy.title, easy.language, MARGIN + 16, top - 50, 21,
+                       inner - 32, bold=True)
+        _steps(canvas, ts, easy, y - 4, 12.5, inner - 32, MARGIN + 16)
     canvas.setFillColor(GREY)
     ts.draw(canvas, city_ja, WIDTH - MARGIN, 22, 8, "ja", align="right")
 
@@ -206,7 +206,7 @@ def multilingual_page(canvas: Canvas, ts: Typesetter, blocks: Sequence[Words],
         canvas.setLineWidth(1)
         canvas.line(x, y, x + cell_w, y)
         canvas.setFillColor(GREY)
-        ts.draw(canvas, block.language_name, x, y - 10, 7.5, block.language)
+        ts.draw(canvas, block.language_name, x, y - 11, 7.5, block.language)
         size = ts.fit(block.title, block.language, 12.5, cell_w, bold=True)
         canvas.setFillColor(INK)
         ts.draw(canvas, block.title, x, y - 10 - size * 1.3, size, block.language, bold=True)

@@ -21,6 +21,7 @@ from bot.posters.fonts import FontSet, Loaded
 # Where a line may break: after a space, or between two CJK characters (never
 # before closing punctuation). Scripts without spaces between words (Thai, Khmer,
 # Myanmar) break at spaces and U+200B only.
+_SPACES = " \u3000\u200b"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _NO_BREAK_BEFORE = set("、。，．・：；！？）」』】〕”’ー々"
                        "ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?:;)")
@@ -114,14 +115,17 @@ def _shaped(font: str, text: str, size: float) -> tuple[str, float]:
 
 
 def _break_points(text: str) -> list[str]:
-    """``text`` cut after each space or U+200B, and between CJK characters."""
+    """``text`` cut after each space (also U+3000, U+200B); text without spaces
+    (Japanese, Chinese) between CJK characters, never before closing punctuation.
+    やさしい日本語 puts spaces between phrases: it breaks only there."""
     pieces: list[str] = []
     current = ""
+    spaced = any(c in text for c in _SPACES)
     for i, char in enumerate(text):
         current += char
         nxt = text[i + 1] if i + 1 < len(text) else ""
-        if char in " \u200b" or (_CJK.match(char) and nxt and _CJK.match(nxt)
-                                  and nxt not in _NO_BREAK_BEFORE):
+        if char in _SPACES or (not spaced and _CJK.match(char) and nxt and _CJK.match(nxt)
+                               and nxt not in _NO_BREAK_BEFORE):
             pieces.append(current)
             current = ""
     if current:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -31,6 +32,7 @@ def tile_bounds(index: int) -> tuple[int, int, int, int]:
         (HEIGHT - row * h if row == ROWS - 1 else h)
 
 
+@lru_cache(maxsize=64)
 def label_font(language: str, font_dir: Path, size: int) -> ImageFont.FreeTypeFont:
     face = FACES[script_of(language)]
     path = find_file(font_dir, face.files[1])
@@ -103,5 +105,5 @@ def render(labels: Sequence[str], language: str, font_dir: Path) -> bytes:
         for n, line in enumerate(lines):
             draw.text((x + w / 2, top + n * line_h), line, font=font, fill=WHITE, anchor="mm")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()

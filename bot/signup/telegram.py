@@ -7,7 +7,9 @@ Updates arrive by long polling (``getUpdates``, the default) or, with
 Either way :meth:`TelegramSignup.handle_update` answers it.
 
 Only private chats are served; the subscriber's id is the chat id (which is what
-the dispatcher sends to). Nothing else about the user is stored.
+the dispatcher sends to). Nothing else about the user is stored. At start-up the
+command menu is set in every language (:func:`bot.signup.menus.set_telegram_commands`);
+menu commands (``/latest``, ``/settings`` ...) go to :mod:`bot.signup.actions`.
 
 Errors while polling::
 
