@@ -22,7 +22,15 @@ import re
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl
 
-from bot.signup.common import COMMANDS, Button, Conversation, Reply, parse_payload
+from bot.service import Service
+from bot.signup.common import (
+    COMMANDS,
+    Button,
+    CommandLabel,
+    Conversation,
+    Reply,
+    parse_payload,
+)
 from bot.signup.state import Record, load
 
 MENU_ACTIONS = ("latest", "shelters", "safety", "settings")
@@ -85,9 +93,11 @@ class MenuConversation(Conversation):
     """The sign-up conversation with menu actions, and a listener told when a
     user's language changes (LINE links that language's rich menu)."""
 
-    def __init__(self, *args: object, actions: Mapping[str, ActionHandler] | None = None,
-                 on_language: LanguageListener | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, svc: Service, channel: str, *, command_label: CommandLabel,
+                 max_buttons: int | None = None,
+                 actions: Mapping[str, ActionHandler] | None = None,
+                 on_language: LanguageListener | None = None) -> None:
+        super().__init__(svc, channel, command_label=command_label, max_buttons=max_buttons)
         self.actions: Mapping[str, ActionHandler] = ACTIONS if actions is None else actions
         self.on_language = on_language
 
