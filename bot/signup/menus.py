@@ -36,7 +36,7 @@ from bot.signup.actions import MENU_ACTIONS, MENU_COMMANDS
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "1"  # change with the picture or the areas: a new menu is made
 NAME_PREFIX = "bousai "
 MAX_CHAT_BAR = 14
 MAX_LABEL = 20
@@ -97,7 +97,7 @@ def rich_menu_request(catalogs: Catalogs, language: str, name: str) -> dict[str,
         areas.append({"bounds": {"x": x, "y": y, "width": w, "height": h},
                       "action": {"type": "postback", "label": label[:MAX_LABEL],
                                  "data": f"action={action}", "displayText": label}})
-    return {"size": {"width": WIDTH, "height": HEIGHT}, "selected": False, "name": name,
+    return {"size": {"width": WIDTH, "height": HEIGHT}, "selected": True, "name": name,
             "chatBarText": catalogs.text(language, "menu.chat_bar")[:MAX_CHAT_BAR],
             "areas": areas}
 
