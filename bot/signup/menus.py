@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from bot.posters.fonts import FACES, script_of
 from bot.render.catalog import Catalogs
 from bot.signup.actions import MENU_ACTIONS, MENU_COMMANDS
 
@@ -105,6 +104,8 @@ def rich_menu_request(catalogs: Catalogs, language: str, name: str) -> dict[str,
 def rich_menu_name(catalogs: Catalogs, language: str, font_dir: Path) -> str:
     """``bousai <lang> <digest>``: the digest changes when the labels, the layout or
     the font files change, so a restart reuses an unchanged menu."""
+    from bot.posters.fonts import FACES, script_of  # fonts load only where LINE is on
+
     body = rich_menu_request(catalogs, language, "")
     face = FACES[script_of(language)]
     digest = hashlib.sha256(json.dumps([LAYOUT_VERSION, body, face.files, str(font_dir)],
