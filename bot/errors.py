@@ -11,6 +11,9 @@
     └── IngestError(ValueError)            a document that cannot be read; carries the reason
         └── HostileDocument                entity declarations, external references, too large
 
+Posters (:mod:`bot.posters`) add FontMissingError(LookupError) (names the Debian
+package to install), UncoveredTextError(LookupError) and PosterError(RuntimeError).
+
 Channel errors live in :mod:`channels.base`.
 """
 

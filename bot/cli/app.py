@@ -17,6 +17,7 @@ from bot.cli.common import handle_errors
 from bot.cli.follow_ups import follow_ups
 from bot.cli.ingest import ingest_command
 from bot.cli.places import shelters_app, wards_command
+from bot.cli.posters import posters_command
 from bot.cli.resend import resend_failed
 from bot.cli.run import run_command
 from bot.cli.signup_links import signup_links
@@ -91,6 +92,7 @@ app.add_typer(alerts.app, name="alert")
 app.add_typer(deliveries.app, name="deliveries")
 app.command("run")(run_command)
 app.command("signup-links")(signup_links)
+app.command("posters")(posters_command)
 app.command("ingest")(ingest_command)
 app.command("audit")(audit_command)
 app.add_typer(feeds.app, name="feeds")

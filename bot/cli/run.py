@@ -124,6 +124,7 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
             from bot.signup.line import LineSignup
 
             line_signup = LineSignup.from_service(svc)
+            tasks.append(line_signup.setup_menus())  # rich menus; logged if they fail
         limits = HttpLimits.from_config(svc.config)
         app = create_app(svc, telegram_handler=tg_signup, line_handler=line_signup,
                          limits=limits)

@@ -1,10 +1,5 @@
-"""``bousai signup-links``: deep links and QR codes for posters and flyers.
-
-Telegram: one link per language and ward, ``https://t.me/<username>?start=<lang>-<ward>``
-(``<lang>-all`` for the whole city); opening it and pressing Start subscribes
-at once. LINE: the add-friend link ``https://line.me/R/ti/p/<basic id>`` (LINE
-carries no start payload; the follow greeting asks for language and area).
-"""
+"""``bousai signup-links``: deep links and QR codes for posters and flyers
+(the links themselves: :mod:`bot.signup.links`; printable posters: ``bousai posters``)."""
 
 from __future__ import annotations
 
@@ -19,8 +14,8 @@ import typer
 
 from bot.cli.common import fail, handle_errors
 from bot.config import Config
-
-DEFAULT_TELEGRAM_USERNAME = "bousai_kumamoto_bot"
+from bot.posters.files import no_group_write
+from bot.signup.links import line_basic_id, line_link, telegram_link, telegram_username
 
 
 @dataclass(frozen=True)
@@ -34,14 +29,6 @@ class Link:
     svg: str
 
 
-def telegram_link(username: str, language: str, ward: str) -> str:
-    return f"https://t.me/{username.lstrip('@')}?start={language}-{ward}"
-
-
-def line_link(basic_id: str) -> str:
-    return f"https://line.me/R/ti/p/{basic_id}"
-
-
 def _qr(url: str, out: Path, stem: str) -> tuple[str, str]:
     qr = segno.make(url, error="m")
     png, svg = out / f"{stem}.png", out / f"{stem}.svg"
@@ -53,9 +40,8 @@ def _qr(url: str, out: Path, stem: str) -> tuple[str, str]:
 def build_links(config: Config, languages: list[str], wards: list[str], out: Path
                 ) -> list[Link]:
     links: list[Link] = []
-    tg = config.channels.get("telegram")
-    if tg is not None and tg.enabled:
-        username = str(tg.options.get("username") or DEFAULT_TELEGRAM_USERNAME)
+    username = telegram_username(config)
+    if username is not None:
         for lang in languages:
             for ward in wards:
                 name = (config.ward(ward).name(lang) if ward != "all"
@@ -63,9 +49,8 @@ def build_links(config: Config, languages: list[str], wards: list[str], out: Pat
                 url = telegram_link(username, lang, ward)
                 png, svg = _qr(url, out, f"telegram-{lang}-{ward}")
                 links.append(Link("telegram", lang, ward, name, url, png, svg))
-    line = config.channels.get("line")
-    basic_id = str(line.options.get("basic_id") or "") if line is not None else ""
-    if line is not None and line.enabled and basic_id:
+    basic_id = line_basic_id(config)
+    if basic_id is not None:
         url = line_link(basic_id)
         png, svg = _qr(url, out, "line-add-friend")
         links.append(Link("line", "", "", "", url, png, svg))
@@ -113,10 +98,11 @@ def signup_links(
         codes += list(config.check_wards([w for w in ward if w != "all"]))
     else:
         codes = [*config.ward_codes, "all"]
-    out.mkdir(parents=True, exist_ok=True)
-    links = build_links(config, langs, codes, out)
-    if not links:
-        raise fail("no links: enable [channels.telegram], or [channels.line] with basic_id, "
-                   f"in {config.path}")
-    write_index(links, out)
+    with no_group_write():
+        out.mkdir(parents=True, exist_ok=True)
+        links = build_links(config, langs, codes, out)
+        if not links:
+            raise fail("no links: enable [channels.telegram], or [channels.line] with "
+                       f"basic_id, in {config.path}")
+        write_index(links, out)
     typer.echo(f"{len(links)} links with QR codes written to {out} (index.csv, index.html)")

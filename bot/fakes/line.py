@@ -1,7 +1,8 @@
 """A fake LINE Messaging API server (https://developers.line.biz/en/reference/messaging-api/).
 
 Speaks the subset the service uses: push, multicast, reply, message quota and
-its consumption, bot info. Like LINE it
+its consumption, bot info, and rich menus (:mod:`bot.fakes.line_richmenu`). Like
+LINE it
 
 - wants ``Authorization: Bearer <channel access token>`` (401 otherwise);
 - wants ``X-Line-Retry-Key`` to be a UUID when present (400 otherwise), and
@@ -43,6 +44,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.fakes.base import FakeServer
+from bot.fakes.line_richmenu import RichMenuFake
 from channels.line import sign
 
 USER_ID_RE = re.compile(r"^U[0-9a-f]{32}$")
@@ -84,7 +86,7 @@ class _Failure:
     delay: float = 0.0
 
 
-class FakeLine(FakeServer):
+class FakeLine(RichMenuFake, FakeServer):
     def __init__(
         self,
         token: str = "line-test-token",
@@ -108,6 +110,7 @@ class FakeLine(FakeServer):
         self._accepted_keys: dict[str, str] = {}
         self._fail_queue: deque[_Failure] = deque()
         self._window: deque[float] = deque()
+        self._init_rich_menus()
 
     # ------------------------------------------------------------ test controls
 
@@ -163,6 +166,7 @@ class FakeLine(FakeServer):
         app.router.add_get("/v2/bot/message/quota", self._quota)
         app.router.add_get("/v2/bot/message/quota/consumption", self._consumption)
         app.router.add_get("/v2/bot/info", self._info)
+        self.rich_menu_routes(app)
 
     @staticmethod
     def _answer(status: int, body: dict[str, Any], request_id: str,

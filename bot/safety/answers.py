@@ -56,18 +56,22 @@ class SafetyAnswers:
         return both[0] if both else next((w for w in order if w in mine), None)
 
     def text(self, language: str, answer: str) -> str:
-        t = self.conv.t
-        lines = [t(language, f"safety.answer.{answer}")]
+        lines = [self.conv.t(language, f"safety.answer.{answer}")]
         if answer == "need_help":
-            s = self.settings
-            lines.append(t(language, "safety.help.emergency", phone=s.emergency))
-            lines.append(t(language, "safety.help.police", phone=s.police))
-            if s.visitor_hotline:
-                lines.append(t(language, "safety.help.visitor_hotline",
-                               phone=s.visitor_hotline))
-            fallback = (*self.conv.config.fallback_languages, self.conv.config.default_language)
-            for desk in s.desks:
-                lines.append(t(language, "safety.help.desk", name=desk.name(language, fallback),
-                               phone=desk.phone))
-        lines.append(t(language, "safety.answer.change"))
+            lines.extend(self.contacts(language))
+        lines.append(self.conv.t(language, "safety.answer.change"))
         return "\n".join(lines)
+
+    def contacts(self, language: str) -> list[str]:
+        """Whom to call: fire and ambulance, police, the visitor hotline and the
+        city's consultation desks (``[safety]``), one line each."""
+        t, s = self.conv.t, self.settings
+        lines = [t(language, "safety.help.emergency", phone=s.emergency),
+                 t(language, "safety.help.police", phone=s.police)]
+        if s.visitor_hotline:
+            lines.append(t(language, "safety.help.visitor_hotline", phone=s.visitor_hotline))
+        fallback = (*self.conv.config.fallback_languages, self.conv.config.default_language)
+        for desk in s.desks:
+            lines.append(t(language, "safety.help.desk", name=desk.name(language, fallback),
+                           phone=desk.phone))
+        return lines

@@ -15,21 +15,27 @@
 Only one-to-one chats (source type ``user``) are served; the subscriber's id is
 LINE's user id, nothing else is stored. A reply that LINE refuses (an expired reply
 token) is logged; the settings were saved all the same.
+
+Rich menus (:mod:`bot.signup.menus`): :meth:`LineSignup.setup_menus` runs at
+start-up; when a user chooses a language their menu is linked after the reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
+    AsyncMessagingApiBlob,
     Configuration,
     PostbackAction,
     QuickReply,
@@ -39,9 +45,12 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
-from bot.errors import ConfigError, ValidationError
+from bot.errors import BousaiError, ConfigError, ValidationError
+from bot.posters.fonts import DEFAULT_FONT_DIR
 from bot.service import Service
-from bot.signup.common import COMMANDS, Conversation, Reply, parse_payload
+from bot.signup.actions import MenuConversation
+from bot.signup.common import COMMANDS, Reply, parse_payload
+from bot.signup.menus import RichMenus, data_base_url
 from bot.signup.residents import RESIDENT_COMMANDS, Residents
 from bot.store.webhooks import first_time, forget
 from bot.webguard import HttpLimits
@@ -80,7 +89,8 @@ def to_message(reply: Reply) -> TextMessage:
 
 class LineSignup:
     def __init__(self, svc: Service, *, channel_secret: str, access_token: str,
-                 base_url: str = "https://api.line.me", timeout: float = 10.0) -> None:
+                 base_url: str = "https://api.line.me", timeout: float = 10.0,
+                 font_dir: Path = DEFAULT_FONT_DIR) -> None:
         if not channel_secret:
             raise ConfigError("LINE_CHANNEL_SECRET is not set in the environment",
                               key="channels.line.enabled")
@@ -93,19 +103,23 @@ class LineSignup:
         self.timeout = timeout
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
-        self.conversation = Conversation(svc, "line", command_label=self._command_label,
-                                         max_buttons=MAX_QUICK_REPLIES)
+        self._links: dict[str, str | None] = {}  # user → language whose menu to link
+        self.conversation = MenuConversation(svc, "line", command_label=self._command_label,
+                                             max_buttons=MAX_QUICK_REPLIES,
+                                             on_language=self._links.__setitem__)
         self.engine = svc.engine
         self.max_event_age = HttpLimits.from_config(svc.config).line_max_event_age
         self.residents = Residents(svc, self.conversation)
         self._commands = self._command_words()
+        self.menus = RichMenus(svc.config, self.conversation.catalogs, font_dir)
 
     @classmethod
     def from_service(cls, svc: Service) -> LineSignup:
         s = svc.settings
         return cls(svc, channel_secret=s.secret("LINE_CHANNEL_SECRET").get(),
                    access_token=s.secret("LINE_CHANNEL_ACCESS_TOKEN").get(),
-                   base_url=s.base_urls["line"])
+                   base_url=s.base_urls["line"],
+                   font_dir=Path(os.environ.get("BOUSAI_FONT_DIR") or DEFAULT_FONT_DIR))
 
     def __repr__(self) -> str:  # never the secret or the token
         return f"LineSignup(base_url={self.base_url!r})"
@@ -137,6 +151,37 @@ class LineSignup:
             self._client = AsyncApiClient(config)
             self._api = AsyncMessagingApi(self._client)
         return self._api
+
+    async def setup_menus(self) -> bool:
+        """Create or reuse the rich menus (start-up). False, with the reason logged,
+        when they could not be set up; sign-up works without them."""
+        api = await self._messaging()
+        blob_client = AsyncApiClient(Configuration(host=data_base_url(self.base_url),
+                                                   access_token=self._access_token))
+        try:
+            await self.menus.setup(api, AsyncMessagingApiBlob(blob_client))
+            return True
+        except ApiException as exc:
+            log.error("line: rich menus not set up: LINE answered %s %s", exc.status,
+                      str(exc.body or "")[:200])
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            log.error("line: rich menus not set up: %s", type(exc).__name__)
+        except BousaiError as exc:  # a font is missing
+            log.error("line: rich menus not set up: %s", exc)
+        finally:
+            await blob_client.close()
+        return False
+
+    async def _link_menu(self, user: str) -> None:
+        if user not in self._links:
+            return
+        language = self._links.pop(user)
+        try:
+            await self.menus.link(await self._messaging(), user, language)
+        except ApiException as exc:
+            log.warning("line: rich menu not linked (%s)", exc.status)
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            log.warning("line: rich menu not linked (%s)", type(exc).__name__)
 
     async def close(self) -> None:
         if self._client is not None:
@@ -225,6 +270,7 @@ class LineSignup:
         token = event.get("replyToken")
         if isinstance(token, str) and token:
             await self._reply(token, replies)
+        await self._link_menu(user)
 
     def _postback(self, user: str, data: str) -> list[Reply]:
         ours = self.residents.choose(user, data)

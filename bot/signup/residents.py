@@ -20,12 +20,14 @@ a ward name or address     ward and alerts in force (fallback for a location)
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from bot.freshness import Freshness
 from bot.safety.answers import SafetyAnswers
 from bot.safety.settings import load_safety
 from bot.service import Service
+from bot.signup.actions import ActionHandler, MenuConversation
 from bot.signup.common import Conversation, Reply
 from bot.signup.latest import Latest
 from bot.signup.location import Locator
@@ -49,6 +51,25 @@ class Residents:
         opts = svc.config.section("signup")
         self.limiter = RateLimiter(rate=float(opts.get("replies_per_second", 1.0)),
                                    burst=int(opts.get("reply_burst", 10)))
+        if isinstance(conversation, MenuConversation):  # the menus' entries come here
+            conversation.actions = {**conversation.actions,
+                                    **{name: self._menu_action(name)
+                                       for name in (*RESIDENT_COMMANDS, "area")},
+                                    "safety": self._menu_safety}
+
+    def _menu_action(self, name: str) -> ActionHandler:
+        def run(conv: MenuConversation, user_id: str, params: Mapping[str, str],
+                hint: str | None) -> list[Reply]:
+            return self.command(user_id, name, hint)
+        return run
+
+    def _menu_safety(self, conv: MenuConversation, user_id: str, params: Mapping[str, str],
+                     hint: str | None) -> list[Reply]:
+        """The menu's Safety entry: whom to call, in the user's language (the safety
+        check itself comes as a message with buttons after a strong event)."""
+        self.audit("chat_command", command="safety")
+        lang = self.locator._lang(user_id, hint)
+        return [Reply("\n".join(self.safety.contacts(lang)))]
 
     def allow(self, user_id: str) -> bool:
         """Within the chat's rate limit (else the message is dropped unanswered)."""

@@ -7,10 +7,12 @@ Updates arrive by long polling (``getUpdates``, the default) or, with
 Either way :meth:`TelegramSignup.handle_update` answers it.
 
 Only private chats are served; the subscriber's id is the chat id (which is what
-the dispatcher sends to). Nothing else about the user is stored. Besides sign-up,
-a shared location (``Message.location``), ``/latest``, ``/shelters`` and the buttons
-of locations and safety checks are answered by :mod:`bot.signup.residents`, which
-also rate-limits every chat.
+the dispatcher sends to). Nothing else about the user is stored. At start-up the
+command menu is set in every language (:func:`bot.signup.menus.set_telegram_commands`).
+Besides sign-up, a shared location (``Message.location``), the menu's ``/latest`` and
+``/shelters``, ``/area`` and the buttons of locations and safety checks are answered by
+:mod:`bot.signup.residents`, which also rate-limits every chat; ``/settings`` and the
+other menu commands go to :mod:`bot.signup.actions`.
 
 Errors while polling::
 
@@ -37,7 +39,8 @@ from telegram.request import HTTPXRequest
 
 from bot.errors import ConfigError, ValidationError
 from bot.service import Service
-from bot.signup.common import COMMANDS, Conversation, Reply
+from bot.signup.actions import MenuConversation
+from bot.signup.common import COMMANDS, Reply
 from bot.signup.residents import RESIDENT_COMMANDS, Residents
 from channels.telegram import retry_after_seconds
 
@@ -73,7 +76,7 @@ class TelegramSignup:
                               "characters A-Z, a-z, 0-9, _ and -) in the environment",
                               key="channels.telegram.webhook")
         self.svc = svc
-        self.conversation = Conversation(svc, "telegram", command_label=command_label)
+        self.conversation = MenuConversation(svc, "telegram", command_label=command_label)
         self.residents = Residents(svc, self.conversation)
         self.bot = bot
         self.webhook_url = webhook_url
@@ -133,6 +136,20 @@ class TelegramSignup:
             await self.bot.shutdown()
         self._started = False
 
+    async def set_commands(self) -> None:
+        """The command menu in every language (setMyCommands); a failure is logged
+        and sign-up goes on without it."""
+        from bot.signup.menus import set_telegram_commands
+
+        try:
+            calls = await set_telegram_commands(self.bot, self.svc.config,
+                                                self.conversation.catalogs)
+        except TelegramError as exc:
+            log.warning("telegram: the command menu could not be set: %s: %s",
+                        type(exc).__name__, exc)
+            return
+        log.info("telegram: command menu set (%d languages)", calls)
+
     # ------------------------------------------------------------ updates
 
     async def handle_json(self, data: Mapping[str, Any]) -> None:
@@ -175,7 +192,8 @@ class TelegramSignup:
             payload = (m.group(2) or "").strip() if m else ""
             await asyncio.to_thread(residents.audit, "chat_command", command="start")
             replies = await asyncio.to_thread(conv.start, user, payload or None, hint)
-        elif name in COMMANDS or name in RESIDENT_COMMANDS:
+        elif name is not None and (name in COMMANDS or name in RESIDENT_COMMANDS
+                                   or conv.is_action(name)):
             replies = await asyncio.to_thread(residents.command, user, name, hint)
         else:
             typed = None if name else await asyncio.to_thread(residents.text, user,
@@ -262,6 +280,7 @@ class TelegramSignup:
         """Poll for updates (or register the webhook) until ``stop`` is set."""
         await self.start()
         try:
+            await self.set_commands()
             if self.webhook_url:
                 await self.bot.set_webhook(self.webhook_url, secret_token=self._secret.decode(),
                                            allowed_updates=list(ALLOWED_UPDATES))

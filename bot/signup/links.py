@@ -1,0 +1,41 @@
+"""Sign-up links for posters and flyers.
+
+Telegram: ``https://t.me/<username>?start=<lang>-<ward>`` (``<lang>-all`` for the
+whole city); opening it and pressing Start subscribes at once
+(:func:`bot.signup.common.parse_payload` reads the payload). Without a payload the
+bot asks for the language, then the area. LINE: the add-friend link
+``https://line.me/R/ti/p/<basic id>`` (LINE carries no start payload; the follow
+greeting asks for language and area).
+"""
+
+from __future__ import annotations
+
+from bot.config import Config
+
+DEFAULT_TELEGRAM_USERNAME = "bousai_kumamoto_bot"
+
+
+def telegram_link(username: str, language: str | None = None, ward: str | None = None) -> str:
+    base = f"https://t.me/{username.lstrip('@')}"
+    if language is None:
+        return base
+    return f"{base}?start={language}-{ward}" if ward else f"{base}?start={language}"
+
+
+def line_link(basic_id: str) -> str:
+    return f"https://line.me/R/ti/p/{basic_id}"
+
+
+def telegram_username(config: Config) -> str | None:
+    """The bot's username when Telegram is enabled, else None."""
+    tg = config.channels.get("telegram")
+    if tg is None or not tg.enabled:
+        return None
+    return str(tg.options.get("username") or DEFAULT_TELEGRAM_USERNAME).lstrip("@")
+
+
+def line_basic_id(config: Config) -> str | None:
+    """The LINE account's basic id (``@123abcde``) when LINE is enabled and has one."""
+    line = config.channels.get("line")
+    basic_id = str(line.options.get("basic_id") or "") if line is not None else ""
+    return basic_id if line is not None and line.enabled and basic_id else None
