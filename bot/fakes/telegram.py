@@ -20,7 +20,6 @@ import asyncio
 import itertools
 import json
 import random
-import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -29,9 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.fakes.base import FakeServer
-
-_SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators",
-           "chat", "chat_administrators", "chat_member"}
+from bot.fakes.telegram_menus import CommandMenus
 
 
 @dataclass
@@ -44,7 +41,7 @@ class SentMessage:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeTelegram(FakeServer):
+class FakeTelegram(CommandMenus, FakeServer):
     def __init__(
         self,
         token: str = "123456:TEST-TOKEN",
@@ -345,61 +342,6 @@ class FakeTelegram(FakeServer):
             self.webhook_url = None
         return self._ok(True)
 
-    # ------------------------------------------------------------ command menus
-
-    @staticmethod
-    def _menu_key(params: dict[str, Any]) -> tuple[str, str] | web.Response:
-        scope = params.get("scope") or {"type": "default"}
-        kind = scope.get("type") if isinstance(scope, dict) else None
-        if kind not in _SCOPES:
-            return FakeTelegram._error(400, "Bad Request: can't parse BotCommandScope: "
-                                       "Unsupported scope type")
-        code = params.get("language_code") or ""
-        if not isinstance(code, str) or (code and not re.fullmatch(r"[a-z]{2}", code)):
-            return FakeTelegram._error(400, "Bad Request: invalid language code specified")
-        return kind, code
-
-    async def _m_setmycommands(self, params: dict[str, Any]) -> web.Response:
-        """Bot API setMyCommands: at most 100 commands, each 1-32 characters of
-        a-z, 0-9 and _, with a description of 1-256 characters; per scope and
-        language_code (empty, or two letters). An empty list removes the menu."""
-        key = self._menu_key(params)
-        if isinstance(key, web.Response):
-            return key
-        commands = params.get("commands", [])
-        if not isinstance(commands, list):
-            return self._error(400, "Bad Request: can't parse commands JSON object")
-        if len(commands) > 100:
-            return self._error(400, "Bad Request: too many commands")
-        for c in commands:
-            if not isinstance(c, dict) or "command" not in c:
-                return self._error(400, 'Bad Request: can\'t parse BotCommand: Can\'t find '
-                                   'field "command"')
-            if "description" not in c:
-                return self._error(400, 'Bad Request: can\'t parse BotCommand: Can\'t find '
-                                   'field "description"')
-            if not isinstance(c["command"], str) or not re.fullmatch(r"[a-z0-9_]{1,32}",
-                                                                     c["command"]):
-                return self._error(400, "Bad Request: BOT_COMMAND_INVALID")
-            if not isinstance(c["description"], str) or not 1 <= len(c["description"]) <= 256:
-                return self._error(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        with self.lock:
-            if commands:
-                self.command_menus[key] = [{"command": c["command"],
-                                            "description": c["description"]} for c in commands]
-            else:
-                self.command_menus.pop(key, None)
-        return self._ok(True)
-
-    async def _m_getmycommands(self, params: dict[str, Any]) -> web.Response:
-        key = self._menu_key(params)
-        if isinstance(key, web.Response):
-            return key
-        with self.lock:
-            return self._ok(list(self.command_menus.get(key, [])))
-
-    async def _m_deletemycommands(self, params: dict[str, Any]) -> web.Response:
-        return await self._m_setmycommands({**params, "commands": []})
 
 def _valid_markup(markup: Any) -> bool:
     """An inline keyboard's callback data is 1-64 bytes (Telegram: BUTTON_DATA_INVALID)."""
