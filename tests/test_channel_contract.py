@@ -21,15 +21,12 @@ from channels.base import (
     ChannelError,
     ChannelFatal,
     FanoutMode,
-    LengthUnit,
     MessageRejected,
     OutgoingMessage,
     RecipientError,
     RetryLater,
-    measure,
-    utf16_length,
-    weighted_length,
 )
+from channels.lengths import LengthUnit, measure, utf16_length, weighted_length
 from channels.line import LineChannel
 from channels.telegram import TelegramChannel
 from channels.x import TIMELINE, XChannel

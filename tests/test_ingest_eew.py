@@ -24,7 +24,7 @@ from bot.ingest.jurisdiction import Jurisdiction
 from bot.intake import Intake
 from bot.policy import evaluate, load_rules
 from bot.render import load_renderer
-from channels.base import measure
+from channels.lengths import measure
 from tests.harness import harness
 from tests.jma_helpers import ALL_WARDS, JMA, JST, load, one
 from tests.test_render_jma import CHANNELS, LANGUAGES

@@ -35,7 +35,7 @@ from bot.intake import Intake
 from bot.policy import default_action, evaluate, load_rules
 from bot.render import Renderer, load_renderer
 from bot.store import subscribers as sub_store
-from channels.base import measure
+from channels.lengths import measure
 from tests.harness import harness
 from tests.jma_helpers import ALL_WARDS, JMA, JST, load
 from tests.test_render_jma import CHANNELS

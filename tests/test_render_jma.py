@@ -17,7 +17,8 @@ from bot.domain import Alert, Evacuation, EvacuationLevel, Kind, MsgType
 from bot.render import Renderer, load_renderer, terms
 from bot.render.catalog import Catalogs
 from bot.render.timefmt import format_jst
-from channels.base import LengthUnit, Limits, measure
+from channels.base import Limits
+from channels.lengths import LengthUnit, measure
 from channels.telegram import TelegramChannel
 from tests.render_alerts import ALERTS, EARTHQUAKE, ISSUED, ORIGIN, alert, at
 

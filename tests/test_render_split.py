@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.config import TEMPLATES_DIR, load_config
 from bot.render.catalog import Catalogs
 from bot.render.split import graphemes, split_text
-from channels.base import LengthUnit, measure, utf16_length, weighted_length
+from channels.lengths import LengthUnit, measure, utf16_length, weighted_length
 
 MARK = re.compile(r" \((\d+)/(\d+)\)$")
 

@@ -38,7 +38,7 @@ from oauthlib.oauth1.rfc5849 import signature as oauth_sig
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header, unescape
 
 from bot.fakes.base import FakeServer
-from channels.base import weighted_length
+from channels.lengths import weighted_length
 
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
 REPLY_GONE_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you."

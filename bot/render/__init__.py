@@ -19,7 +19,8 @@ from bot.render import follow_ups, kinds  # noqa: F401  (register the composers)
 from bot.render.catalog import Catalogs
 from bot.render.compose import Context, Translate, compose
 from bot.render.split import split_text
-from channels.base import Limits, measure
+from channels.base import Limits
+from channels.lengths import measure
 
 
 @dataclass(frozen=True, kw_only=True)
