@@ -69,8 +69,11 @@ class Harness:
         kw.setdefault("poll_interval", 0.05)
         return Dispatcher(self.engine, channels, delivery=self.config.delivery, **kw)
 
-    def run_until_idle(self, **kw: Any) -> bool:
-        dispatcher = self.dispatcher(**kw)
+    def run_until_idle(self, dispatcher: Dispatcher | None = None, **kw: Any) -> bool:
+        """Run ``dispatcher`` (a new one built with ``kw`` if none) until no due work
+        is left, then close its channels."""
+        if dispatcher is None:
+            dispatcher = self.dispatcher(**kw)
 
         async def go() -> bool:
             try:

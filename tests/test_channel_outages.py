@@ -99,14 +99,7 @@ def test_refused_platform_pauses_the_channel_and_costs_no_attempt(db_url: str) -
             t = threading.Thread(target=outage_then_back)
             t.start()
 
-            async def go() -> bool:
-                try:
-                    return await dispatcher.run(until_idle=True)
-                finally:
-                    for st in dispatcher.states.values():
-                        await st.channel.close()
-
-            assert asyncio.run(go())
+            assert h.run_until_idle(dispatcher)
             t.join()
         check = seen["check"]
         assert not check.ok and "paused" in check.detail  # type: ignore[attr-defined]
@@ -222,14 +215,7 @@ def test_outcomes_wait_in_memory_while_the_database_is_away(db_url: str) -> None
 
         dispatcher._record = record  # type: ignore[method-assign]
 
-        async def go() -> bool:
-            try:
-                return await dispatcher.run(until_idle=True)
-            finally:
-                for st in dispatcher.states.values():
-                    await st.channel.close()
-
-        assert asyncio.run(go())
+        assert h.run_until_idle(dispatcher)
         assert refused["n"] == 4
         tg = [m.chat_id for m in h.telegram.sent]
         assert sorted(tg) == sorted(s.user_id for s in seeded["telegram"])  # each once
