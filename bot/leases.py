@@ -85,21 +85,35 @@ async def run_while_leased(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
 
-    while not stop.is_set():
-        if not await asyncio.to_thread(acquire):
-            await wait(ttl / 3)
-            continue
-        inner = asyncio.Event()
-        task = asyncio.create_task(start(inner))
-        while not stop.is_set() and not task.done():
-            await wait(ttl / 3)
-            if not stop.is_set() and not await asyncio.to_thread(acquire):
-                break
-        inner.set()
-        await task
-        if not stop.is_set():
-            await asyncio.to_thread(lambda: _release(engine, name, holder))
-    await asyncio.to_thread(lambda: _release(engine, name, holder))
+    try:
+        while not stop.is_set():
+            if not await asyncio.to_thread(acquire):
+                await wait(ttl / 3)
+                continue
+            inner = asyncio.Event()
+            task = asyncio.create_task(start(inner))
+            try:
+                while not stop.is_set() and not task.done():
+                    await wait(ttl / 3)
+                    if not stop.is_set() and not await asyncio.to_thread(acquire):
+                        break
+            finally:
+                inner.set()
+                if not task.done():
+                    # the work's own shutdown, bounded by what is left of the lease
+                    done, _ = await asyncio.wait({task}, timeout=ttl)
+                    if not done:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
+            if not task.cancelled():
+                task.result()  # the work's failure is the caller's: the lease is let go first
+            if not stop.is_set():
+                await asyncio.to_thread(lambda: _release(engine, name, holder))
+    finally:
+        # given up on every way out (stop, the work failing, cancellation), so that
+        # another worker need not wait for the lease to expire
+        await asyncio.shield(asyncio.to_thread(lambda: _release(engine, name, holder)))
 
 
 def _release(engine: sa.Engine, name: str, holder: str) -> None:

@@ -264,3 +264,29 @@ def test_payloads_and_language_tags(tmp_path: Path) -> None:
 
     assert langs("VI") == "vi" and langs("en-US") == "en" and langs("ja") == "ja"
     assert langs("fr") is None
+
+
+async def test_telegram_out_of_reach_at_start_up_is_waited_out(
+        telegram: FakeTelegram, svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """getMe refused (Telegram down when the service starts): sign-up retries with
+    backoff instead of ending, and answers once Telegram is back."""
+    from bot.fakes.proxy import FaultProxy
+
+    host, port = telegram.url.removeprefix("http://").rsplit(":", 1)
+    with FaultProxy(host, int(port)) as proxy:
+        proxy.refuse()
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://{proxy.url_host}")
+        service = build_service()
+        try:
+            signup = TelegramSignup.from_service(service, poll_timeout=1)
+            stop = asyncio.Event()
+            task = asyncio.create_task(signup.run(stop))
+            await asyncio.sleep(1.5)  # at least one refused getMe
+            assert not task.done(), "sign-up gave up while Telegram was out of reach"
+            proxy.restore()
+            telegram.user_message(5100, "/start")
+            assert (await until(telegram, 5100, 1))[0].text
+            stop.set()
+            await asyncio.wait_for(task, 10)
+        finally:
+            service.engine.dispose()

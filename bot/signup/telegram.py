@@ -277,21 +277,49 @@ class TelegramSignup:
     # ------------------------------------------------------------ running
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll for updates (or register the webhook) until ``stop`` is set."""
-        await self.start()
+        """Poll for updates (or register the webhook) until ``stop`` is set. Telegram
+        out of reach at start-up (refused, timing out, 5xx) is retried with backoff;
+        only a rejected token ends the run."""
         try:
-            await self.set_commands()
+            if not await self._set_up(stop):
+                return
             if self.webhook_url:
-                await self.bot.set_webhook(self.webhook_url, secret_token=self._secret.decode(),
-                                           allowed_updates=list(ALLOWED_UPDATES))
                 log.info("telegram sign-up: webhook registered")
                 await stop.wait()
                 return
-            await self.bot.delete_webhook()
             log.info("telegram sign-up: polling for updates")
             await self._poll(stop)
         finally:
             await self.close()
+
+    async def _set_up(self, stop: asyncio.Event) -> bool:
+        """getMe, the command menu, and the webhook set or deleted; False if ``stop``
+        was set before Telegram could be reached."""
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                await self.start()
+                if self.webhook_url:
+                    await self.bot.set_webhook(
+                        self.webhook_url, secret_token=self._secret.decode(),
+                        allowed_updates=list(ALLOWED_UPDATES))
+                else:
+                    await self.bot.delete_webhook()
+            except InvalidToken:
+                raise ConfigError("the Telegram bot token was rejected",
+                                  key="TELEGRAM_BOT_TOKEN") from None
+            except RetryAfter as exc:
+                await self._wait(stop, retry_after_seconds(exc))
+                continue
+            except TelegramError as exc:
+                log.warning("telegram sign-up: Telegram not reachable at start-up (%s); "
+                            "retrying in %.0f s", type(exc).__name__, backoff)
+                await self._wait(stop, backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            await self.set_commands()
+            return True
+        return False
 
     async def _poll(self, stop: asyncio.Event) -> None:
         offset: int | None = None
