@@ -22,7 +22,7 @@ from typing import Any
 from bot.errors import ConfigError, UnknownLanguageError, UnknownWardError
 from bot.languages import Language, find_language, load_languages
 from channels import registry
-from channels.base import BadOption
+from channels.base import BadOption, FanoutMode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -257,6 +257,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             registry.channel_class(name).check_options(table)
         except BadOption as exc:
             raise ConfigError(str(exc), key=f"channels.{name}.{exc.key}", path=spath) from None
+        if registry.channel_class(name).spec.fanout is FanoutMode.BROADCAST \
+                and "languages" in table:
+            _check_post_languages(table["languages"], enabled, f"channels.{name}.languages",
+                                  spath)
         channels[name] = ChannelSettings(name=name, enabled=enabled_flag, options=dict(table))
 
     data_files = _data_files(raw, p, spath)
@@ -294,6 +298,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         data_files=data_files,
         language_table=table,
     )
+
+
+def _check_post_languages(value: Any, enabled: tuple[str, ...], key: str, path: str) -> None:
+    """The languages a broadcast channel posts in: enabled tags, each once, in the order
+    that decides which go first when a budget runs short."""
+    if not isinstance(value, list) or not value or not all(isinstance(t, str) for t in value):
+        raise ConfigError(f"must be a list of language tags, got {value!r}", key=key, path=path)
+    for tag in value:
+        if tag not in enabled:
+            raise ConfigError(f"{tag!r} is not in languages.enabled", key=key, path=path)
+    if len(set(value)) != len(value):
+        raise ConfigError("lists a language twice", key=key, path=path)
 
 
 @functools.cache

@@ -44,6 +44,11 @@ def weighted_length(text: str) -> int:
     return total
 
 
+def has_url(text: str) -> bool:
+    """Whether X would see a link in ``text`` (X prices such a post higher)."""
+    return _URL_RE.search(text) is not None
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 

@@ -28,8 +28,11 @@ Errors (see :mod:`channels.base`)::
 
 Budgets: X caps posts per 24 hours (``posts_per_day``, per account tier) and
 answers 429 with the reset time once it is spent; the channel retries after
-that reset, and ``bousai alert issue`` warns the operator beforehand
-(bot/budget.py) from the same declared limit.
+that reset. X also charges per post (pay-per-use: one ``POST /2/tweets`` is one
+billed request, a post with a link costs more); :class:`XPricing` is what a
+deployment says a post costs and what the city allows per day and per month.
+The planner (bot/xbudget.py) counts posts from the ledger against both, shows
+them before a send, and leaves out the languages that do not fit.
 
 Nothing doubled: X has no idempotency key, so the channel remembers, per
 ``idempotency_key``, the ids of parts already posted (a bounded in-memory
@@ -49,13 +52,15 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import aiohttp
 
 from channels.base import (
     DEFAULT_TIMEOUT,
+    BadOption,
     Channel,
     ChannelEnvironment,
     ChannelError,
@@ -71,6 +76,7 @@ from channels.base import (
     positive_number,
     unreachable,
 )
+from channels.lengths import has_url
 
 if TYPE_CHECKING:  # tweepy is imported when the channel first talks to X
     from tweepy.errors import HTTPException, TooManyRequests
@@ -136,6 +142,69 @@ def rate_limit_delay(exc: TooManyRequests, now: float | None = None) -> float | 
     return max(0.0, max(resets) - now)
 
 
+CURRENCY = "USD"  # X bills API credits in US dollars
+
+
+def _money(options: Mapping[str, Any], key: str) -> float | None:
+    """``options[key]`` as an amount of US dollars (a number, 0 or more), None when absent."""
+    if key not in options:
+        return None
+    value = options[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
+            or value != value or value == float("inf"):
+        raise BadOption(key, f"must be an amount in {CURRENCY} (a number, 0 or more), "
+                             f"got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class XPricing:
+    """What a post costs (``price_per_post``, ``price_per_post_with_url``, in
+    :data:`CURRENCY`) and what the city allows (``daily_budget`` per calendar day,
+    ``monthly_budget`` per calendar month, in the city's time zone, same currency).
+    Money is what the city approves; posts are derived from it with the prices.
+    Without a price the cost is unknown and only ``posts_per_day`` limits posting."""
+
+    price_per_post: float | None = None
+    price_per_post_with_url: float | None = None
+    daily_budget: float | None = None
+    monthly_budget: float | None = None
+    currency: str = CURRENCY
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> XPricing:
+        price = _money(options, "price_per_post")
+        with_url = _money(options, "price_per_post_with_url")
+        if with_url is not None and price is None:
+            raise BadOption("price_per_post_with_url", "needs price_per_post as well")
+        daily, monthly = _money(options, "daily_budget"), _money(options, "monthly_budget")
+        for key, value in (("daily_budget", daily), ("monthly_budget", monthly)):
+            if value is not None and price is None:
+                raise BadOption(key, f"is an amount in {CURRENCY} and needs price_per_post "
+                                     f"({CURRENCY} per post) to count posts against it")
+        if daily is not None and monthly is not None and daily > monthly:
+            raise BadOption("daily_budget", f"({daily:g}) is more than monthly_budget "
+                                            f"({monthly:g})")
+        return cls(price_per_post=price,
+                   price_per_post_with_url=with_url if with_url is not None else price,
+                   daily_budget=daily, monthly_budget=monthly)
+
+    @property
+    def priced(self) -> bool:
+        return self.price_per_post is not None
+
+    def price(self, part: str) -> float:
+        """What posting ``part`` costs (0.0 when no price is configured)."""
+        if self.price_per_post is None:
+            return 0.0
+        if has_url(part) and self.price_per_post_with_url is not None:
+            return self.price_per_post_with_url
+        return self.price_per_post
+
+    def cost(self, parts: Sequence[str]) -> float:
+        return sum(self.price(p) for p in parts)
+
+
 class XChannel(Channel):
     spec: ClassVar[ChannelSpec] = ChannelSpec(
         name="x",
@@ -182,6 +251,17 @@ class XChannel(Channel):
         if budget is None:
             return cls.spec.limits
         return dataclasses.replace(cls.spec.limits, posts_per_day=int(budget))
+
+    @classmethod
+    def pricing_for(cls, options: Mapping[str, Any]) -> XPricing:
+        """``price_per_post``, ``price_per_post_with_url``, ``daily_budget``,
+        ``monthly_budget`` (see :class:`XPricing`)."""
+        return XPricing.from_options(options)
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        super().check_options(options)
+        cls.pricing_for(options)
 
     @classmethod
     def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:

@@ -87,14 +87,16 @@ class Harness:
 
 def harness_config(*, telegram_rate: float = 2000, x_languages: tuple[str, ...] = ("ja", "en"),
                    backoff: float = 0.05, max_attempts: int = 12,
-                   chat_interval: float = 0.01) -> Config:
+                   chat_interval: float = 0.01,
+                   x_options: dict[str, Any] | None = None) -> Config:
     config = load_config()
     channels = {
         "telegram": ChannelSettings(name="telegram", enabled=True,
                                     options={"messages_per_second": telegram_rate,
                                              "chat_interval_seconds": chat_interval}),
         "line": ChannelSettings(name="line", enabled=True, options={}),
-        "x": ChannelSettings(name="x", enabled=True, options={"languages": list(x_languages)}),
+        "x": ChannelSettings(name="x", enabled=True, options={"languages": list(x_languages),
+                                                             **(x_options or {})}),
     }
     return dataclasses.replace(
         config, channels=channels,

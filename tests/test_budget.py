@@ -24,8 +24,8 @@ def platforms(env: dict[str, str], tmp_path: Path,
     text = text.split("# " + "-" * 72 + " feeds")[0]
     text = text.replace("[channels.line]\nenabled = false", "[channels.line]\nenabled = true")
     text = text.replace("[channels.x]\nenabled = false\nposts_per_day = 100",
-                        '[channels.x]\nenabled = true\nposts_per_day = 3\nlanguages = ["ja", '
-                        '"en"]')
+                        "[channels.x]\nenabled = true\nposts_per_day = 3")
+    text = text.replace('languages = ["ja-easy", "en"]', 'languages = ["ja", "en"]')
     cfg = write_config(tmp_path, text)
     with FakeTelegram(token="1:t") as tg, FakeLine(token="lt", monthly_limit=500) as line, \
             FakeX(**KEYS) as x:
@@ -64,7 +64,10 @@ def test_line_shortfall_and_x_budget_are_reported(platforms: tuple[FakeLine, Fak
     assert plan["line"]["quota"] == {"limit": 500, "used": 450, "needed": 80, "after": -30,
                                      "shortfall": 30}
     assert "30 recipients would not be reached" in result.stderr
-    # Two languages on X, the Japanese text long enough for a thread: over 3 posts.
-    assert plan["x"]["budget"]["budget"] == 3
-    assert plan["x"]["budget"]["needed"] > 3
-    assert "exceed the budget of 3 per 24 hours" in result.stderr
+    # Two languages on X, each text long enough for a thread of more than 3 posts:
+    # X's 24-hour cap of 3 leaves both out, and the plan says so.
+    x = plan["x"]["budget"]
+    assert x["last_24h"]["cap"] == 3 and x["by_language"]["ja"]["posts"] > 3
+    assert x["posted"] == [] and set(x["skipped"]) == {"ja", "en"}
+    assert "X: over budget — posting nothing; NOT posted: ja (x budget: X's 24-hour post " \
+           "cap reached)" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Annotated, Any
@@ -69,6 +70,9 @@ ALLOW_FALLBACK = Annotated[bool, typer.Option(
     "--allow-fallback", help="send the Japanese text with a note to languages that have no "
                              "translation")]
 JSON = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+OVER_BUDGET = Annotated[bool, typer.Option(
+    "--over-budget", help="post to X in every configured language even beyond the daily "
+                          "or monthly budget (recorded in the audit log)")]
 OPERATOR = Annotated[str | None, typer.Option(help="who does this (default BOUSAI_OPERATOR "
                                                    "or the OS user)")]
 
@@ -126,6 +130,7 @@ def issue(
                             "or emergency warning; needs emergency_override in the config "
                             "and --reason)")] = False,
     reason: Annotated[str | None, typer.Option(help="why, with --emergency")] = None,
+    over_budget: OVER_BUDGET = False,
     as_json: JSON = False,
     operator: OPERATOR = None,
 ) -> None:
@@ -180,7 +185,7 @@ def issue(
             expires=expires_at, send_at=send_at_t,
             test=test or k is Kind.DRILL)
         override = _override(svc, alert, emergency, reason)
-        prepared = svc.lifecycle.prepare(alert)
+        prepared = dataclasses.replace(svc.lifecycle.prepare(alert), over_budget=over_budget)
         plan = confirm(svc, prepared, yes=yes, question="Send this alert?", preview=preview,
                        allow_fallback=allow_fallback)
         done = svc.lifecycle.submit(prepared, operator=who, action="auto",
@@ -203,7 +208,7 @@ def issue(
 @app.command("approve")
 @handle_errors
 def approve(alert_id: int, operator: OPERATOR = None, yes: YES = False,
-            preview: PREVIEW = False) -> None:
+            preview: PREVIEW = False, over_budget: OVER_BUDGET = False) -> None:
     """Approve an alert that waits for a second operator (or one that ingest held):
     shows the same screen as at issue, with the Japanese and English text, then asks.
 
@@ -211,7 +216,8 @@ def approve(alert_id: int, operator: OPERATOR = None, yes: YES = False,
     """
     who = operator_name(operator)
     with service_context() as svc:
-        prepared = svc.lifecycle.prepare_approval(alert_id, who)
+        prepared = dataclasses.replace(svc.lifecycle.prepare_approval(alert_id, who),
+                                       over_budget=over_budget)
         for language in ("ja", "en"):
             shown = next((r for r in prepared.renderings if r.language == language), None)
             if shown is not None:

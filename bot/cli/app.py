@@ -12,6 +12,7 @@ import typer.core
 import typer.rich_utils
 
 from bot.cli import alerts, channels, deliveries, feeds, safety, subscribers
+from bot.cli import x as x_cli
 from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
 from bot.cli.follow_ups import follow_ups
@@ -100,6 +101,7 @@ app.add_typer(channels.app, name="channels")
 app.command("wards")(wards_command)
 app.add_typer(shelters_app, name="shelters")
 app.add_typer(safety.app, name="safety")
+app.add_typer(x_cli.app, name="x")
 
 
 @db_app.command("upgrade")

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from bot.budget import x_lines
 from bot.cli.common import fail, jst
 from bot.domain import AlertStatus, MsgType
 from bot.lifecycle import Prepared, Submitted
@@ -33,7 +34,8 @@ def preview_rows(prepared: Prepared) -> list[dict[str, Any]]:
 
 def delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
     """Recipients and requests per channel, time at the platform's limit, and the
-    budgets: LINE quota after the send, X posts against the 24-hour budget."""
+    budgets: LINE quota after the send; X posts, their cost and the languages the
+    daily and monthly budgets leave out (bot/xbudget.py)."""
     from bot.budget import line_quota, x_budget
 
     out: dict[str, Any] = {}
@@ -50,7 +52,14 @@ def delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
     if "line" in out and out["line"]["recipients"]:
         out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
     if "x" in out and out["x"]["requests"]:
-        out["x"]["budget"] = x_budget(svc, out["x"]["requests"])
+        x = out["x"]
+        x["budget"] = budget = x_budget(svc, prepared)
+        # what goes out: the languages within the budget, every part of a thread a post
+        x["by_language"] = {lang: n for lang, n in x["by_language"].items()
+                            if lang in budget["posted"]}
+        x["recipients"] = len(x["by_language"])
+        x["requests"] = budget["posts"]
+        x["seconds_at_limit"] = round(budget["posts"] / x["requests_per_second"], 1)
     return out
 
 
@@ -88,6 +97,8 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
         lines.append(f"{name:<9} {p['recipients']} recipients, {p['requests']} requests, "
                      f"{_duration(p['seconds_at_limit'])} at {p['requests_per_second']:g}/s"
                      + (f" ({langs})" if langs else ""))
+        if "budget" in p and name == "x":
+            lines.extend(x_lines(p["budget"]))
     lines.append(f"total     {total} recipients")
     languages = sorted({r.language for r in prepared.renderings})
     mt = _languages(prepared, "machine_translated")
@@ -126,7 +137,8 @@ def print_full_preview(rows: Sequence[dict[str, Any]], *, err: bool = True) -> N
 def confirm(svc: Service, prepared: Prepared, *, yes: bool, question: str,
             preview: bool = False, allow_fallback: bool = False,
             refuse_untranslated: bool = True) -> dict[str, Any]:
-    """The summary (and with ``preview`` every text), refusals, then the question."""
+    """The summary (and with ``preview`` every text), refusals, then the question.
+    ``prepared.over_budget``: the plan shows every X language posted beyond the budget."""
     from bot.budget import warnings_for
 
     plan = delivery_plan(svc, prepared)

@@ -40,6 +40,9 @@ class Prepared:
     # Only these recipients ((channel, user id) → the delivery to reply to), e.g. a
     # safety check's reminder to those who have not answered; None: the usual fan-out.
     recipients: Mapping[tuple[str, str], int] | None = None
+    # Post to X in every configured language even beyond the budget (bot/xbudget.py);
+    # an operator's explicit choice, audited.
+    over_budget: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,10 +209,42 @@ class Lifecycle:
                     log.info("alert %d is %s; %s alert %d leaves it so", original.id,
                              current.value, alert.msg_type.value, alert_id,
                              extra={"alert_id": original.id})
-        counts = write_deliveries(conn, alert, alert_id, self.svc.plans, reply_to=reply_to)
+        skip = self._x_budget(conn, alert_id, prepared, reply_to, requested_by)
+        counts = write_deliveries(conn, alert, alert_id, self.svc.plans, reply_to=reply_to,
+                                  skip=skip)
         log.info("alert %d accepted: %s", alert_id,
                  ", ".join(f"{k} {v}" for k, v in counts.items()) or "no channels",
                  extra={"alert_id": alert_id})
+
+    def _x_budget(self, conn: sa.Connection, alert_id: int, prepared: Prepared,
+                  reply_to: Mapping[tuple[str, str], int] | None, operator: str
+                  ) -> dict[str, dict[str, str]]:
+        """The X languages left out of this alert by the budget (bot/xbudget.py),
+        decided inside the accepting transaction from the ledger."""
+        from bot import xbudget
+
+        plan = self.svc.plans.get(xbudget.CHANNEL)
+        alert = prepared.alert
+        if plan is None or plan.mode != BROADCAST or alert.test or not alert.payload.PUBLIC:
+            return {}
+        parts = xbudget.parts_by_language(prepared, plan.broadcast_languages, reply_to)
+        if not parts:
+            return {}
+        spent = xbudget.spent(conn, self.svc.config)
+        allotment = xbudget.allot(self.svc.config, spent, parts,
+                                  over_budget=prepared.over_budget,
+                                  follow_up=reply_to is not None)
+        if prepared.over_budget:
+            within = xbudget.allot(self.svc.config, spent, parts)
+            alert_store.audit(conn, operator, "x_over_budget", alert_id=alert_id,
+                              posts=allotment.posts_planned,
+                              cost=round(allotment.cost_planned, 6),
+                              beyond_budget=sorted(within.skipped))
+        if allotment.skipped:
+            log.warning("alert %d: X posts left out by the budget: %s", alert_id,
+                        "; ".join(f"{k} ({v})" for k, v in allotment.skipped.items()),
+                        extra={"alert_id": alert_id})
+        return {xbudget.CHANNEL: allotment.skipped}
 
     def _move(self, conn: sa.Connection, alert_id: int, event: Event, operator: str, *,
               reason: str | None = None, approved_by: str | None = None,

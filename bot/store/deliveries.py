@@ -385,6 +385,52 @@ def posts_since(conn: sa.Connection, channel: str, since: dt.datetime) -> int:
         d.c.channel == channel, d.c.status == DeliveryStatus.SENT.value, d.c.sent_at >= since)))
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Posts:
+    """Posts on a broadcast channel: ``at`` when (sent, or last touched for a row
+    that posted part of a thread), ``parts`` the texts posted (each part of a
+    thread is one post) or, for a queued row, the parts still to go."""
+
+    at: dt.datetime
+    alert_id: int
+    language: str
+    parts: tuple[str, ...]
+    queued: bool = False
+
+
+def posts_made(conn: sa.Connection, channel: str, since: dt.datetime) -> list[Posts]:
+    """What the ledger says was posted on ``channel`` since ``since``: every row
+    with message ids (a sent post or thread, or the parts of a thread that went out
+    before a failure) and sent rows without ids (counted as one post), and every
+    queued row (pending or in flight) with the parts it has still to post. The
+    texts come from the rendering the row sends, so a post with a link is known."""
+    when = sa.func.coalesce(d.c.sent_at, d.c.updated_at)
+    r = renderings
+    query = (sa.select(d.c.alert_id, d.c.language, d.c.status, d.c.message_ids, when,
+                       r.c.parts)
+             .select_from(d.outerjoin(r, sa.and_(r.c.alert_id == d.c.alert_id,
+                                                 r.c.language == d.c.language,
+                                                 r.c.channel == d.c.channel)))
+             .where(d.c.channel == channel,
+                    sa.or_(when >= since, d.c.status.in_(OPEN))).order_by(d.c.id))
+    out = []
+    for alert_id, language, status, ids, at, parts in conn.execute(query):
+        ids, parts = list(ids or ()), tuple(parts or ("",))
+        if status in OPEN:
+            rest = parts[len(ids):]
+            if rest:
+                out.append(Posts(at=at, alert_id=alert_id, language=language, parts=rest,
+                                 queued=True))
+            if not ids or at < since:
+                continue
+        elif not ids and status != DeliveryStatus.SENT.value:
+            continue
+        n = len(ids) or 1  # a sent row without ids: one post (as posts_since counts)
+        posted = parts[:n] + ("",) * max(0, n - len(parts))
+        out.append(Posts(at=at, alert_id=alert_id, language=language, parts=posted))
+    return out
+
+
 def anonymise(conn: sa.Connection, channel: str, user_id: str) -> int:
     """Erase ``user_id`` from the ledger: per-chat rows through the recipient index in
     one UPDATE; the few batches (LINE multicasts) that name the user lose the member."""

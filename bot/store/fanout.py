@@ -65,8 +65,11 @@ def _json_array(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.Column
 def write_deliveries(
     conn: sa.Connection, alert: Alert, alert_id: int, channels: Mapping[str, ChannelPlan], *,
     reply_to: Mapping[tuple[str, str], int] | None = None, batch_size: int = 5000,
+    skip: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, int]:
-    """Write the delivery rows for ``alert``; returns rows written per channel."""
+    """Write the delivery rows for ``alert``; returns rows written per channel.
+    ``skip``: per broadcast channel, the languages not to post and why (a budget);
+    each gets a row, cancelled with that reason, so the ledger shows it."""
     now = utcnow()
     due = alert.send_at if alert.send_at and alert.send_at > now else now
     counts: dict[str, int] = {}
@@ -77,7 +80,8 @@ def write_deliveries(
             counts[name] = _batched(conn, alert, alert_id, plan, due, now, reply_to,
                                     batch_size)
         else:
-            counts[name] = _broadcast(conn, alert, alert_id, plan, due, now, reply_to)
+            counts[name] = _broadcast(conn, alert, alert_id, plan, due, now, reply_to,
+                                      (skip or {}).get(name, {}))
     return counts
 
 
@@ -154,7 +158,8 @@ def _batched(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan
 
 def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPlan,
                due: dt.datetime, now: dt.datetime,
-               reply_to: Mapping[tuple[str, str], int] | None) -> int:
+               reply_to: Mapping[tuple[str, str], int] | None,
+               skip: Mapping[str, str]) -> int:
     if alert.test or not alert.payload.PUBLIC:
         return 0  # public posts never carry drills, nor what is addressed to each person
     rows = []
@@ -164,10 +169,12 @@ def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPl
             target = reply_to.get((plan.name, language))
             if target is None:
                 continue
+        reason = skip.get(language)
         rows.append({
             "alert_id": alert_id, "channel": plan.name, "language": language,
             "recipients": ["timeline"], "recipient_count": 1,
-            "status": DeliveryStatus.PENDING.value, "priority": alert.priority, "attempts": 0,
+            "status": (DeliveryStatus.CANCELLED if reason else DeliveryStatus.PENDING).value,
+            "priority": alert.priority, "attempts": 0, "last_error": reason,
             "next_attempt_at": due, "idempotency_key": str(uuid.uuid4()), "created_at": now,
             "updated_at": now, "reply_to_delivery": target,
         })
