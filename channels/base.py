@@ -133,8 +133,8 @@ class Limits:
     ``None``: no limit). ``requests_per_second``: the pace of API requests, which
     :meth:`requests_for` counts. ``chat_interval``: the least time between two
     requests to one chat, which paces the parts of one message. ``posts_per_day``:
-    a 24-hour posting budget the platform enforces itself (X); the service only
-    warns operators before a send would exceed it.
+    a 24-hour posting cap the platform enforces itself (X); the planner leaves out
+    the languages that would exceed it (bot/xbudget.py).
     """
 
     text_limit: int

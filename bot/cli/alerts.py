@@ -72,7 +72,9 @@ ALLOW_FALLBACK = Annotated[bool, typer.Option(
 JSON = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
 OVER_BUDGET = Annotated[bool, typer.Option(
     "--over-budget", help="post to X in every configured language even beyond the daily "
-                          "or monthly budget (recorded in the audit log)")]
+                          "or monthly budget (recorded in the audit log); it counts where "
+                          "the alert is accepted: at approve when a second operator "
+                          "approves it")]
 OPERATOR = Annotated[str | None, typer.Option(help="who does this (default BOUSAI_OPERATOR "
                                                    "or the OS user)")]
 

@@ -379,12 +379,6 @@ def reopen_failed(conn: sa.Connection, ids: Sequence[int]) -> int:
     return n
 
 
-def posts_since(conn: sa.Connection, channel: str, since: dt.datetime) -> int:
-    """Posts made on ``channel`` since ``since``; each part of a thread counts."""
-    return sum(len(ids or []) or 1 for (ids,) in conn.execute(sa.select(d.c.message_ids).where(
-        d.c.channel == channel, d.c.status == DeliveryStatus.SENT.value, d.c.sent_at >= since)))
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Posts:
     """Posts on a broadcast channel: ``at`` when (sent, or last touched for a row
@@ -425,7 +419,7 @@ def posts_made(conn: sa.Connection, channel: str, since: dt.datetime) -> list[Po
                 continue
         elif not ids and status != DeliveryStatus.SENT.value:
             continue
-        n = len(ids) or 1  # a sent row without ids: one post (as posts_since counts)
+        n = len(ids) or 1  # a sent row without ids (X said all was posted already): one
         posted = parts[:n] + ("",) * max(0, n - len(parts))
         out.append(Posts(at=at, alert_id=alert_id, language=language, parts=posted))
     return out
