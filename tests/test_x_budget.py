@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -341,3 +342,18 @@ def test_a_bad_x_setting_stops_the_cli_with_one_line(env: dict[str, str], tmp_pa
     result = bousai("x", "budget", expect=1)
     assert result.stderr.strip().count("\n") == 0
     assert "channels.x.monthly_budget" in result.stderr and "got -5" in result.stderr
+
+
+def test_over_budget_counts_where_a_second_operator_approves(
+        x_cli: FakeX, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Path(os.environ["BOUSAI_CONFIG"])
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "two_person_rule = false", "two_person_rule = true"), encoding="utf-8")
+    alert_id = json_lines(_issue().stdout)[0]["id"]
+    shown = bousai("alert", "approve", str(alert_id), "--operator", "b", "--yes",
+                   "--over-budget")
+    assert "x cost    2 posts, 0.030 USD (ja 1, en 1)" in shown.stderr
+    audit = [r for r in json_lines(bousai("audit", "--json").stdout)
+             if r["action"] == "x_over_budget"]
+    assert len(audit) == 1 and audit[0]["operator"] == "b"
+    assert audit[0]["alert_id"] == alert_id

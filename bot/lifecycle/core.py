@@ -177,9 +177,10 @@ class Lifecycle:
                      extra={"alert_id": old.id})
 
     def _accept(self, conn: sa.Connection, alert_id: int, prepared: Prepared,
-                requested_by: str) -> None:
+                requested_by: str, *, acting: str | None = None) -> None:
         """Write renderings and delivery rows; for a follow-up, stop the original first
-        and move it on. Inside the caller's transaction: writes only."""
+        and move it on. Inside the caller's transaction: writes only. ``acting``: the
+        operator who accepts it now (the approver), when not ``requested_by``."""
         alert, original = prepared.alert, prepared.original
         ledger.write_renderings(conn, alert_id, prepared.renderings)
         reply_to = prepared.recipients
@@ -209,7 +210,7 @@ class Lifecycle:
                     log.info("alert %d is %s; %s alert %d leaves it so", original.id,
                              current.value, alert.msg_type.value, alert_id,
                              extra={"alert_id": original.id})
-        skip = self._x_budget(conn, alert_id, prepared, reply_to, requested_by)
+        skip = self._x_budget(conn, alert_id, prepared, reply_to, acting or requested_by)
         counts = write_deliveries(conn, alert, alert_id, self.svc.plans, reply_to=reply_to,
                                   skip=skip)
         log.info("alert %d accepted: %s", alert_id,
@@ -271,7 +272,8 @@ class Lifecycle:
             row = alert_store.get_row(conn, alert_id, lock=True)
             _two_person(row, operator)
             self._move(conn, alert_id, Event.APPROVE, operator, approved_by=operator)
-            self._accept(conn, alert_id, prepared, str(prepared.issued_by or operator))
+            self._accept(conn, alert_id, prepared, str(prepared.issued_by or operator),
+                         acting=operator)
         return prepared
 
     def prepare_view(self, alert_id: int) -> Prepared:
