@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -344,8 +345,7 @@ def test_a_bad_x_setting_stops_the_cli_with_one_line(env: dict[str, str], tmp_pa
     assert "channels.x.monthly_budget" in result.stderr and "got -5" in result.stderr
 
 
-def test_over_budget_counts_where_a_second_operator_approves(
-        x_cli: FakeX, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_over_budget_counts_where_a_second_operator_approves(x_cli: FakeX) -> None:
     config = Path(os.environ["BOUSAI_CONFIG"])
     config.write_text(config.read_text(encoding="utf-8").replace(
         "two_person_rule = false", "two_person_rule = true"), encoding="utf-8")
@@ -357,3 +357,25 @@ def test_over_budget_counts_where_a_second_operator_approves(
              if r["action"] == "x_over_budget"]
     assert len(audit) == 1 and audit[0]["operator"] == "b"
     assert audit[0]["alert_id"] == alert_id
+
+
+def test_two_alerts_accepted_at_once_share_one_budget(db_url: str) -> None:
+    # Money for two posts; two alerts of two languages each, accepted by two threads
+    # at the same moment: two posts are planned in all, never four.
+    with harness(db_url, x_languages=("ja", "en"),
+                 x_options=PRICED | {"daily_budget": 0.03}) as h:
+        prepared = [h.service.lifecycle.prepare(_alert(h)) for _ in range(2)]
+        barrier = threading.Barrier(2)
+        ids: list[int] = []
+
+        def accept(p: Any) -> None:
+            barrier.wait()
+            ids.append(h.service.lifecycle.submit(p, operator="test").id)
+
+        threads = [threading.Thread(target=accept, args=(p,)) for p in prepared]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = [r.status for i in ids for r in _x_rows(h, i).values()]
+        assert sorted(statuses) == ["cancelled", "cancelled", "pending", "pending"]

@@ -231,6 +231,7 @@ class Lifecycle:
         parts = xbudget.parts_by_language(prepared, plan.broadcast_languages, reply_to)
         if not parts:
             return {}
+        ledger.lock_posts(conn, xbudget.CHANNEL)
         spent = xbudget.spent(conn, self.svc.config)
         allotment = xbudget.allot(self.svc.config, spent, parts,
                                   over_budget=prepared.over_budget,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -390,6 +391,16 @@ class Posts:
     language: str
     parts: tuple[str, ...]
     queued: bool = False
+
+
+def lock_posts(conn: sa.Connection, channel: str) -> None:
+    """Until the caller's transaction ends, no other transaction passes this point for
+    ``channel``: two alerts accepted at once by two processes cannot both plan on the
+    same budget. PostgreSQL: a transaction-scoped advisory lock; SQLite needs none
+    (its writers are one at a time, and the caller has written already)."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"bousai:posts:{channel}".encode()) - 2**31
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def posts_made(conn: sa.Connection, channel: str, since: dt.datetime) -> list[Posts]:
