@@ -85,9 +85,9 @@ def x_lines(x: dict[str, Any]) -> list[str]:
     langs = ", ".join(f"{lang} {v['posts']}" for lang, v in x["by_language"].items()
                       if lang in x["posted"])
     if x["priced"]:
-        cost = f"{x['posts']} posts, {x['cost']:.3f} {cur}"
+        cost = f"{_posts(x['posts'])}, {x['cost']:.3f} {cur}"
     else:
-        cost = f"{x['posts']} posts, cost unknown (set price_per_post under [channels.x])"
+        cost = f"{_posts(x['posts'])}, cost unknown (set price_per_post under [channels.x])"
     lines = [f"x cost    {cost}" + (f" ({langs})" if langs else "")]
     day, month, h24 = x["day"], x["month"], x["last_24h"]
     left = []
@@ -99,9 +99,11 @@ def x_lines(x: dict[str, Any]) -> list[str]:
                     f"{month['budget']:.3f} {cur}, {month['left']:.3f} left")
     if h24["cap"] is not None:
         left.append(f"last 24 h {h24['cap'] - h24['left']} of {h24['cap']} posts")
-    if left:
-        lines.append("x budget  " + "; ".join(left))
-    return lines
+    return lines + (["x budget  " + "; ".join(left)] if left else [])
+
+
+def _posts(n: int) -> str:
+    return f"{n} post" + ("" if n == 1 else "s")
 
 
 def warnings_for(plan: dict[str, Any]) -> list[str]:

@@ -182,8 +182,8 @@ def allot(config: Config, spent_: Spent, parts: Mapping[str, Sequence[str]], *,
     return Allotment(posts=posts, cost=cost, posted=tuple(posted), skipped=skipped)
 
 
-_WHY = {"day": "daily budget spent", "month": "monthly budget spent",
-        "posts_24h": "X's 24-hour post cap reached"}
+_WHY = {"day": "over the daily budget", "month": "over the monthly budget",
+        "posts_24h": "over X's 24-hour post cap"}
 
 
 def money(value: float | None, currency: str) -> str:

@@ -69,5 +69,5 @@ def test_line_shortfall_and_x_budget_are_reported(platforms: tuple[FakeLine, Fak
     x = plan["x"]["budget"]
     assert x["last_24h"]["cap"] == 3 and x["by_language"]["ja"]["posts"] > 3
     assert x["posted"] == [] and set(x["skipped"]) == {"ja", "en"}
-    assert "X: over budget — posting nothing; NOT posted: ja (x budget: X's 24-hour post " \
-           "cap reached)" in result.stderr
+    assert "X: over budget — posting nothing; NOT posted: ja (x budget: over X's 24-hour " \
+           "post cap)" in result.stderr

@@ -174,7 +174,7 @@ def test_beyond_the_budget_the_first_languages_go_and_the_rest_are_in_the_ledger
         alert_id = h.submit(_alert(h), operator="test", action="auto")
         rows = _x_rows(h, alert_id)
         assert rows["vi"].status == "cancelled"
-        assert rows["vi"].last_error == "x budget: daily budget spent"
+        assert rows["vi"].last_error == "x budget: over the daily budget"
         assert rows["ja"].status == rows["en"].status == "pending"
         assert h.run_until_idle()
         assert len(h.x.posts) == 2
@@ -190,7 +190,7 @@ def test_a_language_that_does_not_fit_leaves_room_for_the_next(db_url: str) -> N
     with harness(db_url, x_languages=("ja", "en"), x_options={"posts_per_day": 2}) as h:
         alert_id = h.submit(_alert(h, body_ja=long_ja), operator="test", action="auto")
         rows = _x_rows(h, alert_id)
-        assert rows["ja"].last_error == "x budget: X's 24-hour post cap reached"
+        assert rows["ja"].last_error == "x budget: over X's 24-hour post cap"
         assert rows["en"].status == "pending"
 
 
@@ -267,11 +267,11 @@ def test_the_plan_shows_the_cost_and_what_the_budget_leaves_out(x_cli: FakeX) ->
     assert budget["posted"] == ["ja"] and list(budget["skipped"]) == ["en"]
     assert budget["posts"] == 1 and budget["cost"] == pytest.approx(0.015)
     assert plan["requests"] == 1 and plan["by_language"] == {"ja": 1}
-    assert "x cost    1 posts, 0.015 USD (ja 1)" in result.stderr
+    assert "x cost    1 post, 0.015 USD (ja 1)" in result.stderr
     assert "x budget  today 0.000 of 0.020 USD spent or queued, 0.020 left; " \
            "this month 0.000 of 30.000 USD, 30.000 left; last 24 h 0 of 100 posts" \
            in result.stderr
-    assert "NOT posted: en (x budget: daily budget spent)" in result.stderr
+    assert "NOT posted: en (x budget: over the daily budget)" in result.stderr
     assert "--over-budget" in result.stderr
     # The ledger keeps English as left out by the budget.
     out = bousai("x", "budget", "--json")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 
-from bot.cli.common import echo_json, handle_errors, service_context
+from bot.cli.common import echo_json, handle_errors, jst, service_context
 
 app = typer.Typer(help="X: posts, their cost and the budget.", no_args_is_help=True)
 
@@ -46,7 +47,8 @@ def budget(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             spent += f" (+{w['queued_posts']} queued, {w['queued_cost']:.3f} {cur})"
         left = (f"; budget {w['budget']:.3f} {cur}, left {w['left']:.3f} {cur}"
                 if w["budget"] is not None else "; no budget set")
-        typer.echo(f"{label:<9} {spent}{left}  (since {w['since']})")
+        since = jst(dt.datetime.fromisoformat(w["since"]))
+        typer.echo(f"{label:<9} {spent}{left}  (since {since})")
     h = report["last_24h"]
     typer.echo(f"24 hours  {h['posts']} posts"
                + (f"; X's cap {h['cap']}, left {h['left']}" if h["cap"] is not None else ""))
