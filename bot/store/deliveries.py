@@ -413,10 +413,11 @@ def posts_made(conn: sa.Connection, channel: str, since: dt.datetime) -> list[Po
     r = renderings
     # The parts per matching row through the rendering's unique index (a join lets the
     # planner hash every rendering of the channel, a year of them).
-    parts = sa.select(r.c.parts).where(r.c.alert_id == d.c.alert_id,
-                                       r.c.language == d.c.language,
-                                       r.c.channel == d.c.channel).scalar_subquery()
-    query = (sa.select(d.c.alert_id, d.c.language, d.c.status, d.c.message_ids, when, parts)
+    parts_of = sa.select(r.c.parts).where(r.c.alert_id == d.c.alert_id,
+                                          r.c.language == d.c.language,
+                                          r.c.channel == d.c.channel).scalar_subquery()
+    query = (sa.select(d.c.alert_id, d.c.language, d.c.status, d.c.message_ids, when,
+                       parts_of)
              .where(d.c.channel == channel,
                     sa.or_(when >= since, d.c.status.in_(OPEN))).order_by(d.c.id))
     out = []
