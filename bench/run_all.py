@@ -21,6 +21,7 @@ MODEST = [
     ["pacing.py", "--messages", "600"],
     ["baseline_ptb.py", "--messages", "600", "--no-engine"],
     ["residents.py", "--repeat", "3"],
+    ["xbudget.py", "--db", "sqlite,postgres", "--rows", "20000", "--repeat", "10"],
 ]
 FULL = [
     ["fanout.py", "--sizes", "10000,100000,1000000", "--db", "sqlite,postgres", "--repeat", "3"],
@@ -28,6 +29,7 @@ FULL = [
     ["latency.py", "--alerts", "20", "--db", "sqlite,postgres"],
     ["baseline_ptb.py", "--messages", "3000"],  # includes the engine's pacing run
     ["residents.py", "--repeat", "5"],
+    ["xbudget.py", "--db", "sqlite,postgres", "--rows", "200000", "--repeat", "20"],
 ]
 
 
