@@ -255,6 +255,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         enabled_flag = _get(table, "enabled", bool, spath, f"channels.{name}.")
         try:  # rates, budgets, timeout: what the channel will be built with
             registry.channel_class(name).check_options(table)
+            registry.channel_class(name).check_languages(table, enabled)
+            _check_kinds(table)
         except BadOption as exc:
             raise ConfigError(str(exc), key=f"channels.{name}.{exc.key}", path=spath) from None
         channels[name] = ChannelSettings(name=name, enabled=enabled_flag, options=dict(table))
@@ -294,6 +296,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         data_files=data_files,
         language_table=table,
     )
+
+
+def _check_kinds(table: Mapping[str, Any]) -> None:
+    """Alert kinds a channel's table names (``kinds``, ``paid_broadcast_kinds``)."""
+    from bot.domain import Kind
+
+    known = {k.value for k in Kind}
+    for key in ("kinds", "paid_broadcast_kinds"):
+        for kind in table.get(key) or ():
+            if kind not in known:
+                raise BadOption(key, f"unknown alert kind {kind!r} (known: "
+                                     f"{', '.join(sorted(known))})")
 
 
 @functools.cache

@@ -1,0 +1,221 @@
+"""Telegram broadcast channels (one public channel per language) and paid broadcasts,
+through python-telegram-bot against the fake Telegram server."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot.db.schema import deliveries
+from bot.domain import Alert, Kind, MsgType, Severity, Urgency
+from bot.store.alerts import get_alert
+from channels.telegram_channels import TelegramChannelsChannel, channel_link
+from tests.harness import Harness, harness
+
+LANGS = ("ja", "en", "vi", "zh-Hans")
+
+
+def _chat(lang: str) -> str:
+    return f"@kumamoto_bousai_{lang.replace('-', '_').lower()}"
+
+
+@contextmanager
+def channels_harness(db_url: str, *, langs: tuple[str, ...] = LANGS,
+                     options: dict[str, Any] | None = None, **kw: Any) -> Iterator[Harness]:
+    opts = {"chats": {lang: _chat(lang) for lang in langs}, **(options or {})}
+    with harness(db_url, telegram_channels=opts, **kw) as h:
+        for i, lang in enumerate(langs):
+            h.telegram.add_channel(_chat(lang), members=100 * (i + 1))
+        yield h
+
+
+def _alert(h: Harness, **kw: Any) -> Alert:
+    values: dict[str, Any] = dict(
+        source="cli", source_id=str(uuid.uuid4()), kind=Kind.CITY_NOTICE,
+        severity=Severity.SEVERE, urgency=Urgency.IMMEDIATE, wards=h.config.ward_codes,
+        body_ja="避難所を開設しました。", texts={"en": "Shelters are open."},
+        issued=dt.datetime.now(dt.UTC))
+    values.update(kw)
+    return Alert(**values)
+
+
+def _rows(h: Harness, alert_id: int, channel: str) -> list[sa.Row[Any]]:
+    with h.engine.connect() as conn:
+        return list(conn.execute(sa.select(deliveries).where(
+            deliveries.c.alert_id == alert_id, deliveries.c.channel == channel)))
+
+
+def test_one_post_per_language_channel_beside_the_per_chat_messages(db_url: str) -> None:
+    with channels_harness(db_url) as h:
+        h.seed(8, channels=("telegram",))
+        alert_id = h.submit(_alert(h), operator="test")
+        assert h.run_until_idle()
+        rows = _rows(h, alert_id, "telegram_channels")
+        assert sorted(r.language for r in rows) == sorted(LANGS)
+        assert {r.language: list(r.recipients) for r in rows} == \
+            {lang: [_chat(lang)] for lang in LANGS}
+        assert {r.status for r in rows} == {"sent"}
+        for lang in LANGS:
+            posts = h.telegram.messages_to(_chat(lang))
+            assert len(posts) == 1, lang
+            assert posts[0].reply_to_message_id is None
+        assert "Shelters are open." in h.telegram.messages_to(_chat("en"))[0].text
+        assert "避難所を開設しました。" in h.telegram.messages_to(_chat("ja"))[0].text
+        # the per-chat bot still reaches every subscriber
+        assert Counter(r.status for r in _rows(h, alert_id, "telegram")) == {"sent": 8}
+
+
+def test_follow_up_replies_to_the_post_in_each_channel(db_url: str) -> None:
+    with channels_harness(db_url) as h:
+        original = h.submit(_alert(h), operator="test")
+        assert h.run_until_idle()
+        first = {lang: h.telegram.messages_to(_chat(lang))[0].message_id for lang in LANGS}
+        with h.engine.connect() as conn:
+            orig = get_alert(conn, original)
+        cancel = h.submit(_alert(h, msg_type=MsgType.CANCEL, references=orig.source_id,
+                                 body_ja="誤報でした。",
+                                 texts={"en": "That was a false alarm."}), operator="test")
+        assert h.run_until_idle()
+        assert {r.status for r in _rows(h, cancel, "telegram_channels")} == {"sent"}
+        for lang in LANGS:
+            posts = h.telegram.messages_to(_chat(lang))
+            assert len(posts) == 2
+            assert posts[1].reply_to_message_id == first[lang], lang
+        assert "false alarm" in h.telegram.messages_to(_chat("en"))[1].text
+
+
+def test_ward_targeted_alerts_and_other_kinds_stay_per_chat(db_url: str) -> None:
+    with channels_harness(db_url, options={"kinds": ["earthquake", "city_notice"]}) as h:
+        h.seed(4, channels=("telegram",))
+        ward = h.submit(_alert(h, wards=(h.config.ward_codes[0],)), operator="test")
+        other = h.submit(_alert(h, kind=Kind.SHELTER), operator="test")
+        assert h.run_until_idle()
+        assert _rows(h, ward, "telegram_channels") == []
+        assert _rows(h, other, "telegram_channels") == []
+        assert _rows(h, ward, "telegram")  # the ward's subscribers still get it
+        assert all(not h.telegram.messages_to(_chat(lang)) for lang in LANGS)
+
+
+def test_a_channel_the_bot_cannot_post_to_fails_that_language_only(db_url: str) -> None:
+    opts = {"chats": {"ja": "@kumamoto_bousai_ja", "en": "@kumamoto_bousai_en",
+                      "vi": "@no_such_channel_vi"}}
+    with harness(db_url, telegram_channels=opts) as h:
+        h.telegram.add_channel("@kumamoto_bousai_ja", members=10)
+        h.telegram.add_channel("@kumamoto_bousai_en", members=10, admin=False)
+        h.seed(3, channels=("telegram",))
+        alert_id = h.submit(_alert(h), operator="test")
+        assert h.run_until_idle()
+        rows = {r.language: r for r in _rows(h, alert_id, "telegram_channels")}
+        assert rows["ja"].status == "sent"
+        assert rows["en"].status == "failed"
+        assert "cannot post to @kumamoto_bousai_en" in rows["en"].last_error
+        assert "bot is not a member of the channel chat" in rows["en"].last_error
+        assert "administrator" in rows["en"].last_error
+        assert rows["vi"].status == "failed"
+        assert "chat not found" in rows["vi"].last_error.lower()
+        assert len(h.telegram.messages_to("@kumamoto_bousai_ja")) == 1
+        # nothing else lost: every subscriber got the per-chat message
+        assert Counter(r.status for r in _rows(h, alert_id, "telegram")) == {"sent": 3}
+
+
+def test_member_counts_through_get_chat_member_count(db_url: str) -> None:
+    with channels_harness(db_url) as h:
+        cid = h.telegram.add_channel(None, members=42)
+        channel = TelegramChannelsChannel.from_settings(h.settings, {"chats": {}})
+
+        async def counts() -> dict[str, int]:
+            try:
+                out = {lang: await channel.member_count(_chat(lang)) for lang in LANGS}
+                out["id"] = await channel.member_count(str(cid))
+                return out
+            finally:
+                await channel.close()
+
+        got = asyncio.run(counts())
+        assert got == {"ja": 100, "en": 200, "vi": 300, "zh-Hans": 400, "id": 42}
+
+        async def unknown() -> None:
+            try:
+                await channel.member_count("@nobody_here")
+            finally:
+                await channel.close()
+
+        from channels.base import RecipientError
+
+        with pytest.raises(RecipientError, match="(?i)no member count for @nobody_here: chat not found"):
+            asyncio.run(unknown())
+
+
+def test_channel_links() -> None:
+    assert channel_link("@kumamoto_bousai_vi") == "https://t.me/kumamoto_bousai_vi"
+    assert channel_link("-1001234567890") is None
+
+
+# ------------------------------------------------------------------ paid broadcast
+
+
+def test_paid_broadcast_only_for_the_kinds_the_city_marks(db_url: str) -> None:
+    with harness(db_url, telegram_rate=30,
+                 telegram={"rate_limit": 30, "paid_rate_limit": 1000},
+                 telegram_options={"paid_broadcast": True,
+                                   "paid_broadcast_kinds": ["evacuation"]}) as h:
+        h.seed(120, channels=("telegram",))
+        from bot.domain import Evacuation, EvacuationLevel
+
+        paid = h.submit(_alert(h, kind=Kind.EVACUATION,
+                               payload=Evacuation(level=EvacuationLevel.EVACUATE),
+                               severity=Severity.EXTREME), operator="test")
+        import time
+
+        t0 = time.monotonic()
+        assert h.run_until_idle()
+        paid_took = time.monotonic() - t0
+        assert Counter(r.status for r in _rows(h, paid, "telegram")) == {"sent": 120}
+        assert all(m.paid for m in h.telegram.sent)
+        assert h.telegram.stars_spent == 12.0
+        assert h.telegram.too_many == 0
+        # 120 messages at 30/s would take 4 s; paid, well under one
+        assert paid_took < 2.0, paid_took
+
+        free = h.submit(_alert(h), operator="test")
+        n = len(h.telegram.sent)
+        t0 = time.monotonic()
+        assert h.run_until_idle()
+        free_took = time.monotonic() - t0
+        assert Counter(r.status for r in _rows(h, free, "telegram")) == {"sent": 120}
+        assert not any(m.paid for m in h.telegram.sent[n:])
+        assert h.telegram.too_many == 0
+        assert free_took > 3.0, free_took  # the free 30/s
+
+
+def test_fake_refuses_more_than_the_free_rate_without_paid_broadcast() -> None:
+    """The fake applies the higher limit only to paid messages (allow_paid_broadcast)."""
+    from bot.fakes.telegram import FakeTelegram
+    from channels.base import OutgoingMessage, RetryLater
+    from channels.telegram import TelegramChannel
+
+    async def burst(url: str, paid: bool) -> int:
+        ch = TelegramChannel("9:T", base_url=url)
+        refused = 0
+        try:
+            for i in range(40):
+                try:
+                    await ch.send(OutgoingMessage(recipients=(str(1000 + i),), parts=("x",),
+                                                  idempotency_key=str(i), paid=paid))
+                except RetryLater:
+                    refused += 1
+        finally:
+            await ch.close()
+        return refused
+
+    with FakeTelegram(token="9:T", rate_limit=30) as tg:
+        assert asyncio.run(burst(tg.url, paid=True)) == 0
+        assert asyncio.run(burst(tg.url, paid=False)) > 0
