@@ -249,6 +249,15 @@ class Channel(abc.ABC):
         (Telegram's broadcast channels post through the per-chat bot's token)."""
         return self.name
 
+    # what one message sent under the paid limit costs, and in what (Telegram: 0.1 Stars)
+    paid_fee: ClassVar[tuple[float, str]] = (0.0, "")
+
+    @classmethod
+    def pays_for(cls, options: Mapping[str, Any], kind: str, severity: int) -> bool:
+        """:meth:`paid_for` as ``[channels.<name>]`` sets it, without building the
+        channel (the plan an operator sees)."""
+        return False
+
     def paid_for(self, kind: str, severity: int) -> bool:
         """Whether an alert of ``kind`` and ``severity`` goes out under the platform's
         paid higher limit (``limits.paid_requests_per_second``). No channel pays by
@@ -280,6 +289,7 @@ class Channel(abc.ABC):
     def check_languages(cls, options: Mapping[str, Any], enabled: tuple[str, ...]) -> None:
         """Raise :class:`BadOption` when ``options`` name a language the service does
         not run (``enabled``: ``[languages] enabled``)."""
+        return None
 
     @classmethod
     def timeout_for(cls, options: Mapping[str, Any]) -> float:

@@ -208,6 +208,13 @@ class TelegramChannel(Channel):
                    limits=cls.limits_for(options), timeout=cls.timeout_for(options),
                    paid=PaidBroadcast.from_options(options))
 
+    paid_fee: ClassVar[tuple[float, str]] = (STARS_PER_PAID_MESSAGE, "Stars")
+
+    @classmethod
+    def pays_for(cls, options: Mapping[str, Any], kind: str, severity: int) -> bool:
+        return cls.limits_for(options).paid_requests_per_second is not None and \
+            PaidBroadcast.from_options(options).covers(kind, severity)
+
     def paid_for(self, kind: str, severity: int) -> bool:
         return self.limits.paid_requests_per_second is not None and \
             self.paid.covers(kind, severity)

@@ -150,7 +150,8 @@ def test_member_counts_through_get_chat_member_count(db_url: str) -> None:
 
         from channels.base import RecipientError
 
-        with pytest.raises(RecipientError, match="(?i)no member count for @nobody_here: chat not found"):
+        with pytest.raises(RecipientError,
+                           match=r"(?i)no member count for @nobody_here: chat not found"):
             asyncio.run(unknown())
 
 
@@ -219,3 +220,57 @@ def test_fake_refuses_more_than_the_free_rate_without_paid_broadcast() -> None:
     with FakeTelegram(token="9:T", rate_limit=30) as tg:
         assert asyncio.run(burst(tg.url, paid=True)) == 0
         assert asyncio.run(burst(tg.url, paid=False)) > 0
+
+
+# ------------------------------------------------------------------ configuration
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('vi = "@kumamoto_bousai_vi"', 'vi = "@ab"',
+     "channels.telegram_channels.chats.vi: '@ab' is not a channel chat"),
+    ('vi = "@kumamoto_bousai_vi"', 'vi = "kumamoto_bousai_vi"',
+     "channels.telegram_channels.chats.vi: 'kumamoto_bousai_vi' is not a channel chat"),
+    ('vi = "@kumamoto_bousai_vi"', 'xx = "@kumamoto_bousai_xx"',
+     "channels.telegram_channels.chats.xx: 'xx' is not in languages.enabled"),
+    ('[channels.telegram_channels.chats]',
+     'languages = ["ja", "vi", "fr"]\n[channels.telegram_channels.chats]',
+     "channels.telegram_channels.languages: fr has no channel"),
+    ('kinds = ["earthquake",', 'kinds = ["quake",',
+     "channels.telegram_channels.kinds: unknown alert kind 'quake'"),
+    ('# paid_broadcast_kinds = ["eew", "tsunami", "evacuation"]',
+     'paid_broadcast_kinds = ["eew", "tsunamis"]',
+     "channels.telegram.paid_broadcast_kinds: unknown alert kind 'tsunamis'"),
+    ('# paid_broadcast_min_severity = "extreme"', 'paid_broadcast_min_severity = "high"',
+     "channels.telegram.paid_broadcast_min_severity: must be one of unknown, minor"),
+])
+def test_config_errors_are_one_line(tmp_path: Any, old: str, new: str, message: str) -> None:
+    from bot.config import DEFAULT_CONFIG_PATH, load_config
+    from bot.errors import ConfigError
+    from tests.config_helpers import write_config
+
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    assert old in text
+    path = write_config(tmp_path, text.replace(old, new, 1))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    shown = str(info.value)
+    assert "\n" not in shown
+    key, _, what = message.partition(": ")
+    assert shown.startswith(f"{key} in "), shown
+    assert what in shown, shown
+
+
+def test_a_bad_chat_stops_the_cli_with_one_line(env: dict[str, str], tmp_path: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import DEFAULT_CONFIG_PATH
+    from tests.cli_helpers import bousai
+    from tests.config_helpers import write_config
+
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
+        'en = "@kumamoto_bousai_en"', 'en = "https://t.me/kumamoto_bousai_en"', 1)
+    monkeypatch.setenv("BOUSAI_CONFIG", str(write_config(tmp_path, text)))
+    result = bousai("subscribers", "list", expect=1)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "channels.telegram_channels.chats.en" in lines[0]
+    assert "is not a channel chat" in lines[0]
