@@ -91,3 +91,28 @@ def test_each_languages_poster_carries_its_channel(tmp_path: Path) -> None:
     # a channel known only by its id has no public link; a language without one, none
     assert made["en"].links == ("https://t.me/bousai_test_bot?start=en",)
     assert made["ja"].links == ("https://t.me/bousai_test_bot?start=ja",)
+
+
+def test_channels_members_counts_each_language(telegram: FakeTelegram) -> None:
+    from tests.cli_helpers import json_lines
+
+    telegram.add_channel("@kumamoto_bousai_ja", members=1200)
+    telegram.add_channel("@kumamoto_bousai_en", members=30)
+    rows = {r["language"]: r for r in json_lines(
+        bousai("channels", "members", "--json").stdout)}
+    assert rows["ja"]["members"] == 1200
+    assert rows["ja"]["link"] == "https://t.me/kumamoto_bousai_ja"
+    assert rows["en"]["members"] == 30
+    assert rows["vi"]["members"] is None  # no such channel: the reason, the rest go on
+    assert "no member count for @kumamoto_bousai_vi" in rows["vi"]["error"]
+    assert "chat not found" in rows["vi"]["error"].lower()
+    text = bousai("channels", "members").stdout
+    assert "total        1230  members in 3 channels" in text
+
+
+def test_channels_members_when_not_enabled(env: dict[str, str]) -> None:
+    bousai("db", "upgrade")
+    result = bousai("channels", "members", expect=1)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "the Telegram broadcast channels are not enabled" in lines[0]
