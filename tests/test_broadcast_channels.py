@@ -274,3 +274,37 @@ def test_a_bad_chat_stops_the_cli_with_one_line(env: dict[str, str], tmp_path: A
     assert len(lines) == 1
     assert "channels.telegram_channels.chats.en" in lines[0]
     assert "is not a channel chat" in lines[0]
+
+
+def test_the_plan_shows_the_paid_broadcast_and_its_cost_in_stars(
+        env: dict[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from bot.config import DEFAULT_CONFIG_PATH
+    from tests.cli_helpers import bousai, json_lines
+    from tests.config_helpers import write_config
+
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
+        "paid_broadcast = false\n# paid_broadcast_kinds = [\"eew\", \"tsunami\", \"evacuation\"]",
+        "paid_broadcast = true\npaid_broadcast_kinds = [\"evacuation\"]", 1)
+    assert "paid_broadcast_kinds = [\"evacuation\"]" in text
+    text = text.split("# " + "-" * 72 + " feeds")[0]
+    monkeypatch.setenv("BOUSAI_CONFIG", str(write_config(tmp_path, text)))
+    bousai("db", "upgrade")
+    subs = tmp_path / "subs.jsonl"
+    subs.write_text("".join(json.dumps({"channel": "telegram", "user_id": str(5000 + i),
+                                        "language": "en", "wards": "43101"}) + "\n"
+                            for i in range(300)), encoding="utf-8")
+    bousai("subscribers", "import", str(subs))
+    common = ("--ward", "43101", "--text-ja", "避難してください。", "--text-en",
+              "Evacuate now.", "--yes", "--operator", "sato", "--allow-fallback")
+    out = bousai("alert", "issue", "--kind", "evacuation", "--level", "4", *common)
+    assert "paid broadcast: up to 30 Stars (0.1 per message beyond the free limit; " \
+           "10s without it)" in out.stderr, out.stderr
+    assert "300 requests, 0.3s at 1000/s" in out.stderr
+    plan = json_lines(bousai("alert", "issue", "--kind", "evacuation", "--level", "4",
+                             *common, "--json").stdout)[0]["plan"]["telegram"]
+    assert plan["paid_broadcast"]["cost"] == 30.0
+    out = bousai("alert", "issue", "--kind", "city_notice", *common)
+    assert "paid broadcast" not in out.stderr
+    assert "300 requests, 10s at 30/s" in out.stderr
