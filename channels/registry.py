@@ -17,7 +17,7 @@ from channels.base import Channel, ChannelEnvironment, ChannelSpec, Limits
 
 _CLASSES = {
     "telegram": ("channels.telegram", "TelegramChannel"),
-    "telegram_channels": ("channels.telegram_channels", "TelegramChannelsChannel"),
+    "tg_channels": ("channels.tg_channels", "TelegramChannelsChannel"),
     "line": ("channels.line", "LineChannel"),
     "x": ("channels.x", "XChannel"),
 }

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from bot.db.schema import deliveries
 from bot.domain import Alert, Kind, MsgType, Severity, Urgency
 from bot.store.alerts import get_alert
-from channels.telegram_channels import TelegramChannelsChannel, channel_link
+from channels.tg_channels import TelegramChannelsChannel, channel_link
 from tests.harness import Harness, harness
 
 LANGS = ("ja", "en", "vi", "zh-Hans")
@@ -31,7 +31,7 @@ def _chat(lang: str) -> str:
 def channels_harness(db_url: str, *, langs: tuple[str, ...] = LANGS,
                      options: dict[str, Any] | None = None, **kw: Any) -> Iterator[Harness]:
     opts = {"chats": {lang: _chat(lang) for lang in langs}, **(options or {})}
-    with harness(db_url, telegram_channels=opts, **kw) as h:
+    with harness(db_url, tg_channels=opts, **kw) as h:
         for i, lang in enumerate(langs):
             h.telegram.add_channel(_chat(lang), members=100 * (i + 1))
         yield h
@@ -58,7 +58,7 @@ def test_one_post_per_language_channel_beside_the_per_chat_messages(db_url: str)
         h.seed(8, channels=("telegram",))
         alert_id = h.submit(_alert(h), operator="test")
         assert h.run_until_idle()
-        rows = _rows(h, alert_id, "telegram_channels")
+        rows = _rows(h, alert_id, "tg_channels")
         assert sorted(r.language for r in rows) == sorted(LANGS)
         assert {r.language: list(r.recipients) for r in rows} == \
             {lang: [_chat(lang)] for lang in LANGS}
@@ -84,7 +84,7 @@ def test_follow_up_replies_to_the_post_in_each_channel(db_url: str) -> None:
                                  body_ja="誤報でした。",
                                  texts={"en": "That was a false alarm."}), operator="test")
         assert h.run_until_idle()
-        assert {r.status for r in _rows(h, cancel, "telegram_channels")} == {"sent"}
+        assert {r.status for r in _rows(h, cancel, "tg_channels")} == {"sent"}
         for lang in LANGS:
             posts = h.telegram.messages_to(_chat(lang))
             assert len(posts) == 2
@@ -98,8 +98,8 @@ def test_ward_targeted_alerts_and_other_kinds_stay_per_chat(db_url: str) -> None
         ward = h.submit(_alert(h, wards=(h.config.ward_codes[0],)), operator="test")
         other = h.submit(_alert(h, kind=Kind.SHELTER), operator="test")
         assert h.run_until_idle()
-        assert _rows(h, ward, "telegram_channels") == []
-        assert _rows(h, other, "telegram_channels") == []
+        assert _rows(h, ward, "tg_channels") == []
+        assert _rows(h, other, "tg_channels") == []
         assert _rows(h, ward, "telegram")  # the ward's subscribers still get it
         assert all(not h.telegram.messages_to(_chat(lang)) for lang in LANGS)
 
@@ -107,13 +107,13 @@ def test_ward_targeted_alerts_and_other_kinds_stay_per_chat(db_url: str) -> None
 def test_a_channel_the_bot_cannot_post_to_fails_that_language_only(db_url: str) -> None:
     opts = {"chats": {"ja": "@kumamoto_bousai_ja", "en": "@kumamoto_bousai_en",
                       "vi": "@no_such_channel_vi"}}
-    with harness(db_url, telegram_channels=opts) as h:
+    with harness(db_url, tg_channels=opts) as h:
         h.telegram.add_channel("@kumamoto_bousai_ja", members=10)
         h.telegram.add_channel("@kumamoto_bousai_en", members=10, admin=False)
         h.seed(3, channels=("telegram",))
         alert_id = h.submit(_alert(h), operator="test")
         assert h.run_until_idle()
-        rows = {r.language: r for r in _rows(h, alert_id, "telegram_channels")}
+        rows = {r.language: r for r in _rows(h, alert_id, "tg_channels")}
         assert rows["ja"].status == "sent"
         assert rows["en"].status == "failed"
         assert "cannot post to @kumamoto_bousai_en" in rows["en"].last_error
@@ -227,16 +227,16 @@ def test_fake_refuses_more_than_the_free_rate_without_paid_broadcast() -> None:
 
 @pytest.mark.parametrize(("old", "new", "message"), [
     ('vi = "@kumamoto_bousai_vi"', 'vi = "@ab"',
-     "channels.telegram_channels.chats.vi: '@ab' is not a channel chat"),
+     "channels.tg_channels.chats.vi: '@ab' is not a channel chat"),
     ('vi = "@kumamoto_bousai_vi"', 'vi = "kumamoto_bousai_vi"',
-     "channels.telegram_channels.chats.vi: 'kumamoto_bousai_vi' is not a channel chat"),
+     "channels.tg_channels.chats.vi: 'kumamoto_bousai_vi' is not a channel chat"),
     ('vi = "@kumamoto_bousai_vi"', 'xx = "@kumamoto_bousai_xx"',
-     "channels.telegram_channels.chats.xx: 'xx' is not in languages.enabled"),
-    ('[channels.telegram_channels.chats]',
-     'languages = ["ja", "vi", "fr"]\n[channels.telegram_channels.chats]',
-     "channels.telegram_channels.languages: fr has no channel"),
+     "channels.tg_channels.chats.xx: 'xx' is not in languages.enabled"),
+    ('[channels.tg_channels.chats]',
+     'languages = ["ja", "vi", "fr"]\n[channels.tg_channels.chats]',
+     "channels.tg_channels.languages: fr has no channel"),
     ('kinds = ["earthquake",', 'kinds = ["quake",',
-     "channels.telegram_channels.kinds: unknown alert kind 'quake'"),
+     "channels.tg_channels.kinds: unknown alert kind 'quake'"),
     ('# paid_broadcast_kinds = ["eew", "tsunami", "evacuation"]',
      'paid_broadcast_kinds = ["eew", "tsunamis"]',
      "channels.telegram.paid_broadcast_kinds: unknown alert kind 'tsunamis'"),
@@ -272,7 +272,7 @@ def test_a_bad_chat_stops_the_cli_with_one_line(env: dict[str, str], tmp_path: A
     result = bousai("subscribers", "list", expect=1)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "channels.telegram_channels.chats.en" in lines[0]
+    assert "channels.tg_channels.chats.en" in lines[0]
     assert "is not a channel chat" in lines[0]
 
 
@@ -308,3 +308,16 @@ def test_the_plan_shows_the_paid_broadcast_and_its_cost_in_stars(
     out = bousai("alert", "issue", "--kind", "city_notice", *common)
     assert "paid broadcast" not in out.stderr
     assert "300 requests, 10s at 30/s" in out.stderr
+
+
+def test_every_channel_name_fits_the_channel_columns() -> None:
+    """PostgreSQL refuses a channel name longer than the columns that store it
+    (SQLite would not notice)."""
+    from bot.db import schema
+    from channels import registry
+
+    for table in (schema.deliveries, schema.subscribers, schema.renderings,
+                  schema.channel_states):
+        length = table.c.channel.type.length
+        for name in registry.names():
+            assert len(name) <= length, (table.name, name, length)

@@ -20,9 +20,9 @@ from tests.test_posters import FONT_DIR, _tools_present, pdf_text, qr_links
 from tests.test_signup_telegram import TOKEN, polling, until, write_config
 
 CHANNELS = """
-[channels.telegram_channels]
+[channels.tg_channels]
 enabled = true
-[channels.telegram_channels.chats]
+[channels.tg_channels.chats]
 ja = "@kumamoto_bousai_ja"
 en = "@kumamoto_bousai_en"
 vi = "@kumamoto_bousai_vi"
@@ -75,8 +75,8 @@ def test_each_languages_poster_carries_its_channel(tmp_path: Path) -> None:
     channels = {**config.channels,
                 "telegram": ChannelSettings(name="telegram", enabled=True,
                                             options={"username": "bousai_test_bot"}),
-                "telegram_channels": ChannelSettings(
-                    name="telegram_channels", enabled=True,
+                "tg_channels": ChannelSettings(
+                    name="tg_channels", enabled=True,
                     options={"chats": {"vi": "@kumamoto_bousai_vi",
                                        "en": "-1001234567890"}})}
     city = dataclasses.replace(config, channels=channels)

@@ -55,7 +55,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @handle_errors
 def members(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """How many people have joined each language's Telegram broadcast channel
-    ([channels.telegram_channels]), asked of Telegram (getChatMemberCount). A channel
+    ([channels.tg_channels]), asked of Telegram (getChatMemberCount). A channel
     Telegram cannot find, or will not tell, shows the reason and the others go on.
 
     Example: bousai channels members --json
@@ -65,18 +65,18 @@ def members(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from bot.cli.common import fail
     from channels.base import ChannelError
     from channels.registry import build
-    from channels.telegram_channels import TelegramChannelsChannel, channel_link
+    from channels.tg_channels import TelegramChannelsChannel, channel_link
 
     with service_context() as svc:
-        ch = svc.config.channels.get("telegram_channels")
+        ch = svc.config.channels.get("tg_channels")
         if ch is None or not ch.enabled:
             raise fail("the Telegram broadcast channels are not enabled "
-                       f"([channels.telegram_channels] in {svc.config.path})")
+                       f"([channels.tg_channels] in {svc.config.path})")
         for var in TelegramChannelsChannel.spec.secret_vars:
             if not svc.settings.secret(var):
                 raise fail(f"{var} is not set in the environment")
         targets = TelegramChannelsChannel.broadcast_targets(ch.options)
-        channel = build("telegram_channels", svc.settings, ch.options)
+        channel = build("tg_channels", svc.settings, ch.options)
         assert isinstance(channel, TelegramChannelsChannel)
 
         async def ask() -> list[dict[str, Any]]:

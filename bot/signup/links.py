@@ -47,7 +47,7 @@ def line_basic_id(config: Config) -> str | None:
 def broadcast_channel(config: Config, language: str) -> str | None:
     """``language``'s Telegram broadcast channel (@username) when the channels are
     enabled and that language has a public one, else None."""
-    ch = config.channels.get("telegram_channels")
+    ch = config.channels.get("tg_channels")
     if ch is None or not ch.enabled:
         return None
     chats = ch.options.get("chats") or {}

@@ -9,11 +9,11 @@ its own (:attr:`~channels.base.FanoutMode.BROADCAST`): one delivery row per
 language whose recipient is that language's channel chat, and an update,
 lifting or cancellation replies to the original post in the same channel.
 
-Configuration (``[channels.telegram_channels]``)::
+Configuration (``[channels.tg_channels]``)::
 
     enabled = true
     kinds = ["earthquake", "tsunami", "eew", "evacuation"]  # default: every public kind
-    [channels.telegram_channels.chats]
+    [channels.tg_channels.chats]
     ja = "@kumamoto_bousai_ja"
     vi = "@kumamoto_bousai_vi"
     en = "-1001234567890"          # a channel without a @username: its numeric id
@@ -60,7 +60,7 @@ def channel_link(chat: str) -> str | None:
 class TelegramChannelsChannel(TelegramChannel):
     spec: ClassVar[ChannelSpec] = dataclasses.replace(
         TelegramChannel.spec,
-        name="telegram_channels",
+        name="tg_channels",
         fanout=FanoutMode.BROADCAST,
         user_id_pattern=CHAT_PATTERN,
         user_id_format=CHAT_FORMAT,
