@@ -168,6 +168,9 @@ class ChannelSpec:
     # matched whole) and the same in words for an operator's error message
     user_id_pattern: str = r"[!-~]{1,128}"
     user_id_format: str = "1 to 128 printable ASCII characters"
+    # whether people subscribe to it (False: its recipients come from the
+    # configuration, as the Telegram broadcast channels' chats do)
+    takes_subscribers: bool = True
 
     def check_user_id(self, user_id: str) -> str | None:
         """Why ``user_id`` cannot be a recipient here, or None when it can."""

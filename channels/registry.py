@@ -34,6 +34,11 @@ def names() -> tuple[str, ...]:
     return tuple(_CLASSES)
 
 
+def subscriber_names() -> tuple[str, ...]:
+    """The platforms people subscribe on (not the broadcast channels)."""
+    return tuple(n for n in names() if spec(n).takes_subscribers)
+
+
 def channel_class(name: str) -> type[Channel]:
     try:
         module, attr = _CLASSES[name]

@@ -64,6 +64,7 @@ class TelegramChannelsChannel(TelegramChannel):
         fanout=FanoutMode.BROADCAST,
         user_id_pattern=CHAT_PATTERN,
         user_id_format=CHAT_FORMAT,
+        takes_subscribers=False,
     )
 
     @property

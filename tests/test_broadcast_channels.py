@@ -321,3 +321,14 @@ def test_every_channel_name_fits_the_channel_columns() -> None:
         length = table.c.channel.type.length
         for name in registry.names():
             assert len(name) <= length, (table.name, name, length)
+
+
+def test_nobody_subscribes_to_the_broadcast_channels(env: dict[str, str]) -> None:
+    from tests.cli_helpers import bousai
+
+    bousai("db", "upgrade")
+    result = bousai("subscribers", "add", "--channel", "tg_channels", "--user-id",
+                    "@kumamoto_bousai_vi", "--language", "vi", expect=1)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "channel 'tg_channels' is not one of telegram, line, x" in lines[0]
