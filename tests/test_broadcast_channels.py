@@ -332,3 +332,46 @@ def test_nobody_subscribes_to_the_broadcast_channels(env: dict[str, str]) -> Non
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "channel 'tg_channels' is not one of telegram, line, x" in lines[0]
+
+
+def test_a_channel_by_its_numeric_id(db_url: str) -> None:
+    with harness(db_url, tg_channels={"chats": {"en": "-1009876543210"}}) as h:
+        h.telegram.add_channel(None, chat_id=-1009876543210, members=5)
+        alert_id = h.submit(_alert(h), operator="test")
+        assert h.run_until_idle()
+        (row,) = _rows(h, alert_id, "tg_channels")
+        assert row.status == "sent" and list(row.recipients) == ["-1009876543210"]
+        (post,) = h.telegram.messages_to(-1009876543210)
+        assert "Shelters are open." in post.text
+
+
+def test_fake_channel_replies_by_reply_to_message_id() -> None:
+    """The older reply_to_message_id works in channels too; a reply to a message that
+    is not there is refused unless allow_sending_without_reply."""
+    import httpx
+
+    from bot.fakes.telegram import FakeTelegram
+
+    with FakeTelegram(token="7:T") as tg:
+        tg.add_channel("@kumamoto_bousai_en", members=3)
+        url = f"{tg.url}/bot7:T/sendMessage"
+        first = httpx.post(url, json={"chat_id": "@kumamoto_bousai_en", "text": "a"}).json()
+        assert first["result"]["chat"]["type"] == "channel"
+        reply = httpx.post(url, json={"chat_id": "@kumamoto_bousai_en", "text": "b",
+                                      "reply_to_message_id": first["result"]["message_id"]})
+        assert reply.json()["result"]["reply_to_message"]["message_id"] == \
+            first["result"]["message_id"]
+        missing = httpx.post(url, json={"chat_id": "@kumamoto_bousai_en", "text": "c",
+                                        "reply_to_message_id": 999})
+        assert missing.status_code == 400
+        assert missing.json()["description"] == "Bad Request: message to be replied not found"
+        lenient = httpx.post(url, json={"chat_id": "@kumamoto_bousai_en", "text": "d",
+                                        "reply_parameters": {"message_id": 999,
+                                                             "allow_sending_without_reply":
+                                                                 True}})
+        assert lenient.status_code == 200
+        count = httpx.post(f"{tg.url}/bot7:T/getChatMemberCount",
+                           json={"chat_id": "@kumamoto_bousai_en"}).json()
+        assert count == {"ok": True, "result": 3}
+        assert [m.reply_to_message_id for m in tg.messages_to("@kumamoto_bousai_en")] == \
+            [None, first["result"]["message_id"], None]
