@@ -288,6 +288,9 @@ def test_the_plan_shows_the_paid_broadcast_and_its_cost_in_stars(
         "paid_broadcast = false\n# paid_broadcast_kinds = [\"eew\", \"tsunami\", \"evacuation\"]",
         "paid_broadcast = true\npaid_broadcast_kinds = [\"evacuation\"]", 1)
     assert "paid_broadcast_kinds = [\"evacuation\"]" in text
+    start = text.index("[channels.tg_channels]")
+    at = text.index("enabled = false", start)
+    text = text[:at] + "enabled = true" + text[at + len("enabled = false"):]
     text = text.split("# " + "-" * 72 + " feeds")[0]
     monkeypatch.setenv("BOUSAI_CONFIG", str(write_config(tmp_path, text)))
     bousai("db", "upgrade")
@@ -302,6 +305,7 @@ def test_the_plan_shows_the_paid_broadcast_and_its_cost_in_stars(
     assert "paid broadcast: up to 30 Stars (0.1 per message beyond the free limit; " \
            "10s without it)" in out.stderr, out.stderr
     assert "300 requests, 0.3s at 1000/s" in out.stderr
+    assert "tg_channels 16 channel posts, 16 requests, 0.5s at 30/s" in out.stderr
     plan = json_lines(bousai("alert", "issue", "--kind", "evacuation", "--level", "4",
                              *common, "--json").stdout)[0]["plan"]["telegram"]
     assert plan["paid_broadcast"]["cost"] == 30.0

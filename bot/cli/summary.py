@@ -100,7 +100,8 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
         total += p["recipients"]
         langs = ", ".join(f"{k} {v}" for k, v in sorted(p["by_language"].items(),
                                                         key=lambda kv: -kv[1]))
-        lines.append(f"{name:<9} {p['recipients']} recipients, {p['requests']} requests, "
+        whom = "channel posts" if svc.plans[name].broadcast_recipients else "recipients"
+        lines.append(f"{name:<9} {p['recipients']} {whom}, {p['requests']} requests, "
                      f"{_duration(p['seconds_at_limit'])} at {p['requests_per_second']:g}/s"
                      + (f" ({langs})" if langs else ""))
         paid = p.get("paid_broadcast")
