@@ -305,13 +305,15 @@ def test_the_plan_shows_the_paid_broadcast_and_its_cost_in_stars(
     assert "paid broadcast: up to 30 Stars (0.1 per message beyond the free limit; " \
            "10s without it)" in out.stderr, out.stderr
     assert "300 requests, 0.3s at 1000/s" in out.stderr
-    assert "tg_channels 16 channel posts, 16 requests, 0.5s at 30/s" in out.stderr
+    assert "tg_channels 0 channel posts" in out.stderr  # ward-targeted: per chat only
     plan = json_lines(bousai("alert", "issue", "--kind", "evacuation", "--level", "4",
                              *common, "--json").stdout)[0]["plan"]["telegram"]
     assert plan["paid_broadcast"]["cost"] == 30.0
     out = bousai("alert", "issue", "--kind", "city_notice", *common)
     assert "paid broadcast" not in out.stderr
     assert "300 requests, 10s at 30/s" in out.stderr
+    city_wide = bousai("alert", "issue", "--kind", "city_notice", *common[2:])
+    assert "tg_channels 16 channel posts, 16 requests, 0.5s at 30/s" in city_wide.stderr
 
 
 def test_every_channel_name_fits_the_channel_columns() -> None:
