@@ -206,10 +206,14 @@ class Dispatcher:
 
     async def _channel_loop(self, name: str, until_idle: bool, horizon: float) -> None:
         st = self.states[name]
-        rate = max(st.channel.limits.requests_per_second or 100,
-                   st.channel.limits.paid_requests_per_second or 0)
-        batch = max(1, min(500, int(rate * 0.5)))
+        batch = max(1, min(500, int((st.channel.limits.requests_per_second or 100) * 0.5)))
         batch = min(batch, self.concurrency * 2)
+        # paid broadcasts go faster: while the last batch was paid, claim more at once
+        # (at the free rate, a large batch would only sit in flight longer)
+        paid_batch = min(500, self.concurrency * 2,
+                         max(batch, int((st.channel.limits.paid_requests_per_second or 0)
+                                        * 0.5)))
+        last_paid = False
         last_lease = float("-inf")
         tasks: set[asyncio.Task[None]] = set()
         sem = asyncio.Semaphore(self.concurrency)
@@ -230,7 +234,8 @@ class Dispatcher:
                     await self._wait(tasks, min(1.0, self.poll_interval * 5))
                     continue
                 probe = st.health.paused
-                claimed = await self.db.call(self._claim, name, 1 if probe else batch, probe)
+                claimed = await self.db.call(self._claim, name, 1 if probe else
+                                             paid_batch if last_paid else batch, probe)
             except DatabaseUnavailable:
                 last_lease = float("-inf")  # renew the lease first when it is back
                 await self._sleep(self.db.backoff)
@@ -256,6 +261,7 @@ class Dispatcher:
             self._idle.discard(name)
             if probe:
                 st.health.probing()
+            last_paid = any(self._paid.get((r.alert_id, name), False) for r in claimed)
             await self._send_batch(name, claimed, probe, sem, tasks)
         self._idle.add(name)  # a loop that has ended holds no one else back
         if tasks:
