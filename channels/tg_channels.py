@@ -9,7 +9,8 @@ its own (:attr:`~channels.base.FanoutMode.BROADCAST`): one delivery row per
 language whose recipient is that language's channel chat, and an update,
 lifting or cancellation replies to the original post in the same channel.
 
-Configuration (``[channels.tg_channels]``)::
+The channel's name is ``tg_channels`` (the database's channel columns hold 16
+characters). Configuration (``[channels.tg_channels]``)::
 
     enabled = true
     kinds = ["earthquake", "tsunami", "eew", "evacuation"]  # default: every public kind
