@@ -162,6 +162,9 @@ class ChannelState:
     channel: Channel
     pacer: Pacer
     health: ChannelHealth
+    # the platform's paid higher limit (Telegram's paid broadcasts), for the messages
+    # of the alerts the channel pays for (Channel.paid_for); None when not enabled
+    paid_pacer: Pacer | None = None
     fatal: str | None = None
     sent: int = 0
     failed: int = 0

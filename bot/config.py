@@ -255,6 +255,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         enabled_flag = _get(table, "enabled", bool, spath, f"channels.{name}.")
         try:  # rates, budgets, timeout: what the channel will be built with
             registry.channel_class(name).check_options(table)
+            registry.channel_class(name).check_languages(table, enabled)
+            _check_kinds(table)
         except BadOption as exc:
             raise ConfigError(str(exc), key=f"channels.{name}.{exc.key}", path=spath) from None
         if registry.channel_class(name).spec.fanout is FanoutMode.BROADCAST \
@@ -310,6 +312,18 @@ def _check_post_languages(value: Any, enabled: tuple[str, ...], key: str, path: 
             raise ConfigError(f"{tag!r} is not in languages.enabled", key=key, path=path)
     if len(set(value)) != len(value):
         raise ConfigError("lists a language twice", key=key, path=path)
+
+
+def _check_kinds(table: Mapping[str, Any]) -> None:
+    """Alert kinds a channel's table names (``kinds``, ``paid_broadcast_kinds``)."""
+    from bot.domain import Kind
+
+    known = {k.value for k in Kind}
+    for key in ("kinds", "paid_broadcast_kinds"):
+        for kind in table.get(key) or ():
+            if kind not in known:
+                raise BadOption(key, f"unknown alert kind {kind!r} (known: "
+                                     f"{', '.join(sorted(known))})")
 
 
 @functools.cache

@@ -11,7 +11,11 @@ those can reach someone twice, never the queue.
 Pacing: the pacer runs at the channel's effective ``limits.requests_per_second``
 (the rate the operator's plan shows) and charges each message what the channel
 says it costs (:meth:`~channels.base.Channel.requests_for`: a three-part Telegram
-message is three requests), in one place: the channel loop.
+message is three requests), in one place: the channel loop. Channels that spend
+one account's rate (:attr:`~channels.base.Channel.pace_key`: Telegram's broadcast
+channels and its per-chat bot) share one pacer. A channel's paid broadcasts (the
+alerts it pays for, :meth:`~channels.base.Channel.paid_for`) are paced on their own
+at ``limits.paid_requests_per_second``.
 
 Outcomes (the policy, :mod:`bot.outcomes`): sent; Unreachable pauses the channel
 (:mod:`bot.channel_health`) and the row goes back without spending an attempt;
@@ -91,9 +95,21 @@ class Dispatcher:
         self.lease_ttl = lease_ttl
         self.poll_interval = poll_interval
         self.concurrency = concurrency
+        # Channels that spend one account's rate share one pacer (Telegram's broadcast
+        # channels and its per-chat messages: one bot), at the owner's rate (the
+        # channel the key names: its configured messages_per_second).
+        shared: dict[str, Pacer] = {}
+        for key in {ch.pace_key for ch in channels.values()}:
+            owner = channels.get(key)
+            rates = [owner.limits.requests_per_second] if owner is not None and \
+                owner.pace_key == key else [ch.limits.requests_per_second
+                                            for ch in channels.values() if ch.pace_key == key]
+            shared[key] = Pacer(min(rates) if all(rates) else None)
         self.states = {
-            name: ChannelState(channel=ch, pacer=Pacer(ch.limits.requests_per_second),
-                               health=ChannelHealth(name, self.delivery.pause_max_seconds))
+            name: ChannelState(channel=ch, pacer=shared[ch.pace_key],
+                               health=ChannelHealth(name, self.delivery.pause_max_seconds),
+                               paid_pacer=Pacer(ch.limits.paid_requests_per_second)
+                               if ch.limits.paid_requests_per_second else None)
             for name, ch in channels.items()
         }
         self.db = DatabaseHealth(self.delivery.database_outage_limit_seconds)
@@ -102,6 +118,7 @@ class Dispatcher:
         self._ceiling_at = float("-inf")
         self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
         self._buttons: dict[tuple[int, str, str], tuple[tuple[str, str], ...]] = {}
+        self._paid: dict[tuple[int, str], bool] = {}  # (alert, channel): a paid broadcast
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._idle: set[str] = set()  # until_idle: channels that found nothing to do
@@ -191,6 +208,12 @@ class Dispatcher:
         st = self.states[name]
         batch = max(1, min(500, int((st.channel.limits.requests_per_second or 100) * 0.5)))
         batch = min(batch, self.concurrency * 2)
+        # paid broadcasts go faster: while the last batch was paid, claim more at once
+        # (at the free rate, a large batch would only sit in flight longer)
+        paid_batch = min(500, self.concurrency * 2,
+                         max(batch, int((st.channel.limits.paid_requests_per_second or 0)
+                                        * 0.5)))
+        last_paid = False
         last_lease = float("-inf")
         tasks: set[asyncio.Task[None]] = set()
         sem = asyncio.Semaphore(self.concurrency)
@@ -211,7 +234,8 @@ class Dispatcher:
                     await self._wait(tasks, min(1.0, self.poll_interval * 5))
                     continue
                 probe = st.health.paused
-                claimed = await self.db.call(self._claim, name, 1 if probe else batch, probe)
+                claimed = await self.db.call(self._claim, name, 1 if probe else
+                                             paid_batch if last_paid else batch, probe)
             except DatabaseUnavailable:
                 last_lease = float("-inf")  # renew the lease first when it is back
                 await self._sleep(self.db.backoff)
@@ -237,6 +261,7 @@ class Dispatcher:
             self._idle.discard(name)
             if probe:
                 st.health.probing()
+            last_paid = any(self._paid.get((r.alert_id, name), False) for r in claimed)
             await self._send_batch(name, claimed, probe, sem, tasks)
         self._idle.add(name)  # a loop that has ended holds no one else back
         if tasks:
@@ -258,8 +283,11 @@ class Dispatcher:
                 # until it answers or the sends time out (and the channel pauses).
                 await asyncio.sleep(0.05)
             msg = self._message(name, row)
-            # Wait for the turn of the requests this message costs.
-            await st.pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
+            # Wait for the turn of the requests this message costs (a paid broadcast
+            # at the paid limit, the rest at the free one).
+            pacer = st.paid_pacer if msg is not None and msg.paid and st.paid_pacer \
+                else st.pacer
+            await pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
             task = asyncio.create_task(self._send_one(name, row, msg))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -297,6 +325,12 @@ class Dispatcher:
                 if len(self._parts) > 10_000:
                     self._parts.clear()
                     self._buttons.clear()
+                    self._paid.clear()
+                if self.states[name].paid_pacer is not None:
+                    channel = self.states[name].channel
+                    for alert_id, (kind, severity) in ledger.alert_facts(conn,
+                                                                         missing).items():
+                        self._paid[(alert_id, name)] = channel.paid_for(kind, severity)
                 for (alert_id, language), parts in ledger.load_parts(conn, name,
                                                                       missing).items():
                     self._parts[(alert_id, language, name)] = parts
@@ -321,10 +355,12 @@ class Dispatcher:
             return OutgoingMessage(recipients=row.recipients,
                                    parts=parts[len(row.parts_sent):],
                                    idempotency_key=f"{row.idempotency_key}:"
-                                                   f"{len(row.parts_sent)}")
+                                                   f"{len(row.parts_sent)}",
+                                   paid=self._paid.get((row.alert_id, name), False))
         return OutgoingMessage(recipients=row.recipients, parts=parts,
                                idempotency_key=row.idempotency_key, reply_to=row.reply_to,
-                               buttons=self._buttons.get((row.alert_id, row.language, name), ()))
+                               buttons=self._buttons.get((row.alert_id, row.language, name), ()),
+                               paid=self._paid.get((row.alert_id, name), False))
 
     async def _send_one(self, name: str, row: Delivery, msg: OutgoingMessage | None) -> None:
         """Send one row and append its outcome. Whatever happens (even a bug in

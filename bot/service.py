@@ -41,8 +41,16 @@ def channel_plans(config: Config, channels: Mapping[str, Channel] | None = None
         limits = built.limits if built is not None else cls.limits_for(ch.options)
         langs = tuple(ch.options.get("languages", config.languages)) \
             if cls.spec.fanout is FanoutMode.BROADCAST else ()
+        # a channel chat per language (Telegram's broadcast channels): those languages,
+        # the kinds it takes, and city-wide alerts only
+        targets = cls.broadcast_targets(ch.options)
+        if targets:
+            langs = tuple(targets)
         plans[name] = ChannelPlan(name=name, limits=limits, mode=cls.spec.fanout,
-                                  broadcast_languages=langs)
+                                  broadcast_languages=langs, broadcast_recipients=targets,
+                                  kinds=cls.broadcast_kinds(ch.options),
+                                  city_wide_only=bool(targets),
+                                  city_wards=frozenset(config.ward_codes))
     return plans
 
 

@@ -145,6 +145,9 @@ class Limits:
     requests_per_second: float
     posts_per_day: int | None = None
     chat_interval: float = 0.0  # seconds between two requests to one chat (Telegram: 1)
+    # the pace of messages the platform lets through for a fee (Telegram's paid
+    # broadcasts, 1000/s); None: no such thing, or not enabled
+    paid_requests_per_second: float | None = None
 
     def requests_for(self, parts: int) -> int:
         """API requests that carry a message of ``parts`` parts to one request's recipients."""
@@ -165,6 +168,9 @@ class ChannelSpec:
     # matched whole) and the same in words for an operator's error message
     user_id_pattern: str = r"[!-~]{1,128}"
     user_id_format: str = "1 to 128 printable ASCII characters"
+    # whether people subscribe to it (False: its recipients come from the
+    # configuration, as the Telegram broadcast channels' chats do)
+    takes_subscribers: bool = True
 
     def check_user_id(self, user_id: str) -> str | None:
         """Why ``user_id`` cannot be a recipient here, or None when it can."""
@@ -209,6 +215,9 @@ class OutgoingMessage:
     # (label, data) buttons under the last part; a tap comes back as the data
     # (Telegram callback_query, LINE postback). Channels without buttons ignore them.
     buttons: tuple[tuple[str, str], ...] = ()
+    # sent under the platform's paid higher limit (Telegram: allow_paid_broadcast);
+    # the dispatcher sets it for the alerts the city marks worth it (Channel.paid_for)
+    paid: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -237,6 +246,27 @@ class Channel(abc.ABC):
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def pace_key(self) -> str:
+        """Channels with the same key share one pacer: they spend one account's rate
+        (Telegram's broadcast channels post through the per-chat bot's token)."""
+        return self.name
+
+    # what one message sent under the paid limit costs, and in what (Telegram: 0.1 Stars)
+    paid_fee: ClassVar[tuple[float, str]] = (0.0, "")
+
+    @classmethod
+    def pays_for(cls, options: Mapping[str, Any], kind: str, severity: int) -> bool:
+        """:meth:`paid_for` as ``[channels.<name>]`` sets it, without building the
+        channel (the plan an operator sees)."""
+        return False
+
+    def paid_for(self, kind: str, severity: int) -> bool:
+        """Whether an alert of ``kind`` and ``severity`` goes out under the platform's
+        paid higher limit (``limits.paid_requests_per_second``). No channel pays by
+        default; Telegram's ``paid_broadcast_kinds`` / ``paid_broadcast_min_severity``."""
+        return False
+
     # ------------------------------------------------ facts and construction
 
     @classmethod
@@ -245,6 +275,24 @@ class Channel(abc.ABC):
         ``[channels.<name>]`` applied; :class:`BadOption` for a bad value.
         Subclasses read their own keys."""
         return cls.spec.limits
+
+    @classmethod
+    def broadcast_targets(cls, options: Mapping[str, Any]) -> dict[str, str]:
+        """A BROADCAST channel's recipient per language when it is not the account's
+        own timeline (Telegram's broadcast channels: language → channel chat); empty
+        for a channel that posts to its timeline in the configured languages."""
+        return {}
+
+    @classmethod
+    def broadcast_kinds(cls, options: Mapping[str, Any]) -> frozenset[str] | None:
+        """The alert kinds a BROADCAST channel takes (None: every public kind)."""
+        return None
+
+    @classmethod
+    def check_languages(cls, options: Mapping[str, Any], enabled: tuple[str, ...]) -> None:
+        """Raise :class:`BadOption` when ``options`` name a language the service does
+        not run (``enabled``: ``[languages] enabled``)."""
+        return None
 
     @classmethod
     def timeout_for(cls, options: Mapping[str, Any]) -> float:

@@ -17,6 +17,7 @@ from channels.base import Channel, ChannelEnvironment, ChannelSpec, Limits
 
 _CLASSES = {
     "telegram": ("channels.telegram", "TelegramChannel"),
+    "tg_channels": ("channels.tg_channels", "TelegramChannelsChannel"),
     "line": ("channels.line", "LineChannel"),
     "x": ("channels.x", "XChannel"),
 }
@@ -31,6 +32,11 @@ class UnknownChannel(LookupError):
 def names() -> tuple[str, ...]:
     """Every platform's name, in a stable order."""
     return tuple(_CLASSES)
+
+
+def subscriber_names() -> tuple[str, ...]:
+    """The platforms people subscribe on (not the broadcast channels)."""
+    return tuple(n for n in names() if spec(n).takes_subscribers)
 
 
 def channel_class(name: str) -> type[Channel]:

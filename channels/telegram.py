@@ -4,9 +4,15 @@ One message per chat; a message in several parts is sent as several messages,
 the first replying to ``reply_to`` when there is one. Text goes out without a
 parse mode, so that operator text can never inject markup.
 
-Pacing: the bot-wide rate (about 30 messages/s, 1000/s with paid broadcasts) is
-the spec's ``requests_per_second``, and each part is one request
-(:meth:`~channels.base.Channel.requests_for`). Telegram also asks for about one
+Pacing: the bot-wide rate (about 30 messages/s) is the spec's
+``requests_per_second``, and each part is one request
+(:meth:`~channels.base.Channel.requests_for`). Paid broadcasts: with
+``paid_broadcast = true`` the messages of the alerts the city marks worth it
+(``paid_broadcast_kinds``, ``paid_broadcast_min_severity``; every alert when
+neither is set) go out with ``allow_paid_broadcast`` (Bot API: up to 1000
+messages/s, ignoring the broadcasting limits, for 0.1 Telegram Stars per message
+from the bot's balance), paced at ``limits.paid_requests_per_second``
+(:class:`PaidBroadcast`); the other alerts keep the free rate. Telegram also asks for about one
 message per second per chat but allows short bursts; the fan-out gives each
 chat one delivery per alert, so a chat only ever sees one message's parts in a
 row, which is such a burst. That per-chat figure is therefore not declared as a
@@ -69,7 +75,10 @@ if TYPE_CHECKING:
 # handles both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-PAID_BROADCAST_RATE = 1000.0  # messages/s with paid broadcasts enabled
+PAID_BROADCAST_RATE = 1000.0  # messages/s with allow_paid_broadcast (Bot API)
+STARS_PER_PAID_MESSAGE = 0.1  # the fee per message sent with allow_paid_broadcast
+# CAP severities in order, as paid_broadcast_min_severity names them
+SEVERITIES = ("unknown", "minor", "moderate", "severe", "extreme")
 # A 400 that is about the chat, not the message: that recipient is gone for good.
 _RECIPIENT_MARKERS = (
     "chat not found", "user not found", "user is deactivated", "peer_id_invalid",
@@ -77,6 +86,42 @@ _RECIPIENT_MARKERS = (
     "chat_write_forbidden", "chat_restricted", "have no rights to send",
     "not enough rights to send", "need administrator rights",
 )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class PaidBroadcast:
+    """Which alerts the bot pays to send faster (``[channels.telegram]``):
+    ``enabled`` (``paid_broadcast``), then ``kinds`` (``paid_broadcast_kinds``) or
+    ``min_severity`` (``paid_broadcast_min_severity``, an index in
+    :data:`SEVERITIES`); with neither, every alert."""
+
+    enabled: bool = False
+    kinds: frozenset[str] = frozenset()
+    min_severity: int | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> PaidBroadcast:
+        paid = options.get("paid_broadcast", False)
+        if not isinstance(paid, bool):
+            raise BadOption("paid_broadcast", f"must be true or false, got {paid!r}")
+        kinds = options.get("paid_broadcast_kinds", [])
+        if not isinstance(kinds, list) or not all(isinstance(k, str) and k for k in kinds):
+            raise BadOption("paid_broadcast_kinds",
+                            f"must be a list of alert kinds, got {kinds!r}")
+        sev = options.get("paid_broadcast_min_severity")
+        if sev is not None and sev not in SEVERITIES:
+            raise BadOption("paid_broadcast_min_severity",
+                            f"must be one of {', '.join(SEVERITIES)}, got {sev!r}")
+        return cls(enabled=paid, kinds=frozenset(kinds),
+                   min_severity=None if sev is None else SEVERITIES.index(sev))
+
+    def covers(self, kind: str, severity: int) -> bool:
+        if not self.enabled:
+            return False
+        if not self.kinds and self.min_severity is None:
+            return True
+        return kind in self.kinds or (self.min_severity is not None
+                                      and severity >= self.min_severity)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -111,10 +156,13 @@ class TelegramChannel(Channel):
         pool_size: int = 128,
         timeout: float = DEFAULT_TIMEOUT,
         request_backend: str = "aiohttp",
+        paid: PaidBroadcast | None = None,
     ) -> None:
         """``request_backend``: "aiohttp" (fast, see channels/telegram_request.py) or
-        "httpx" (python-telegram-bot's default)."""
+        "httpx" (python-telegram-bot's default). ``paid``: which alerts go out as
+        paid broadcasts (none by default)."""
         super().__init__(limits=limits)
+        self.paid = paid or PaidBroadcast()
         if not token:
             raise ChannelFatal("TELEGRAM_BOT_TOKEN is empty", channel=self.name)
         from telegram import Bot
@@ -142,15 +190,13 @@ class TelegramChannel(Channel):
 
     @classmethod
     def limits_for(cls, options: Mapping[str, Any]) -> Limits:
-        """``messages_per_second`` paces the bot; ``paid_broadcast = true`` switches to
-        ``paid_broadcast_rate`` (default 1000/s)."""
+        """``messages_per_second`` paces the bot; with ``paid_broadcast = true`` the
+        paid alerts are paced at ``paid_broadcast_rate`` (default 1000/s)."""
         rate = positive_number(options, "messages_per_second")
-        paid = options.get("paid_broadcast", False)
-        if not isinstance(paid, bool):
-            raise BadOption("paid_broadcast", f"must be true or false, got {paid!r}")
-        if paid:
-            rate = positive_number(options, "paid_broadcast_rate") or PAID_BROADCAST_RATE
         limits = with_rate(cls.spec.limits, rate)
+        if PaidBroadcast.from_options(options).enabled:
+            paid_rate = positive_number(options, "paid_broadcast_rate") or PAID_BROADCAST_RATE
+            limits = dataclasses.replace(limits, paid_requests_per_second=float(paid_rate))
         interval = positive_number(options, "chat_interval_seconds")
         return limits if interval is None else dataclasses.replace(
             limits, chat_interval=float(interval))
@@ -159,7 +205,19 @@ class TelegramChannel(Channel):
     def from_settings(cls, settings: ChannelEnvironment, options: Mapping[str, Any]) -> Self:
         (token,) = cls.read_secrets(settings)
         return cls(token, base_url=settings.base_url(cls.spec.name),
-                   limits=cls.limits_for(options), timeout=cls.timeout_for(options))
+                   limits=cls.limits_for(options), timeout=cls.timeout_for(options),
+                   paid=PaidBroadcast.from_options(options))
+
+    paid_fee: ClassVar[tuple[float, str]] = (STARS_PER_PAID_MESSAGE, "Stars")
+
+    @classmethod
+    def pays_for(cls, options: Mapping[str, Any], kind: str, severity: int) -> bool:
+        return cls.limits_for(options).paid_requests_per_second is not None and \
+            PaidBroadcast.from_options(options).covers(kind, severity)
+
+    def paid_for(self, kind: str, severity: int) -> bool:
+        return self.limits.paid_requests_per_second is not None and \
+            self.paid.covers(kind, severity)
 
     async def start(self) -> None:
         if not self._started:
@@ -202,6 +260,7 @@ class TelegramChannel(Channel):
                     ) if reply_to else None,
                     disable_web_page_preview=True,
                     reply_markup=markup if i == len(message.parts) - 1 else None,
+                    allow_paid_broadcast=True if message.paid else None,
                 )
             except Exception as exc:
                 if ids:  # a retry resumes after the parts that went out

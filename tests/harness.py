@@ -88,16 +88,23 @@ class Harness:
 def harness_config(*, telegram_rate: float = 2000, x_languages: tuple[str, ...] = ("ja", "en"),
                    backoff: float = 0.05, max_attempts: int = 12,
                    chat_interval: float = 0.01,
-                   x_options: dict[str, Any] | None = None) -> Config:
+                   x_options: dict[str, Any] | None = None,
+                   tg_channels: dict[str, Any] | None = None,
+                   telegram_options: dict[str, Any] | None = None) -> Config:
     config = load_config()
     channels = {
         "telegram": ChannelSettings(name="telegram", enabled=True,
                                     options={"messages_per_second": telegram_rate,
-                                             "chat_interval_seconds": chat_interval}),
+                                             "chat_interval_seconds": chat_interval,
+                                             **(telegram_options or {})}),
         "line": ChannelSettings(name="line", enabled=True, options={}),
         "x": ChannelSettings(name="x", enabled=True, options={"languages": list(x_languages),
                                                              **(x_options or {})}),
     }
+    if tg_channels is not None:  # the broadcast channels, e.g. {"chats": {...}}
+        channels["tg_channels"] = ChannelSettings(
+            name="tg_channels", enabled=True,
+            options={"chat_interval_seconds": chat_interval, **tg_channels})
     return dataclasses.replace(
         config, channels=channels,
         delivery=DeliverySettings(max_attempts=max_attempts, backoff_base_seconds=backoff,
@@ -113,7 +120,8 @@ def harness_settings(db_url: str, tg: FakeTelegram, line: FakeLine, x: FakeX) ->
                "X_ACCESS_TOKEN": Secret(X_KEYS["access_token"]),
                "X_ACCESS_TOKEN_SECRET": Secret(X_KEYS["access_token_secret"])}
     return Settings(database_url=db_url, secrets=secrets,
-                    base_urls={"telegram": tg.url, "line": line.url, "x": x.url},
+                    base_urls={"telegram": tg.url, "tg_channels": tg.url,
+                               "line": line.url, "x": x.url},
                     http_host="127.0.0.1", http_port=0, log_format="text")
 
 

@@ -94,8 +94,20 @@ def test_a_configured_rate_is_what_the_plan_shows_and_the_pacer_keeps(
     engine = make_engine(env["BOUSAI_DATABASE_URL"])
     try:
         dispatcher = Dispatcher(engine, channels)
-        assert channels["telegram"].limits.requests_per_second == rate
-        assert dispatcher.states["telegram"].pacer.limit == rate
+        if "paid_broadcast = true" in new:
+            # every alert is a paid broadcast (no kinds named): the paid pacer's rate;
+            # the free rate stays for what is not paid
+            assert plan["paid_broadcast"] == {"messages": 90, "fee_per_message": 0.1,
+                                              "unit": "Stars", "cost": 9.0,
+                                              "free_seconds_at_limit": 3.0}
+            assert channels["telegram"].limits.paid_requests_per_second == rate
+            assert channels["telegram"].limits.requests_per_second == 30
+            paid_pacer = dispatcher.states["telegram"].paid_pacer
+            assert paid_pacer is not None and paid_pacer.limit == rate
+        else:
+            assert channels["telegram"].limits.requests_per_second == rate
+            assert dispatcher.states["telegram"].pacer.limit == rate
+            assert "paid_broadcast" not in plan
         assert channel_plans(config) == channel_plans(config, channels)
     finally:
         engine.dispose()

@@ -56,7 +56,8 @@ def with_french(text: str) -> str:
     def add_fr(m: re.Match[str]) -> str:
         return f'{m.group(0)}\nfr = "{FRENCH_NAMES[m.group(1)]}"'
 
-    return re.sub(r'^en = "([^"]+)"$', add_fr, text, flags=re.M)
+    # names only: not the broadcast channels' chats (en = "@…"), which need no French
+    return re.sub(r'^en = "([^"@][^"]*)"$', add_fr, text, flags=re.M)
 
 
 def test_the_shipped_config_names_its_data_files() -> None:

@@ -49,3 +49,59 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         elif not holder and q["pending"]:
             line += "\n          no worker holds this channel: is `bousai run` running?"
         typer.echo(line)
+
+
+@app.command("members")
+@handle_errors
+def members(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """How many people have joined each language's Telegram broadcast channel
+    ([channels.tg_channels]), asked of Telegram (getChatMemberCount). A channel
+    Telegram cannot find, or will not tell, shows the reason and the others go on.
+
+    Example: bousai channels members --json
+    """
+    import asyncio
+
+    from bot.cli.common import fail
+    from channels.base import ChannelError
+    from channels.registry import build
+    from channels.tg_channels import TelegramChannelsChannel, channel_link
+
+    with service_context() as svc:
+        ch = svc.config.channels.get("tg_channels")
+        if ch is None or not ch.enabled:
+            raise fail("the Telegram broadcast channels are not enabled "
+                       f"([channels.tg_channels] in {svc.config.path})")
+        for var in TelegramChannelsChannel.spec.secret_vars:
+            if not svc.settings.secret(var):
+                raise fail(f"{var} is not set in the environment")
+        targets = TelegramChannelsChannel.broadcast_targets(ch.options)
+        channel = build("tg_channels", svc.settings, ch.options)
+        assert isinstance(channel, TelegramChannelsChannel)
+
+        async def ask() -> list[dict[str, Any]]:
+            out = []
+            try:
+                for lang, chat in targets.items():
+                    rec: dict[str, Any] = {"language": lang, "chat": chat,
+                                           "link": channel_link(chat), "members": None}
+                    try:
+                        rec["members"] = await channel.member_count(chat)
+                    except ChannelError as exc:
+                        rec["error"] = str(exc)
+                    out.append(rec)
+            finally:
+                await channel.close()
+            return out
+
+        rows = asyncio.run(ask())
+    total = sum(r["members"] or 0 for r in rows)
+    for r in rows:
+        if as_json:
+            echo_json(r)
+        else:
+            shown = f"{r['members']:>8}" if r["members"] is not None else "       ?"
+            typer.echo(f"{r['language']:<8} {shown}  {r['chat']}"
+                       + (f"  {r['error']}" if r.get("error") else ""))
+    if not as_json:
+        typer.echo(f"{'total':<8} {total:>8}  members in {len(rows)} channels")

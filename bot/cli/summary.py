@@ -19,6 +19,7 @@ from bot.domain import AlertStatus, MsgType
 from bot.lifecycle import Prepared, Submitted
 from bot.operators import level_of
 from bot.service import Service
+from channels import registry
 
 WHAT = {MsgType.ALERT: "new alert", MsgType.UPDATE: "correction",
         MsgType.LIFT: "lifting (the order or warning has ended)",
@@ -39,6 +40,7 @@ def delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
     from bot.budget import line_quota, x_budget
 
     out: dict[str, Any] = {}
+    a = prepared.alert
     for name, by_lang in prepared.counts.items():
         limits = svc.plans[name].limits  # effective: the configured rates, as the pacer's
         recipients = sum(by_lang.values())
@@ -46,9 +48,22 @@ def delivery_plan(svc: Service, prepared: Prepared) -> dict[str, Any]:
         parts = {r.language: len(r.parts) for r in prepared.renderings if r.channel == name}
         requests = sum(-(-n // per) * limits.requests_for(parts.get(lang, 1))
                        for lang, n in by_lang.items())
+        rate = limits.requests_per_second
+        cls = registry.channel_class(name)
+        ch = svc.config.channels.get(name)
+        paid = limits.paid_requests_per_second is not None and requests > 0 and \
+            cls.pays_for(ch.options if ch is not None else {}, a.kind.value, int(a.severity))
+        if paid:  # a paid broadcast: the higher limit, for a fee per message
+            rate = float(limits.paid_requests_per_second or rate)
         out[name] = {"recipients": recipients, "by_language": dict(by_lang),
-                     "requests": requests, "requests_per_second": limits.requests_per_second,
-                     "seconds_at_limit": round(requests / limits.requests_per_second, 1)}
+                     "requests": requests, "requests_per_second": rate,
+                     "seconds_at_limit": round(requests / rate, 1)}
+        if paid:
+            fee, unit = cls.paid_fee
+            out[name]["paid_broadcast"] = {
+                "messages": requests, "fee_per_message": fee, "unit": unit,
+                "cost": round(requests * fee, 1),
+                "free_seconds_at_limit": round(requests / limits.requests_per_second, 1)}
     if "line" in out and out["line"]["recipients"]:
         out["line"]["quota"] = line_quota(svc, out["line"]["recipients"])
     if "x" in out and out["x"]["requests"]:
@@ -94,11 +109,17 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
         total += p["recipients"]
         langs = ", ".join(f"{k} {v}" for k, v in sorted(p["by_language"].items(),
                                                         key=lambda kv: -kv[1]))
-        lines.append(f"{name:<9} {p['recipients']} recipients, {p['requests']} requests, "
+        whom = "channel posts" if svc.plans[name].broadcast_recipients else "recipients"
+        lines.append(f"{name:<9} {p['recipients']} {whom}, {p['requests']} requests, "
                      f"{_duration(p['seconds_at_limit'])} at {p['requests_per_second']:g}/s"
                      + (f" ({langs})" if langs else ""))
         if "budget" in p and name == "x":
             lines.extend(x_lines(p["budget"]))
+        paid = p.get("paid_broadcast")
+        if paid:
+            lines.append(f"{'':<9} paid broadcast: up to {paid['cost']:g} {paid['unit']} "
+                         f"({paid['fee_per_message']:g} per message beyond the free limit; "
+                         f"{_duration(paid['free_seconds_at_limit'])} without it)")
     lines.append(f"total     {total} recipients")
     languages = sorted({r.language for r in prepared.renderings})
     mt = _languages(prepared, "machine_translated")

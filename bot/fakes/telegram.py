@@ -12,6 +12,18 @@ burst) with 429 and ``retry_after``, answers 403 for chats that blocked the bot,
 :meth:`fail_next` (any status and description, e.g. 400 ``Bad Request: chat not
 found``), :meth:`garble_next` (a 200 whose result is not a Message, as a wrong
 proxy might answer), :meth:`block`.
+
+Broadcast channels: :meth:`add_channel` creates a channel chat (a @username, a
+``-100…`` id, a member count, whether the bot is an administrator). sendMessage
+takes it by @username or id and records the message under the id, with replies
+(``reply_parameters`` or ``reply_to_message_id``) in that channel; an unknown
+@username answers 400 ``Bad Request: chat not found``, a channel the bot is not
+an administrator of 403 ``Forbidden: bot is not a member of the channel chat``.
+getChatMemberCount answers the member count (any private chat: 2).
+
+Paid broadcasts: a sendMessage with ``allow_paid_broadcast`` is counted against
+``paid_rate_limit`` (default 1000/s when ``rate_limit`` is set) instead of the
+free ``rate_limit``, and recorded as paid (:attr:`stars_spent`: 0.1 per message).
 """
 
 from __future__ import annotations
@@ -39,6 +51,18 @@ class SentMessage:
     reply_to_message_id: int | None = None
     reply_markup: Any = None
     at: float = field(default_factory=time.monotonic)
+    paid: bool = False  # sent with allow_paid_broadcast
+
+
+@dataclass
+class FakeChannelChat:
+    """A Telegram channel: its numeric id, @username, members, the bot's rights."""
+
+    id: int
+    username: str | None
+    members: int = 0
+    bot_is_admin: bool = True
+    title: str = "Channel"
 
 
 class FakeTelegram(CommandMenus, FakeServer):
@@ -47,6 +71,7 @@ class FakeTelegram(CommandMenus, FakeServer):
         token: str = "123456:TEST-TOKEN",
         *,
         rate_limit: float | None = None,
+        paid_rate_limit: float | None = None,
         chat_rate_limit: float | None = None,
         chat_burst: int = 3,
         failure_rate: float = 0.0,
@@ -57,6 +82,11 @@ class FakeTelegram(CommandMenus, FakeServer):
         super().__init__(**kw)
         self.token = token
         self.rate_limit = rate_limit
+        self.paid_rate_limit = paid_rate_limit if paid_rate_limit is not None else (
+            1000.0 if rate_limit is not None else None)
+        self.channels: dict[int, FakeChannelChat] = {}
+        self._channel_ids = itertools.count(1001234567000)
+        self._paid_window: deque[float] = deque()
         self.chat_rate_limit = chat_rate_limit
         self.chat_burst = chat_burst
         self.failure_rate = failure_rate
@@ -104,8 +134,36 @@ class FakeTelegram(CommandMenus, FakeServer):
                 self._fail_queue.append((200, "garbled", None))
 
     def messages_to(self, chat_id: str | int) -> list[SentMessage]:
+        """Messages to a chat, a channel by @username or id."""
+        channel = self._channel(str(chat_id))
+        key = str(channel.id) if channel is not None else str(chat_id)
         with self.lock:
-            return [m for m in self.sent if m.chat_id == str(chat_id)]
+            return [m for m in self.sent if m.chat_id == key]
+
+    def add_channel(self, username: str | None, *, members: int = 0, admin: bool = True,
+                    chat_id: int | None = None) -> int:
+        """A channel chat (``username`` with or without '@'); returns its id (-100…)."""
+        with self.lock:
+            cid = chat_id if chat_id is not None else -next(self._channel_ids)
+            self.channels[cid] = FakeChannelChat(
+                id=cid, username=username.lstrip("@") if username else None, members=members,
+                bot_is_admin=admin, title=f"Channel {username or cid}")
+        return cid
+
+    @property
+    def stars_spent(self) -> float:
+        with self.lock:
+            return round(0.1 * sum(1 for m in self.sent if m.paid), 1)
+
+    def _channel(self, chat_id: str) -> FakeChannelChat | None:
+        with self.lock:
+            if chat_id.startswith("@"):
+                name = chat_id[1:].lower()
+                return next((c for c in self.channels.values()
+                             if c.username and c.username.lower() == name), None)
+            if chat_id.lstrip("-").isdigit():
+                return self.channels.get(int(chat_id))
+        return None
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update (message, callback_query ...) for getUpdates; returns its id."""
@@ -217,7 +275,7 @@ class FakeTelegram(CommandMenus, FakeServer):
                          "can_join_groups": False, "can_read_all_group_messages": False,
                          "supports_inline_queries": False})
 
-    def _limited(self, chat_id: str) -> web.Response | None:
+    def _limited(self, chat_id: str, paid: bool = False) -> web.Response | None:
         """Apply injected failures, random failures, then the flood limits."""
         now = time.monotonic()
         with self.lock:
@@ -244,10 +302,13 @@ class FakeTelegram(CommandMenus, FakeServer):
                     self.too_many += 1
                     return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
                 return self._error(status, "Internal Server Error")
-            if self.rate_limit is not None:
-                while self._window and now - self._window[0] >= 1.0:
-                    self._window.popleft()
-                if len(self._window) >= self.rate_limit:
+            # a paid broadcast ignores the free broadcasting limit, up to its own
+            window, limit = (self._paid_window, self.paid_rate_limit) if paid \
+                else (self._window, self.rate_limit)
+            if limit is not None:
+                while window and now - window[0] >= 1.0:
+                    window.popleft()
+                if len(window) >= limit:
                     self.too_many += 1
                     return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
             if self.chat_rate_limit is not None:
@@ -258,8 +319,8 @@ class FakeTelegram(CommandMenus, FakeServer):
                     self.too_many += 1
                     return self._error(429, "Too Many Requests: retry after 1", retry_after=1)
                 w.append(now)
-            if self.rate_limit is not None:
-                self._window.append(now)
+            if limit is not None:
+                window.append(now)
         return None
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> web.Response:
@@ -273,29 +334,57 @@ class FakeTelegram(CommandMenus, FakeServer):
             return self._error(403, "Forbidden: bot was blocked by the user")
         if not _valid_markup(params.get("reply_markup")):
             return self._error(400, "Bad Request: BUTTON_DATA_INVALID")
-        limited = self._limited(chat_id)
+        channel = self._channel(chat_id)
+        if channel is None and chat_id.startswith("@"):
+            return self._error(400, "Bad Request: chat not found")
+        if channel is not None:
+            if not channel.bot_is_admin:
+                return self._error(403, "Forbidden: bot is not a member of the channel chat")
+            chat_id = str(channel.id)
+        paid = _flag(params.get("allow_paid_broadcast"))
+        limited = self._limited(chat_id, paid)
         if limited is not None:
             if limited.status == 504 and self.timeout_delay:
                 await asyncio.sleep(self.timeout_delay)
             return limited
         reply_to = None
         rp = params.get("reply_parameters")
+        without_reply = _flag(params.get("allow_sending_without_reply"))
         if isinstance(rp, dict):
             reply_to = int(rp.get("message_id", 0)) or None
+            without_reply = without_reply or _flag(rp.get("allow_sending_without_reply"))
         elif params.get("reply_to_message_id"):
             reply_to = int(params["reply_to_message_id"])
         with self.lock:
+            if channel is not None and reply_to is not None and not any(
+                    m.chat_id == chat_id and m.message_id == reply_to for m in self.sent):
+                if not without_reply:
+                    return self._error(400, "Bad Request: message to be replied not found")
+                reply_to = None
             message_id = next(self._msg_ids[chat_id])
             self.sent.append(SentMessage(chat_id=chat_id, text=text, message_id=message_id,
                                          reply_to_message_id=reply_to,
-                                         reply_markup=params.get("reply_markup")))
-        return self._ok({
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {"id": int(chat_id) if chat_id.lstrip("-").isdigit() else 0,
-                     "type": "private"},
-            "text": text,
-        })
+                                         reply_markup=params.get("reply_markup"), paid=paid))
+        chat: dict[str, Any] = {"id": int(chat_id) if chat_id.lstrip("-").isdigit() else 0,
+                                "type": "private"}
+        if channel is not None:
+            chat = {"id": channel.id, "type": "channel", "title": channel.title,
+                    **({"username": channel.username} if channel.username else {})}
+        body: dict[str, Any] = {"message_id": message_id, "date": int(time.time()),
+                                "chat": chat, "text": text}
+        if reply_to is not None:
+            body["reply_to_message"] = {"message_id": reply_to, "date": int(time.time()),
+                                        "chat": chat}
+        return self._ok(body)
+
+    async def _m_getchatmembercount(self, params: dict[str, Any]) -> web.Response:
+        chat_id = str(params.get("chat_id", ""))
+        channel = self._channel(chat_id)
+        if channel is not None:
+            return self._ok(channel.members)
+        if chat_id.startswith("@") or not chat_id.lstrip("-").isdigit():
+            return self._error(400, "Bad Request: chat not found")
+        return self._ok(2)  # a private chat: the user and the bot
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> web.Response:
         chat_id = str(params.get("chat_id", ""))
@@ -341,6 +430,11 @@ class FakeTelegram(CommandMenus, FakeServer):
         with self.lock:
             self.webhook_url = None
         return self._ok(True)
+
+
+def _flag(value: Any) -> bool:
+    """A boolean parameter as it arrives form-encoded ("true") or in JSON (true)."""
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
 
 
 def _valid_markup(markup: Any) -> bool:

@@ -92,8 +92,9 @@ def check_fields(config: Config, fields: Mapping[str, Any],
                         f"(fields: {', '.join(FIELDS[:-1])})")
     channel = _text(fields, "channel", problems)
     channel = channel.lower() if channel is not None else None
-    if channel is not None and channel not in registry.names():
-        problems.append(f"channel {show(channel)} is not one of {', '.join(registry.names())}")
+    if channel is not None and channel not in registry.subscriber_names():
+        problems.append(f"channel {show(channel)} is not one of "
+                        f"{', '.join(registry.subscriber_names())}")
         channel = None
     user_id = _user_id(fields.get("user_id"), channel, problems)
     language = _text(fields, "language", problems)

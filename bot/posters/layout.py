@@ -97,7 +97,7 @@ def _code_box(canvas: Canvas, ts: Typesetter, code: Code, x: float, top: float, 
     """A channel's box: its name on a band of its colour, the QR code, the handle and
     the link. Returns the y of the box's bottom."""
     band = 30.0
-    color = CHANNEL_COLORS.get(code.channel, NAVY)
+    color = CHANNEL_COLORS.get(code.channel, CHANNEL_COLORS.get(code.channel.split()[0], NAVY))
     height = band + qr_size + 52
     canvas.setStrokeColor(color)
     canvas.setLineWidth(1.5)
@@ -126,6 +126,7 @@ def _codes_row(canvas: Canvas, ts: Typesetter, codes: Sequence[Code], top: float
     total = width * len(codes) + gap * (len(codes) - 1)
     x = (WIDTH - total) / 2
     bottom = top
+    qr_size = min(qr_size, width - 20)  # three codes in a row: smaller squares
     for code in codes:
         bottom = min(bottom, _code_box(canvas, ts, code, x, top, width, qr_size, language))
         x += width + gap

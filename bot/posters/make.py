@@ -4,7 +4,8 @@ one A4 PDF per language plus one with every language, and PNG previews.
 Files written into ``out``::
 
     poster-<lang>[-<ward>].pdf     one language (and やさしい日本語), QR codes with the
-                                   language (and ward) pre-set for Telegram
+                                   language (and ward) pre-set for Telegram, and the
+                                   language's Telegram broadcast channel if it has one
     poster-all[-<ward>].pdf        every enabled language on one page
     *.png                          a preview of each page (pdftoppm, poppler-utils)
 """
@@ -27,7 +28,13 @@ from bot.posters.fonts import FontSet
 from bot.posters.layout import A4, Code, Words, multilingual_page, single_page
 from bot.posters.text import Typesetter
 from bot.render.catalog import Catalogs
-from bot.signup.links import line_basic_id, line_link, telegram_link, telegram_username
+from bot.signup.links import (
+    broadcast_channel,
+    line_basic_id,
+    line_link,
+    telegram_link,
+    telegram_username,
+)
 
 EASY = "ja-easy"
 PREVIEW_DPI = 60
@@ -74,6 +81,9 @@ def codes(config: Config, language: str | None, ward: str | None) -> list[Code]:
     if username is not None:
         out.append(Code("Telegram", f"@{username}",
                         telegram_link(username, language, ward if language else None)))
+    chat = broadcast_channel(config, language) if language else None
+    if chat is not None:  # the language's broadcast channel, when it has a public one
+        out.append(Code("Telegram channel", chat, f"https://t.me/{chat[1:]}"))
     if not out:
         raise PosterError("no channel to sign up on: enable [channels.telegram], or "
                           f"[channels.line] with basic_id, in {config.path}")

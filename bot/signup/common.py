@@ -34,6 +34,7 @@ from bot.domain import Kind, Subscriber
 from bot.errors import UnknownLanguageError, UnknownWardError
 from bot.render.catalog import Catalogs
 from bot.service import Service
+from bot.signup.links import broadcast_channel_link
 from bot.signup.state import SIGNING_UP, Record, State, load, save, set_state
 from bot.store import alerts as alert_store
 from bot.store import subscribers as store
@@ -233,7 +234,16 @@ class Conversation:
         lang = sub.language
         return Reply(self.t(lang, "signup.done", kinds=self.command_label(lang, "kinds"))
                      + "\n\n" + self.t(lang, "signup.status", language=self.language_name(lang),
-                                       area=self.area_text(sub), kinds=self.kinds_text(sub)))
+                                       area=self.area_text(sub), kinds=self.kinds_text(sub))
+                     + self.channel_note(lang))
+
+    def channel_note(self, language: str) -> str:
+        """Where the language's Telegram broadcast channel is, as a paragraph to add
+        (Telegram sign-ups only: the link opens in Telegram), or ""."""
+        if self.channel != "telegram":
+            return ""
+        link = broadcast_channel_link(self.config, language)
+        return "" if link is None else "\n\n" + self.t(language, "signup.channel", link=link)
 
     def saved(self, sub: Subscriber, state: State | None) -> Reply:
         return Reply(self.t(sub.language, "signup.saved") + "\n\n" + self.status_text(sub, state))
@@ -272,7 +282,8 @@ class Conversation:
             rec = load(conn, self.channel, user_id, lock=True)
             lang = self._language_of(rec, hint)
             if name == "help":
-                return [Reply(self.t(lang, "signup.help", **self._cmd(lang)))]
+                return [Reply(self.t(lang, "signup.help", **self._cmd(lang))
+                              + self.channel_note(lang))]
             if name == "erase":
                 erased = store.erase(conn, self.channel, user_id)
                 if erased:

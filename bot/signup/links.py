@@ -5,7 +5,10 @@ whole city); opening it and pressing Start subscribes at once
 (:func:`bot.signup.common.parse_payload` reads the payload). Without a payload the
 bot asks for the language, then the area. LINE: the add-friend link
 ``https://line.me/R/ti/p/<basic id>`` (LINE carries no start payload; the follow
-greeting asks for language and area).
+greeting asks for language and area). Broadcast channels: a language's public
+Telegram channel, ``https://t.me/<channel username>``
+(:func:`broadcast_channel_link`), shown after subscribing, in the help and on
+that language's poster.
 """
 
 from __future__ import annotations
@@ -39,3 +42,20 @@ def line_basic_id(config: Config) -> str | None:
     line = config.channels.get("line")
     basic_id = str(line.options.get("basic_id") or "") if line is not None else ""
     return basic_id if line is not None and line.enabled and basic_id else None
+
+
+def broadcast_channel(config: Config, language: str) -> str | None:
+    """``language``'s Telegram broadcast channel (@username) when the channels are
+    enabled and that language has a public one, else None."""
+    ch = config.channels.get("tg_channels")
+    if ch is None or not ch.enabled:
+        return None
+    chats = ch.options.get("chats") or {}
+    chat = chats.get(language) if isinstance(chats, dict) else None
+    return chat if isinstance(chat, str) and chat.startswith("@") else None
+
+
+def broadcast_channel_link(config: Config, language: str) -> str | None:
+    """The link to ``language``'s Telegram broadcast channel, or None."""
+    chat = broadcast_channel(config, language)
+    return f"https://t.me/{chat[1:]}" if chat else None

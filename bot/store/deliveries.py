@@ -81,6 +81,13 @@ def load_buttons(conn: sa.Connection, channel: str, alert_ids: Iterable[int]
                 renderings.c.alert_id.in_(set(alert_ids)))) if r.buttons}
 
 
+def alert_facts(conn: sa.Connection, alert_ids: Iterable[int]) -> dict[int, tuple[str, int]]:
+    """alert id → (kind, severity): what a channel's paid broadcasts are decided on."""
+    return {int(r.id): (str(r.kind), int(r.severity)) for r in conn.execute(
+        sa.select(alerts.c.id, alerts.c.kind, alerts.c.severity).where(
+            alerts.c.id.in_(set(alert_ids))))}
+
+
 def stored_renderings(conn: sa.Connection, alert_id: int) -> list[sa.Row[Any]]:
     return list(conn.execute(sa.select(renderings).where(renderings.c.alert_id == alert_id)
                              .order_by(renderings.c.language, renderings.c.channel)))

@@ -2,13 +2,15 @@
 
 One delivery row per unit of sending: one Telegram message per chat, one LINE
 multicast per at most 500 users of one language, one X post (or thread) per
-language. Per-chat rows are written with a single ``INSERT … SELECT`` so the
+language (or one post per language in that language's Telegram channel, to
+its channel chat). Per-chat rows are written with a single ``INSERT … SELECT`` so the
 subscribers never pass through Python; LINE batches stream through in id order.
 Memory does not grow with the number of subscribers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Mapping
@@ -36,6 +38,25 @@ class ChannelPlan:
     limits: Limits
     mode: FanoutMode
     broadcast_languages: tuple[str, ...] = ()  # BROADCAST: one post per language
+    # BROADCAST: the recipient per language (a Telegram channel chat); a language
+    # missing here posts to the account's timeline ("timeline", X)
+    broadcast_recipients: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # BROADCAST: the alert kinds it takes (None: every public kind)
+    kinds: frozenset[str] | None = None
+    # BROADCAST: city-wide alerts only (a ward-targeted alert goes per chat only);
+    # city_wards: every ward of the city, so that an alert naming them all is city-wide
+    city_wide_only: bool = False
+    city_wards: frozenset[str] = frozenset()
+
+    def takes(self, alert: Alert) -> bool:
+        """Whether a new BROADCAST post is made for ``alert`` (a follow-up goes
+        wherever its original went)."""
+        if alert.test or not alert.payload.PUBLIC:
+            return False  # public posts never carry drills, nor what is addressed to each
+        if self.kinds is not None and alert.kind.value not in self.kinds:
+            return False
+        return not (self.city_wide_only and alert.wards
+                    and not set(alert.wards) >= self.city_wards)
 
 
 def _subscriber_filter(alert: Alert, channel: str) -> list[sa.ColumnElement[bool]]:
@@ -162,6 +183,8 @@ def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPl
                skip: Mapping[str, str]) -> int:
     if alert.test or not alert.payload.PUBLIC:
         return 0  # public posts never carry drills, nor what is addressed to each person
+    if reply_to is None and not plan.takes(alert):
+        return 0
     rows = []
     for language in plan.broadcast_languages:
         target = None
@@ -170,9 +193,10 @@ def _broadcast(conn: sa.Connection, alert: Alert, alert_id: int, plan: ChannelPl
             if target is None:
                 continue
         reason = skip.get(language)
+        recipient = plan.broadcast_recipients.get(language, "timeline")
         rows.append({
             "alert_id": alert_id, "channel": plan.name, "language": language,
-            "recipients": ["timeline"], "recipient_count": 1,
+            "recipients": [recipient], "recipient_count": 1,
             "status": (DeliveryStatus.CANCELLED if reason else DeliveryStatus.PENDING).value,
             "priority": alert.priority, "attempts": 0, "last_error": reason,
             "next_attempt_at": due, "idempotency_key": str(uuid.uuid4()), "created_at": now,
@@ -189,7 +213,7 @@ def plan_counts(conn: sa.Connection, alert: Alert,
     out: dict[str, dict[str, int]] = {}
     for name, plan in channels.items():
         if plan.mode == BROADCAST:
-            out[name] = {} if alert.test or not alert.payload.PUBLIC else {
+            out[name] = {} if not plan.takes(alert) else {
                 lang: 1 for lang in plan.broadcast_languages}
             continue
         rows = conn.execute(sa.select(subscribers.c.language, sa.func.count()).where(
