@@ -302,7 +302,7 @@ def test_the_plan_shows_the_paid_broadcast_and_its_cost_in_stars(
     common = ("--ward", "43101", "--text-ja", "避難してください。", "--text-en",
               "Evacuate now.", "--yes", "--operator", "sato", "--allow-fallback")
     out = bousai("alert", "issue", "--kind", "evacuation", "--level", "4", *common)
-    assert "paid broadcast: up to 30 Stars (0.1 per message beyond the free limit; " \
+    assert "paid broadcast: up to 30 Stars (0.1 per message sent this way; " \
            "10s without it)" in out.stderr, out.stderr
     assert "300 requests, 0.3s at 1000/s" in out.stderr
     assert "tg_channels 0 channel posts" in out.stderr  # ward-targeted: per chat only

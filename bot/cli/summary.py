@@ -118,7 +118,7 @@ def summary_lines(svc: Service, prepared: Prepared, plan: dict[str, Any],
         paid = p.get("paid_broadcast")
         if paid:
             lines.append(f"{'':<9} paid broadcast: up to {paid['cost']:g} {paid['unit']} "
-                         f"({paid['fee_per_message']:g} per message beyond the free limit; "
+                         f"({paid['fee_per_message']:g} per message sent this way; "
                          f"{_duration(paid['free_seconds_at_limit'])} without it)")
     lines.append(f"total     {total} recipients")
     languages = sorted({r.language for r in prepared.renderings})
