@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import wakeup
 from bot.db.schema import deliveries, subscriber_wards, subscribers, utcnow
 from bot.domain import Alert, DeliveryStatus
 from channels.base import FanoutMode, Limits
@@ -78,6 +79,8 @@ def write_deliveries(
                                     batch_size)
         else:
             counts[name] = _broadcast(conn, alert, alert_id, plan, due, now, reply_to)
+    if any(counts.values()):
+        wakeup.due(conn)  # the running service looks as soon as this commits
     return counts
 
 
