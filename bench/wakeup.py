@@ -50,11 +50,13 @@ def config(folder: Path, poll: float) -> Path:
     return cfg / "bousai.toml"
 
 
-def start_service(env: dict[str, str], log: Path, ready: str, url: str) -> subprocess.Popen[bytes]:
+def start_service(env: dict[str, str], log: Path, ready: str, url: str, *,
+                  feeds: bool = False) -> subprocess.Popen[bytes]:
     """``bousai run`` in its own process, once it listens for wake-ups and holds the
     Telegram lease."""
     out = log.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-poll-feeds"],
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run",
+                             "--poll-feeds" if feeds else "--no-poll-feeds"],
                             env=env, stdout=out, stderr=subprocess.STDOUT)
     out.close()
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
