@@ -199,14 +199,6 @@ def test_the_listener_comes_back_after_its_connection_is_killed(
         service: Service, fake: FakeTelegram, db_url: str) -> None:
     engine = make_engine(db_url)
 
-    def listener() -> int | None:
-        with engine.connect() as conn:
-            return conn.execute(sa.text(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = :a "
-                "AND pid IN (SELECT pid FROM pg_stat_activity WHERE backend_type = "
-                "'client backend') ORDER BY backend_start DESC LIMIT 1"),
-                {"a": wakeup.APPLICATION}).scalar()
-
     def listeners() -> set[int]:
         with engine.connect() as conn:
             return set(conn.execute(sa.text(
@@ -214,8 +206,7 @@ def test_the_listener_comes_back_after_its_connection_is_killed(
                 {"a": wakeup.APPLICATION}).scalars())
 
     try:
-        # only this service's listener: other tests' services are gone
-        _wait_for(lambda: listener() is not None, 10, "the listening connection")
+        _wait_for(listeners, 10, "the listening connection")
         old = listeners()
         with engine.connect() as conn:
             for pid in old:
