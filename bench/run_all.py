@@ -21,6 +21,8 @@ MODEST = [
     ["pacing.py", "--messages", "600"],
     ["baseline_ptb.py", "--messages", "600", "--no-engine"],
     ["residents.py", "--repeat", "3"],
+    ["wakeup.py", "--alerts", "10", "--db", "sqlite,postgres"],  # ~40 s
+    ["document.py", "--documents", "5", "--db", "sqlite"],  # ~30 s
 ]
 FULL = [
     ["fanout.py", "--sizes", "10000,100000,1000000", "--db", "sqlite,postgres", "--repeat", "3"],
@@ -28,6 +30,8 @@ FULL = [
     ["latency.py", "--alerts", "20", "--db", "sqlite,postgres"],
     ["baseline_ptb.py", "--messages", "3000"],  # includes the engine's pacing run
     ["residents.py", "--repeat", "5"],
+    ["wakeup.py", "--alerts", "20", "--db", "sqlite,postgres"],  # ~80 s
+    ["document.py", "--documents", "20", "--db", "sqlite,postgres"],  # ~4 min
 ]
 
 
