@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -265,3 +266,103 @@ def test_a_rolled_back_transaction_wakes_nobody(tmp_path: Path,
         wakeup.due(conn)
     assert calls == [tmp_path / "w.db-wake"]
     eng.dispose()
+
+
+def _city_alert(h: Any) -> Any:
+    import datetime as dt
+    import uuid
+
+    from bot.domain import Alert, Kind, Severity, Urgency
+
+    return Alert(source="test", source_id=uuid.uuid4().hex, kind=Kind.CITY_NOTICE,
+                 severity=Severity.MODERATE, urgency=Urgency.EXPECTED,
+                 wards=h.config.ward_codes, headline_ja="給水", body_ja="給水車が来ます。",
+                 issued=dt.datetime.now(dt.UTC))
+
+
+def test_a_worker_without_the_lease_sends_nothing_however_often_woken(db_url: str) -> None:
+    """Woken by every commit (NOTIFY reaches every worker), a worker that does not
+    hold a channel's lease still leaves that channel's rows to the one that does."""
+    import asyncio
+
+    from tests.harness import harness
+
+    with harness(db_url) as h:
+        h.seed(40, channels=("telegram",))
+        owner = h.dispatcher(worker="owner", poll_interval=0.05)
+        other = h.dispatcher(worker="other", poll_interval=5.0)
+        claimed: dict[str, int] = {"owner": 0, "other": 0}
+        for who, d in (("owner", owner), ("other", other)):
+            def counting(name: str, limit: int, probe: bool = False, *, _who: str = who,
+                         _claim: Any = d._claim) -> Any:
+                rows = _claim(name, limit, probe)
+                claimed[_who] += len(rows) if name == "telegram" else 0
+                return rows
+
+            d._claim = counting  # type: ignore[method-assign]
+
+        async def go() -> None:
+            first = asyncio.create_task(owner.run())
+            while not owner.states["telegram"].owns_lease:
+                await asyncio.sleep(0.01)
+            second = asyncio.create_task(other.run())
+            await asyncio.sleep(0.2)
+            await asyncio.to_thread(h.submit, _city_alert(h), operator="t")
+            for _ in range(40):
+                other.wake()
+                await asyncio.sleep(0.01)
+            deadline = asyncio.get_running_loop().time() + 10
+            while len(h.telegram.sent) < 40 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            owner.stop()
+            other.stop()
+            await asyncio.gather(first, second)
+            for d in (owner, other):
+                for st in d.states.values():
+                    await st.channel.close()
+
+        asyncio.run(go())
+        assert claimed == {"owner": 40, "other": 0}, claimed
+        assert len({m.chat_id for m in h.telegram.sent}) == 40
+
+
+def test_a_wake_during_a_claim_is_not_lost(db_url: str) -> None:
+    """An alert committed while the dispatcher is claiming (and finding nothing) goes
+    out at once, not at the next poll."""
+    import asyncio
+
+    from tests.harness import harness
+
+    with harness(db_url) as h:
+        h.seed(3, channels=("telegram",))
+        d = h.dispatcher(poll_interval=5.0)
+        claim = d._claim
+        sent_at: list[float] = []
+
+        def slow_claim(name: str, limit: int, probe: bool = False) -> Any:
+            rows = claim(name, limit, probe)
+            if not rows and name == "telegram" and not sent_at:
+                # the alert commits, and its wake-up arrives, while this claim runs
+                h.submit(_city_alert(h), operator="t")
+                loop.call_soon_threadsafe(d.wake)
+                sent_at.append(time.monotonic())
+            return rows
+
+        d._claim = slow_claim  # type: ignore[method-assign]
+
+        async def go() -> None:
+            nonlocal loop
+            loop = asyncio.get_running_loop()
+            task = asyncio.create_task(d.run())
+            deadline = time.monotonic() + 3
+            while not h.telegram.sent and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            d.stop()
+            await task
+            for st in d.states.values():
+                await st.channel.close()
+
+        loop: Any = None
+        asyncio.run(go())
+        assert h.telegram.sent, "the wake-up that came during the claim was lost"
+        assert h.telegram.sent[0].at - sent_at[0] < 1.0
