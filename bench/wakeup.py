@@ -61,6 +61,7 @@ def start_service(env: dict[str, str], log: Path, ready: str, url: str, *,
     out.close()
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     deadline = time.monotonic() + 60
+    ready_ok = False
     try:
         while True:
             if proc.poll() is not None:
@@ -71,10 +72,13 @@ def start_service(env: dict[str, str], log: Path, ready: str, url: str, *,
                 with engine.connect() as conn:
                     if conn.execute(sa.text("SELECT holder FROM leases WHERE name = "
                                             "'channel:telegram'")).scalar():
+                        ready_ok = True
                         return proc
             time.sleep(0.05)
     finally:
         engine.dispose()
+        if not ready_ok:
+            stop_service(proc)  # never leave a service behind
 
 
 def stop_service(proc: subprocess.Popen[bytes]) -> None:
