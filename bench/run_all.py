@@ -22,6 +22,8 @@ MODEST = [
     ["baseline_ptb.py", "--messages", "600", "--no-engine"],
     ["residents.py", "--repeat", "3"],
     ["xbudget.py", "--db", "sqlite,postgres", "--rows", "20000", "--repeat", "10"],
+    ["wakeup.py", "--alerts", "10", "--db", "sqlite,postgres"],  # ~40 s
+    ["document.py", "--documents", "5", "--db", "sqlite"],  # ~30 s
 ]
 FULL = [
     ["fanout.py", "--sizes", "10000,100000,1000000", "--db", "sqlite,postgres", "--repeat", "3"],
@@ -30,6 +32,8 @@ FULL = [
     ["baseline_ptb.py", "--messages", "3000"],  # includes the engine's pacing run
     ["residents.py", "--repeat", "5"],
     ["xbudget.py", "--db", "sqlite,postgres", "--rows", "200000", "--repeat", "20"],
+    ["wakeup.py", "--alerts", "20", "--db", "sqlite,postgres"],  # ~80 s
+    ["document.py", "--documents", "20", "--db", "sqlite,postgres"],  # ~4 min
 ]
 
 

@@ -108,7 +108,9 @@ class DeliverySettings:
     attempts the platform answered with a transient error. A platform that cannot
     be reached pauses the channel (probing at most every ``pause_max_seconds``) and
     costs rows no attempt. ``database_outage_limit_seconds``: ``bousai run`` exits
-    after the database has failed that long without a break.
+    after the database has failed that long without a break. ``poll_interval_seconds``:
+    how often an idle ``bousai run`` looks for due rows that no wake-up announced
+    (other processes wake it at once, see :mod:`bot.wakeup`).
     """
 
     max_attempts: int | None = None
@@ -117,6 +119,7 @@ class DeliverySettings:
     retry_for_seconds: float = 86400.0
     pause_max_seconds: float = 30.0
     database_outage_limit_seconds: float = 600.0
+    poll_interval_seconds: float = 0.2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,8 +282,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         else None,
         **{key: _get(d, key, float, spath, "delivery.") if key in d else getattr(defaults, key)
            for key in ("backoff_base_seconds", "backoff_max_seconds", "retry_for_seconds",
-                       "pause_max_seconds", "database_outage_limit_seconds")},
+                       "pause_max_seconds", "database_outage_limit_seconds",
+                       "poll_interval_seconds")},
     )
+    if not 0 < delivery.poll_interval_seconds <= 60:
+        raise ConfigError("must be more than 0 and at most 60 seconds",
+                          key="delivery.poll_interval_seconds", path=spath)
     city_names = city.get("names", {})
     return Config(
         path=spath,

@@ -120,7 +120,9 @@ class Dispatcher:
         self._buttons: dict[tuple[int, str, str], tuple[tuple[str, str], ...]] = {}
         self._paid: dict[tuple[int, str], bool] = {}  # (alert, channel): a paid broadcast
         self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
+        # one per channel loop: a wake-up that arrives while a loop is claiming is
+        # kept for its next sleep, and one loop's sleep does not swallow another's
+        self._wake = {name: asyncio.Event() for name in channels}
         self._idle: set[str] = set()  # until_idle: channels that found nothing to do
         self.pg = engine.dialect.name == "postgresql"
 
@@ -128,11 +130,12 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
 
     def wake(self) -> None:
-        """Look for work now (a new alert was accepted)."""
-        self._wake.set()
+        """Look for work now (a new alert was accepted). On the loop's thread."""
+        for event in self._wake.values():
+            event.set()
 
     async def run(self, *, until_idle: bool = False, idle_horizon: float = 60.0) -> bool:
         """Send until stopped (or, with ``until_idle``, until no due work is left).
@@ -220,7 +223,7 @@ class Dispatcher:
         while not self._stop.is_set() and st.fatal is None:
             try:
                 await self._flush(name)  # outcomes a database outage held back go first
-                if time.monotonic() - last_lease > self.lease_ttl / 3:
+                if not st.owns_lease or time.monotonic() - last_lease > self.lease_ttl / 3:
                     owned = await self.db.call(self._lease, name)
                     last_lease = time.monotonic()
                     if not owned:
@@ -228,21 +231,22 @@ class Dispatcher:
                                                                  horizon):
                             self._idle.add(name)
                             return
-                        await self._sleep(self.lease_ttl / 3)
+                        await self._sleep(name, self.lease_ttl / 3)
                         continue
                 if st.health.paused and not st.health.probe_due():
-                    await self._wait(tasks, min(1.0, self.poll_interval * 5))
+                    await self._wait(name, tasks, min(1.0, self.poll_interval * 5))
                     continue
                 probe = st.health.paused
+                self._wake[name].clear()  # what is committed from here on wakes the sleep
                 claimed = await self.db.call(self._claim, name, 1 if probe else
                                              paid_batch if last_paid else batch, probe)
             except DatabaseUnavailable:
                 last_lease = float("-inf")  # renew the lease first when it is back
-                await self._sleep(self.db.backoff)
+                await self._sleep(name, self.db.backoff)
                 continue
             if not claimed:
                 if tasks:
-                    await self._wait(tasks, None)
+                    await self._wait(name, tasks, None)
                     continue
                 try:
                     busy = until_idle and await self.db.call(self._has_work, name, horizon)
@@ -256,7 +260,7 @@ class Dispatcher:
                         break
                 else:
                     self._idle.discard(name)
-                await self._sleep(self.poll_interval)
+                await self._sleep(name, self.poll_interval)
                 continue
             self._idle.discard(name)
             if probe:
@@ -298,16 +302,20 @@ class Dispatcher:
         with contextlib.suppress(DatabaseUnavailable):
             await self._flush(name)
 
-    async def _wait(self, tasks: set[asyncio.Task[None]], timeout: float | None) -> None:
+    async def _wait(self, name: str, tasks: set[asyncio.Task[None]],
+                    timeout: float | None) -> None:
         if tasks:
             await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         else:
-            await self._sleep(timeout or self.poll_interval)
+            await self._sleep(name, timeout or self.poll_interval)
 
-    async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
+    async def _sleep(self, name: str, seconds: float) -> None:
+        """Up to ``seconds``, or until woken (a wake-up since the last claim ends it
+        at once)."""
+        event = self._wake[name]
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            await asyncio.wait_for(event.wait(), seconds)
+        event.clear()
 
     # ------------------------------------------------------------- db: claims
 

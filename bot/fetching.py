@@ -136,12 +136,15 @@ def _fetch(client: httpx.Client, url: str, *, max_bytes: int, rules: HostRules,
             raise FetchError(refused, source=first)
         try:
             with client.stream("GET", url, headers=headers, follow_redirects=False) as resp:
+                if resp.status_code == 304:  # before is_redirect: httpx counts 304 as one
+                    return Fetched(304, b"", etag, last_modified)
                 if resp.is_redirect:
                     location = resp.headers.get("location", "")
+                    if not location:
+                        raise FetchError(f"HTTP {resp.status_code} without a Location",
+                                         source=first)
                     url = urljoin(url, location)
                     continue
-                if resp.status_code == 304:
-                    return Fetched(304, b"", etag, last_modified)
                 if resp.status_code != 200:
                     raise FetchError(f"HTTP {resp.status_code}", source=first)
                 declared = resp.headers.get("content-length") or "0"

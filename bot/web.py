@@ -11,6 +11,9 @@ Routes::
     POST /webhooks/line       LINE webhook (when a LINE handler is given)
     POST /webhooks/telegram   Telegram webhook (when a Telegram handler in webhook
                               mode is given)
+    POST /internal/wake       another process made deliveries due (SQLite; see
+                              :mod:`bot.wakeup`): 204 with the right
+                              ``X-Bousai-Wake-Token``, else 403 and nothing woken
 
 What the server refuses (stalled clients, too many connections, slow bodies) is
 in :mod:`bot.webguard`, set by ``[http]`` in the configuration. A request that
@@ -52,7 +55,7 @@ import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -65,6 +68,8 @@ from starlette.routing import Route
 from bot.errors import ConfigError, ValidationError
 from bot.health import Check
 from bot.service import Service
+from bot.wakeup import PATH as WAKE_PATH
+from bot.wakeup import TOKEN_HEADER as WAKE_HEADER
 from bot.webguard import REFUSALS, HttpLimits, guarded_protocol, install_log_throttles
 
 log = logging.getLogger(__name__)
@@ -85,6 +90,14 @@ class TelegramHandler(Protocol):
     def check_secret(self, token: str | None) -> bool: ...
 
     async def handle_json(self, data: Mapping[str, Any]) -> None: ...
+
+
+class WakeHandler(Protocol):
+    token: str | None
+
+    def check_token(self, given: str | None) -> bool: ...
+
+    def wake(self) -> None: ...
 
 
 class BodyTooLarge(Exception):
@@ -158,7 +171,8 @@ async def _body(request: Request, limits: HttpLimits, what: str) -> bytes | Resp
 
 def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
                line_handler: LineHandler | None = None, max_body: int | None = None,
-               limits: HttpLimits | None = None) -> Starlette:
+               limits: HttpLimits | None = None,
+               wake_handler: WakeHandler | None = None) -> Starlette:
     engine = svc.engine
     limits = limits or HttpLimits()
     if max_body is not None:
@@ -247,12 +261,23 @@ def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
             return _error(500, "internal error")
         return JSONResponse({})
 
+    async def wake(request: Request) -> Response:
+        assert wake_handler is not None
+        if not wake_handler.check_token(request.headers.get(WAKE_HEADER)):
+            REFUSALS.warn("wake-token", "wake: missing or wrong token (from %s)",
+                          _client(request))
+            return _error(403, "forbidden")
+        wake_handler.wake()
+        return Response(status_code=204)
+
     routes = [Route("/healthz", healthz, methods=["GET"]),
               Route("/readyz", readyz, methods=["GET"])]
     if line_handler is not None:
         routes.append(Route("/webhooks/line", line_webhook, methods=["POST"]))
     if telegram_handler is not None and telegram_handler.webhook_enabled:
         routes.append(Route("/webhooks/telegram", telegram_webhook, methods=["POST"]))
+    if wake_handler is not None and wake_handler.token:
+        routes.append(Route(WAKE_PATH, wake, methods=["POST"]))
     return Starlette(routes=routes)
 
 
@@ -265,11 +290,13 @@ class _Server(uvicorn.Server):
 
 
 async def serve(app: Starlette, host: str, port: int, stop: asyncio.Event,
-                limits: HttpLimits | None = None) -> None:
+                limits: HttpLimits | None = None,
+                listening: Callable[[str, int], object] | None = None) -> None:
     """Serve ``app`` in the running loop until ``stop`` is set, then shut down
     gracefully (in-flight requests finish). Stop it with ``stop``, not by
     cancelling. A port that cannot be bound raises :class:`ConfigError`.
-    ``limits``: what the server refuses (:mod:`bot.webguard`)."""
+    ``limits``: what the server refuses (:mod:`bot.webguard`). ``listening(host,
+    port)`` is called once the socket is bound (with the port it got, for port 0)."""
     limits = limits or HttpLimits()
     install_log_throttles()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
@@ -282,6 +309,12 @@ async def serve(app: Starlette, host: str, port: int, stop: asyncio.Event,
     server = _Server(config)
 
     async def watch() -> None:
+        if listening is not None:
+            while not server.started and not stop.is_set():
+                await asyncio.sleep(0.01)
+            if server.started:
+                bound = [s.getsockname() for srv in server.servers for s in srv.sockets]
+                listening(host, int(bound[0][1]) if bound else port)
         await stop.wait()
         server.should_exit = True
 

@@ -47,6 +47,10 @@ def test_malformed_config_file(env: dict[str, str], tmp_path: Path,
     (lambda s: s.replace('enabled = true', 'enabled = "yes"', 1), "channels.telegram.enabled"),
     (lambda s: s.replace('default = "ja"', 'default = "fr"'), "languages.default"),
     (lambda s: s.replace('jma_code = "4310200"', 'jma_code = "4310100"'), "wards[1].code"),
+    (lambda s: s.replace("poll_interval_seconds = 0.2", "poll_interval_seconds = 0"),
+     "delivery.poll_interval_seconds"),
+    (lambda s: s.replace("poll_interval_seconds = 0.2", 'poll_interval_seconds = "fast"'),
+     "delivery.poll_interval_seconds"),
 ])
 def test_bad_setting_names_key_and_file(tmp_path: Path, mutation, key: str) -> None:  # type: ignore[no-untyped-def]
     path = write_config(tmp_path, mutation(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")))

@@ -152,3 +152,25 @@ def test_readiness_says_which_feed_is_failing(
     finally:
         poller.close()
         svc.engine.dispose()
+
+
+def test_an_unchanged_feed_is_one_request_and_no_failure(
+        env: dict[str, str], feed_server: FakeFeedServer) -> None:
+    """304 Not Modified is the answer to a conditional request, not a redirect: one
+    request, no failure, and the next poll is not pushed back."""
+    bousai("db", "upgrade")
+    svc = build_service()
+    feed = Feed(name="quiet", kind="jma", url=f"{feed_server.url}/feed.xml", interval=2)
+    poller = Poller(Intake.for_service(svc), [feed])
+    try:
+        feed_server.publish("q.xml", OTHER_QUAKE.read_bytes())
+        assert poller.poll("quiet") == 1
+        for n in range(2, 5):
+            assert poller.poll("quiet") == 0
+            assert feed_server.hits["/feed.xml"] == n
+            assert feed_server.not_modified == n - 1
+            status = feed_status(svc.engine)[0]
+            assert status["consecutive_failures"] == 0 and status["last_error"] is None
+    finally:
+        poller.close()
+        svc.engine.dispose()

@@ -67,7 +67,8 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
                     poll_feeds: bool, push: DmdataSettings | None) -> Dispatcher:
     from bot.dispatcher import Dispatcher
 
-    dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery)
+    dispatcher = Dispatcher(svc.engine, channels, delivery=svc.config.delivery,
+                            poll_interval=svc.config.delivery.poll_interval_seconds)
     svc.readiness.register("database", dispatcher.db.check)
     for name, st in dispatcher.states.items():  # 503 while a channel is paused or stopped
         svc.readiness.register(f"channel:{name}", st.health.check)
@@ -97,10 +98,13 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
             return dispatcher
         from bot.dispatcher import worker_name
         from bot.leases import run_while_leased
+        from bot.wakeup import WakeListener
         from bot.web import create_app, serve
         from bot.webguard import HttpLimits
 
-        tasks: list[Any] = [run_while_leased(
+        # other processes (the CLI, ingest) wake the dispatcher when they commit
+        wakeup = WakeListener(svc.engine, dispatcher.wake)
+        tasks: list[Any] = [wakeup.run(stop), run_while_leased(
             svc.engine, "safety-checks", worker_name(), 6.0,
             lambda inner: run_checks(svc, inner, dispatcher.wake), stop)]
         if push is not None:
@@ -127,9 +131,9 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
             tasks.append(line_signup.setup_menus())  # rich menus; logged if they fail
         limits = HttpLimits.from_config(svc.config)
         app = create_app(svc, telegram_handler=tg_signup, line_handler=line_signup,
-                         limits=limits)
+                         limits=limits, wake_handler=wakeup)
         tasks.append(serve(app, svc.settings.http_host, svc.settings.http_port, stop,
-                           limits=limits))
+                           limits=limits, listening=wakeup.serving))
         side = asyncio.gather(*tasks)
         try:
             dispatcher.ok = await dispatcher.run()

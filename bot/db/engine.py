@@ -47,6 +47,9 @@ def make_engine(url: str, **kw: Any) -> sa.Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        from bot import wakeup
+
+        wakeup.install(engine)  # a commit that made deliveries due wakes `bousai run`
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

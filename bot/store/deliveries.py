@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import wakeup
 from bot.db.schema import alerts, deliveries, renderings, utcnow
 from bot.domain import Delivery, DeliveryStatus
 from bot.logs import redact
@@ -107,10 +108,13 @@ def reopen_stopped(conn: sa.Connection, alert_id: int, reason: str) -> int:
     """Undo :func:`stop_pending` with the same ``reason`` (a held cancellation that was
     rejected): those rows go back in the queue."""
     now = utcnow()
-    return int(conn.execute(sa.update(d).where(
+    n = int(conn.execute(sa.update(d).where(
         d.c.alert_id == alert_id, d.c.status == DeliveryStatus.CANCELLED.value,
         d.c.last_error == reason).values(status=PENDING, last_error=None, next_attempt_at=now,
                                          updated_at=now)).rowcount or 0)
+    if n:
+        wakeup.due(conn)
+    return n
 
 
 def reached(conn: sa.Connection, alert_id: int, broadcast: Iterable[str], *,
@@ -384,6 +388,8 @@ def reopen_failed(conn: sa.Connection, ids: Sequence[int]) -> int:
             status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, updated_at=now,
             last_error=sa.literal("before resend: ") + sa.func.coalesce(d.c.last_error, ""))
         ).rowcount or 0)
+    if n:
+        wakeup.due(conn)
     return n
 
 

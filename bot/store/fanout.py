@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import wakeup
 from bot.db.schema import deliveries, subscriber_wards, subscribers, utcnow
 from bot.domain import Alert, DeliveryStatus
 from channels.base import FanoutMode, Limits
@@ -103,6 +104,8 @@ def write_deliveries(
         else:
             counts[name] = _broadcast(conn, alert, alert_id, plan, due, now, reply_to,
                                       (skip or {}).get(name, {}))
+    if any(counts.values()):
+        wakeup.due(conn)  # the running service looks as soon as this commits
     return counts
 
 
