@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from last_subscriber import floor_seconds  # noqa: E402
+from last_subscriber import floor_seconds
 
 
 def test_floor_of_the_issue_example() -> None:
