@@ -13,10 +13,11 @@ thread holds the interpreter for a few) keeps its cadence: the next slot is
 counted from the last slot, not from the late wake-up, for up to ``catch_up``
 seconds, half of what the margin leaves (15 ms at 0.97). Without it every late
 wake-up is lost for good: at 300 requests/s (3.4 ms apart) the pace fell to
-0.92 of the limit (bench/RESULTS.md, "Time to the last subscriber"). Sends stay
-at or after their slots and at most ``catch_up`` behind them, so a one-second
-window holds at most ``rate · margin · (1 + catch_up) + 1`` requests, under the
-limit whenever ``margin · (1 + catch_up) < 1``.
+0.92 of the limit (bench/RESULTS.md, "Time to the last subscriber"). A turn never
+comes before its slot, and no slot is set more than ``catch_up`` in the past, so
+the turns in any one-second window number at most ``rate · margin · (1 +
+catch_up) + 1``, under the limit whenever ``margin · (1 + catch_up) < 1``; the
+other half of the margin is left for the network's jitter.
 """
 
 from __future__ import annotations
