@@ -40,6 +40,14 @@ POOL_SIZE = 128  # TelegramChannel(pool_size=128), its default
 
 
 SUGGESTED = "aiohttp+no-parse"
+NO_HTTP = "none"  # the engine's own cost: a channel that answers at once, no request
+
+
+async def _send_nothing(self: Any, message: Any) -> Any:
+    from channels.base import SendResult
+
+    await asyncio.sleep(0)
+    return SendResult(message_ids=("1",))
 
 
 async def _send_without_parse(self: Any, message: Any) -> Any:
@@ -69,10 +77,11 @@ async def _send_without_parse(self: Any, message: Any) -> Any:
 
 
 def child(url: str, fake_url: str, request: str, profile: str | None) -> dict[str, float]:
-    if request == SUGGESTED:
+    if request in (SUGGESTED, NO_HTTP):
         from channels.telegram import TelegramChannel
 
-        TelegramChannel._send = _send_without_parse  # type: ignore[method-assign]
+        TelegramChannel._send = (  # type: ignore[method-assign]
+            _send_without_parse if request == SUGGESTED else _send_nothing)
         request = "aiohttp"
     if not profile:
         return asyncio.run(dispatch_all(url, fake_url, 100_000, request))
@@ -136,7 +145,7 @@ def bench(db: str, messages: int, repeat: int, request: str,
                     after = run_child(bare_loop_child, fake_url, messages)
                     loops.append({k: (before[k] + after[k]) / 2 for k in ("wall", "cpu")}
                                  | {"sent": min(before["sent"], after["sent"])})
-            expected = messages * (3 if baseline else 1)
+            expected = messages * ((2 if baseline else 0) + (request != NO_HTTP))
             r["fake_sent"] = stats.get("sent", 0)
             if r["db_sent"] != messages or r["fake_sent"] != expected or \
                     (baseline and loops[-1]["sent"] != messages):
@@ -153,7 +162,8 @@ def bench(db: str, messages: int, repeat: int, request: str,
     cpu = median([r["cpu"] for r in runs])
     label = f"{db}, {request} request" + {
         "aiohttp": " (product)", "httpx": " (python-telegram-bot default)",
-        SUGGESTED: " (suggested: answers not parsed)"}.get(request, "")
+        SUGGESTED: " (suggested: answers not parsed)",
+        NO_HTTP: " (no HTTP: dispatcher and ledger only)"}.get(request, "")
     loop_rate = messages / median([x["wall"] for x in loops]) if loops else float("nan")
     ratio = median([x["wall"] / r["wall"] for x, r in zip(loops, runs, strict=True)]) \
         if loops else float("nan")
@@ -172,7 +182,8 @@ def main() -> None:
                     help="PTB request backend(s): aiohttp (the product's, "
                          "channels/telegram_request.py), httpx (PTB's default), "
                          f"{SUGGESTED} (the product with the suggested change: answers "
-                         "not parsed into Message objects), comma-separated")
+                         f"not parsed into Message objects), {NO_HTTP} (no request at "
+                         "all: what the dispatcher and the ledger cost), comma-separated")
     ap.add_argument("--no-baseline", dest="baseline", action="store_false",
                     help="skip the bare aiohttp loop (and the ratio)")
     ap.add_argument("--profile", metavar="PREFIX",
