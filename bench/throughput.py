@@ -9,6 +9,7 @@ engine's rate as a ratio to that loop's (the mean of its two runs).
 
     .venv/bin/python bench/throughput.py --messages 3000 --repeat 3 --db sqlite
     .venv/bin/python bench/throughput.py --request aiohttp --no-baseline   # engine only
+    .venv/bin/python bench/throughput.py --request aiohttp,aiohttp+no-parse,none
 """
 
 from __future__ import annotations
