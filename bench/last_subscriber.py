@@ -366,7 +366,8 @@ def one_run(db: str, n: int, scale: float) -> dict[str, Any]:
         "db": db, "subscribers": n, "scale": scale, "seeded_s": seeded_s,
         "accepted_s": accepted_s, "done_wall": done_wall, "rss_idle": rss_idle,
         "rss_peak": mem.hwm_mb, "load": (load0, load1), "exit": code,
-        "errors": [ln for ln in log_text.splitlines() if " ERROR " in ln][:5]}
+        "errors": [ln for ln in log_text.splitlines()
+                   if " ERROR " in ln or " WARNING " in ln][:10]}
 
 
 def judge(stats: dict[str, Any], n: int, counts: dict[str, int],
