@@ -17,7 +17,7 @@ from bot.runtime import build_service
 from bot.service import Service
 from tests.cli_helpers import bousai
 from tests.test_posters import FONT_DIR, _tools_present, pdf_text, qr_links
-from tests.test_signup_telegram import TOKEN, polling, until, write_config
+from tests.test_signup_telegram import polling, serving, until, write_config
 
 CHANNELS = """
 [channels.tg_channels]
@@ -32,11 +32,7 @@ vi = "@kumamoto_bousai_vi"
 @pytest.fixture
 def telegram(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
              tmp_path: Path) -> Iterator[FakeTelegram]:
-    monkeypatch.setenv("BOUSAI_CONFIG", str(write_config(tmp_path, line=CHANNELS)))
-    with FakeTelegram(token=TOKEN) as fake:
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-        monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.url)
-        bousai("db", "upgrade")
+    with serving(monkeypatch, write_config(tmp_path, line=CHANNELS)) as fake:
         yield fake
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +70,22 @@ basic_id = "@123bousai"
     return path
 
 
-@pytest.fixture
-def telegram(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-             tmp_path: Path) -> Iterator[FakeTelegram]:
-    monkeypatch.setenv("BOUSAI_CONFIG", str(write_config(tmp_path)))
+@contextmanager
+def serving(monkeypatch: pytest.MonkeyPatch, config: Path) -> Iterator[FakeTelegram]:
+    """The fake Bot API, the service pointed at it with ``config``, the database
+    upgraded."""
+    monkeypatch.setenv("BOUSAI_CONFIG", str(config))
     with FakeTelegram(token=TOKEN) as fake:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
         monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.url)
         bousai("db", "upgrade")
+        yield fake
+
+
+@pytest.fixture
+def telegram(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+             tmp_path: Path) -> Iterator[FakeTelegram]:
+    with serving(monkeypatch, write_config(tmp_path)) as fake:
         yield fake
 
 

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.errors import ConfigError, ValidationError
@@ -305,21 +305,28 @@ class TelegramSignup:
                         allowed_updates=list(ALLOWED_UPDATES))
                 else:
                     await self.bot.delete_webhook()
-            except InvalidToken:
-                raise ConfigError("the Telegram bot token was rejected",
-                                  key="TELEGRAM_BOT_TOKEN") from None
-            except RetryAfter as exc:
-                await self._wait(stop, retry_after_seconds(exc))
-                continue
             except TelegramError as exc:
-                log.warning("telegram sign-up: Telegram not reachable at start-up (%s); "
-                            "retrying in %.0f s", type(exc).__name__, backoff)
-                await self._wait(stop, backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = await self._retry_later(exc, stop, backoff, "start-up")
                 continue
             await self.set_commands()
             return True
         return False
+
+    async def _retry_later(self, exc: TelegramError, stop: asyncio.Event, backoff: float,
+                           what: str) -> float:
+        """Wait out a failed call to Telegram: a rejected token is a ConfigError, a 429
+        waits its retry_after, anything else ``backoff`` seconds. Returns the next
+        backoff."""
+        if isinstance(exc, InvalidToken):
+            raise ConfigError("the Telegram bot token was rejected",
+                              key="TELEGRAM_BOT_TOKEN") from None
+        if isinstance(exc, RetryAfter):
+            await self._wait(stop, retry_after_seconds(exc))
+            return backoff
+        log.warning("telegram sign-up: %s failed (%s); retrying in %.0f s", what,
+                    type(exc).__name__, backoff)
+        await self._wait(stop, backoff)
+        return min(backoff * 2, 60.0)
 
     async def _poll(self, stop: asyncio.Event) -> None:
         offset: int | None = None
@@ -327,17 +334,8 @@ class TelegramSignup:
         while not stop.is_set():
             try:
                 updates = await self._next_batch(offset, stop)
-            except InvalidToken:
-                raise ConfigError("the Telegram bot token was rejected",
-                                  key="TELEGRAM_BOT_TOKEN") from None
-            except RetryAfter as exc:
-                await self._wait(stop, retry_after_seconds(exc))
-                continue
-            except (TelegramError, Conflict) as exc:
-                log.warning("telegram sign-up: getUpdates failed (%s); retrying in %.0f s",
-                            type(exc).__name__, backoff)
-                await self._wait(stop, backoff)
-                backoff = min(backoff * 2, 60.0)
+            except TelegramError as exc:  # Conflict (another poller) included
+                backoff = await self._retry_later(exc, stop, backoff, "getUpdates")
                 continue
             if updates is None:
                 break
