@@ -64,11 +64,24 @@ def build(url: str, fake_url: str, subscribers: int, channels_on: bool) -> Any:
     return svc
 
 
+
+async def _start_dispatcher(svc: Any) -> tuple[dict[str, Any], Any, asyncio.Task[bool]]:
+    """The service's channels opened and a dispatcher running that holds every lease."""
+    from bot.dispatcher import Dispatcher
+    from bot.runtime import build_channels
+
+    channels = build_channels(svc.config, svc.settings)
+    for ch in channels.values():
+        await ch.start()
+    dispatcher = Dispatcher(svc.engine, channels, poll_interval=0.2)
+    task = asyncio.create_task(dispatcher.run())
+    while not all(st.owns_lease for st in dispatcher.states.values()):
+        await asyncio.sleep(0.01)
+    return channels, dispatcher, task
+
 async def measure(url: str, runs: int, subscribers: int, channels_on: bool
                   ) -> list[dict[str, float]]:
-    from bot.dispatcher import Dispatcher
     from bot.fakes.telegram import FakeTelegram
-    from bot.runtime import build_channels
 
     out: list[dict[str, float]] = []
     with FakeTelegram(TOKEN, rate_limit=30) as fake:
@@ -78,13 +91,7 @@ async def measure(url: str, runs: int, subscribers: int, channels_on: bool
         svc = build(url, fake.url, subscribers, channels_on)
         lang_of.update({str(3_000_000 + i): LANGUAGES[i % len(LANGUAGES)]
                         for i in range(subscribers)})
-        channels = build_channels(svc.config, svc.settings)
-        for ch in channels.values():
-            await ch.start()
-        dispatcher = Dispatcher(svc.engine, channels, poll_interval=0.2)
-        task = asyncio.create_task(dispatcher.run())
-        while not all(st.owns_lease for st in dispatcher.states.values()):
-            await asyncio.sleep(0.01)
+        channels, dispatcher, task = await _start_dispatcher(svc)
         for run in range(runs):
             await asyncio.sleep(random.uniform(0.3, 0.7))
             before = len(fake.sent)
@@ -142,10 +149,8 @@ async def measure_paid(url: str, subscribers: int) -> dict[str, float]:
     """One paid alert to ``subscribers`` per-chat subscribers: paid broadcasts on
     (``paid_broadcast_kinds = ["evacuation"]``), the fake at 30/s free and 1000/s paid."""
     from bot.config import ChannelSettings
-    from bot.dispatcher import Dispatcher
     from bot.domain import Evacuation, EvacuationLevel, Kind, Severity
     from bot.fakes.telegram import FakeTelegram
-    from bot.runtime import build_channels
     from bot.service import channel_plans
 
     with FakeTelegram(TOKEN, rate_limit=30, paid_rate_limit=1000) as fake:
@@ -155,13 +160,7 @@ async def measure_paid(url: str, subscribers: int) -> dict[str, float]:
             options={"messages_per_second": 30, "paid_broadcast": True,
                      "paid_broadcast_kinds": ["evacuation"]})})
         svc.plans = channel_plans(svc.config)
-        channels = build_channels(svc.config, svc.settings)
-        for ch in channels.values():
-            await ch.start()
-        dispatcher = Dispatcher(svc.engine, channels, poll_interval=0.2)
-        task = asyncio.create_task(dispatcher.run())
-        while not all(st.owns_lease for st in dispatcher.states.values()):
-            await asyncio.sleep(0.01)
+        channels, dispatcher, task = await _start_dispatcher(svc)
 
         def submit() -> float:
             alert = make_alert(kind=Kind.EVACUATION, severity=Severity.EXTREME,
