@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from common import TOKEN, WARDS, fresh_db, header, median, seed_subscribers, table
-from wakeup import start_service, stop_service
+from wakeup import sent_after, start_service, stop_service
 
 from bot.config import DEFAULT_CONFIG_PATH
 
@@ -89,11 +89,7 @@ def measure(url: str, documents: int, interval: float) -> list[tuple[float, floa
                 body = document(n)
                 wall, published = dt.datetime.now(dt.UTC), time.monotonic()
                 feeds.publish(f"vxse53-{n}.xml", body)
-                deadline = time.monotonic() + 30
-                while len(fake.sent) <= before and time.monotonic() < deadline:
-                    time.sleep(0.002)
-                with fake.lock:
-                    new = fake.sent[before:]
+                new = sent_after(fake, before)
                 if not new:
                     raise RuntimeError("no message within 30 s:\n"
                                        + (folder / "run.log").read_text()[-3000:])

@@ -81,6 +81,16 @@ def start_service(env: dict[str, str], log: Path, ready: str, url: str, *,
             stop_service(proc)  # never leave a service behind
 
 
+def sent_after(fake: Any, before: int, timeout: float = 30.0) -> list[Any]:
+    """The messages the fake received after its first ``before``, once there is one
+    (empty after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while len(fake.sent) <= before and time.monotonic() < deadline:
+        time.sleep(0.002)
+    with fake.lock:
+        return list(fake.sent[before:])
+
+
 def stop_service(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -118,11 +128,7 @@ def measure(url: str, alerts: int, poll: float) -> list[float]:
                 if cli.returncode != 0 or not found:
                     raise RuntimeError(f"bousai alert issue failed:\n{cli.stderr[-2000:]}")
                 committed = float(found[-1])
-                deadline = time.monotonic() + 30
-                while len(fake.sent) <= before and time.monotonic() < deadline:
-                    time.sleep(0.002)
-                with fake.lock:
-                    new = fake.sent[before:]
+                new = sent_after(fake, before)
                 if not new:
                     raise RuntimeError("no message reached the fake within 30 s")
                 out.append((min(m.at for m in new) - committed) * 1000)
