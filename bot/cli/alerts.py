@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 from typing import Annotated, Any
 
 import typer
@@ -24,17 +23,18 @@ from bot.cli.common import (
     service_context,
 )
 from bot.cli.summary import confirm, preview_rows, print_full_preview, submitted
-from bot.domain import Alert, AlertStatus, Kind, Severity, Urgency
-from bot.domain import payloads as pl
-from bot.errors import ValidationError
-from bot.operators import OperatorSettings, announce, grave
-from bot.places import resolve_shelter, resolve_wards
-from bot.service import Service
+from bot.domain import AlertStatus, Severity, Urgency
+from bot.lifecycle.manual import (
+    ManualRequest,
+    build_alert,
+    check_options,
+    emergency_override,
+    parse_kind,
+    submit,
+)
 
 app = typer.Typer(help="Alerts: issue, preview, approve, reject, update, cancel, list, show.",
                   no_args_is_help=True)
-
-EVACUATION_SEVERITY = {3: Severity.SEVERE, 4: Severity.SEVERE, 5: Severity.EXTREME}
 
 
 def _texts(pairs: list[str] | None, text_en: str | None) -> dict[str, str]:
@@ -47,21 +47,6 @@ def _texts(pairs: list[str] | None, text_en: str | None) -> dict[str, str]:
     if text_en:
         out["en"] = text_en
     return out
-
-
-_OPTION_KINDS = {"--level": (Kind.EVACUATION,), "--shelter": (Kind.SHELTER,),
-                 "--action": (Kind.SHELTER,), "--utility": (Kind.LIFELINE,)}
-
-
-def _check_options(kind: Kind, *, text_ja: str, **given: object) -> None:
-    """Refuse an empty text and options that do not apply to the kind."""
-    if not text_ja.strip():
-        raise fail("--text-ja is empty: write the message in Japanese")
-    for name, value in given.items():
-        option = f"--{name}"
-        if value is not None and kind not in _OPTION_KINDS[option]:
-            kinds = ", ".join(k.value for k in _OPTION_KINDS[option])
-            raise fail(f"{option} applies only to --kind {kinds}, not {kind.value}")
 
 
 YES = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
@@ -77,25 +62,6 @@ OVER_BUDGET = Annotated[bool, typer.Option(
                           "approves it")]
 OPERATOR = Annotated[str | None, typer.Option(help="who does this (default BOUSAI_OPERATOR "
                                                    "or the OS user)")]
-
-
-def _override(svc: Service, alert: Alert, emergency: bool, reason: str | None
-              ) -> str | None:
-    """The reason for an emergency override, or None; refuses what the config or the
-    kind of alert does not allow."""
-    if not emergency:
-        if reason:
-            raise fail("--reason goes with --emergency")
-        return None
-    if not OperatorSettings.from_config(svc.config).emergency_override:
-        raise fail("the emergency override is off: set emergency_override = true under "
-                   "[operators] in the config, or have a second operator approve")
-    if not grave(alert):
-        raise fail("--emergency is only for evacuation level 5, tsunami warnings and "
-                   "emergency warnings (severity extreme)")
-    if not (reason or "").strip():
-        raise fail("--emergency needs --reason TEXT (kept in the audit log)")
-    return str(reason).strip()
 
 
 @app.command("issue")
@@ -145,63 +111,28 @@ def issue(
     --text-ja "白川の水位が上がっています。避難してください。"
     --text-en "The Shirakawa River is rising. Evacuate now." --yes
     """
-    try:
-        k = Kind(kind)
-    except ValueError:
-        raise fail(f"unknown kind {kind!r}; kinds: {', '.join(x.value for x in Kind)}") \
-            from None
-    _check_options(k, text_ja=text_ja, level=level, shelter=shelter, action=action,
-                   utility=utility)
+    k = parse_kind(kind)
+    check_options(k, text_ja=text_ja, level=level, shelter=shelter, action=action,
+                  utility=utility)
     send_at_t = parse_when(send_at, "--send-at", latest=MAX_SEND_AT, what="schedule a send",
                            slack=SEND_AT_SLACK)
     expires_at = parse_when(expires, "--expires", latest=MAX_EXPIRES, what="an alert may hold",
                             not_before=send_at_t)
     who = operator_name(operator)
     with service_context() as svc:
-        wards = resolve_wards(svc.config, ward)
-        payload: pl.AlertPayload = pl.CityNotice() if k is Kind.CITY_NOTICE else pl.FreeText()
-        sev = Severity.parse(severity) if severity else Severity.MODERATE
-        if k is Kind.EVACUATION:
-            if level not in (3, 4, 5):
-                raise ValidationError("--kind evacuation needs --level 3, 4 or 5")
-            payload = pl.Evacuation(level=pl.EvacuationLevel(level))
-            sev = Severity.parse(severity) if severity else EVACUATION_SEVERITY[level]
-        if k is Kind.SHELTER:
-            if shelter:
-                shelter = resolve_shelter(shelter).id
-            if not shelter or action not in ("opened", "closed"):
-                raise ValidationError("--kind shelter needs --shelter ID and --action "
-                                      "opened|closed")
-            payload = pl.Shelter(shelter_ids=(shelter,), action=pl.ShelterAction(action))
-        if k is Kind.LIFELINE:
-            if utility not in ("water", "power", "gas", "supplies"):
-                raise ValidationError("--kind lifeline needs --utility "
-                                      "water|power|gas|supplies")
-            payload = pl.Lifeline(utility=pl.Utility(utility))
-        now = dt.datetime.now(dt.UTC)
-        alert = Alert(
-            source="cli", source_id=str(uuid.uuid4()), kind=k, severity=sev,
-            urgency=Urgency.IMMEDIATE if sev >= Severity.SEVERE else Urgency.EXPECTED,
-            wards=wards, headline_ja=headline_ja, body_ja=text_ja,
-            texts=_texts(text, text_en), payload=payload, issued=now,
-            expires=expires_at, send_at=send_at_t,
-            test=test or k is Kind.DRILL)
-        override = _override(svc, alert, emergency, reason)
+        alert = build_alert(svc, ManualRequest(
+            kind=kind, text_ja=text_ja, wards=tuple(ward or ()), headline_ja=headline_ja,
+            texts=_texts(text, text_en), level=level, shelter=shelter, action=action,
+            utility=utility, severity=severity, expires=expires_at, send_at=send_at_t,
+            test=test))
+        override = emergency_override(svc, alert, emergency, reason)
         prepared = dataclasses.replace(svc.lifecycle.prepare(alert), over_budget=over_budget)
         plan = confirm(svc, prepared, yes=yes, question="Send this alert?", preview=preview,
                        allow_fallback=allow_fallback)
-        done = svc.lifecycle.submit(prepared, operator=who, action="auto",
-                                    require_approval=svc.two_person_rule and not alert.test
-                                    and override is None, override=override)
+        done = submit(svc, prepared, operator=who, override=override)
         alert_id, status = done.id, done.status.value
-        if override is not None:
-            announce(svc, alert_id, f"EMERGENCY OVERRIDE by {who}: {override}",
-                     buttons=False, prepared=prepared)
-        elif done.status is AlertStatus.PENDING_APPROVAL:
-            announce(svc, alert_id, f"Waits for a second operator (issued by {who})",
-                     prepared=prepared)
     if as_json:
-        echo_json({"id": alert_id, "status": status, "kind": k.value, "wards": list(wards),
+        echo_json({"id": alert_id, "status": status, "kind": k.value, "wards": list(alert.wards),
                    "test": alert.test, "operator": who, "plan": plan})
     else:
         typer.echo(submitted(done, f"alert {alert_id} {status}"))

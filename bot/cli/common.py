@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import typer
 
 from bot.errors import BousaiError
+from bot.render.timefmt import jst  # noqa: F401  (re-exported for the CLI modules)
 
 if TYPE_CHECKING:
     from bot.service import Service
@@ -217,15 +218,3 @@ def parse_time(value: str | None, option: str, hint: str = "") -> dt.datetime | 
     except OverflowError:
         edge = dt.datetime.max if parsed.year > 1 else dt.datetime.min
         return edge.replace(tzinfo=dt.UTC)
-
-
-def jst(value: dt.datetime | None, empty: str = "-") -> str:
-    """A time as an operator in 熊本 reads it: ``2026-11-30 09:00:05 JST``."""
-    if value is None:
-        return empty
-    from bot.render.timefmt import in_jst
-
-    local = in_jst(value)
-    if local is None:  # beyond the calendar in JST: as it was given
-        return value.strftime("%Y-%m-%d %H:%M:%S ") + (value.tzname() or "")
-    return local.strftime("%Y-%m-%d %H:%M:%S JST")

@@ -12,7 +12,7 @@ from bot.cli.common import echo_json, handle_errors, operator_name, service_cont
 from bot.cli.summary import confirm, submitted
 from bot.domain import AlertStatus, MsgType
 from bot.lifecycle import Submitted
-from bot.operators import announce
+from bot.lifecycle.manual import submit
 
 
 def _follow_up(msg_type: MsgType, alert_id: int, text_ja: str, texts: dict[str, str],
@@ -25,13 +25,7 @@ def _follow_up(msg_type: MsgType, alert_id: int, text_ja: str, texts: dict[str, 
         confirm(svc, prepared, yes=yes, question=f"Send this {msg_type.value} of alert "
                 f"{alert_id}?", preview=preview, allow_fallback=allow_fallback,
                 refuse_untranslated=msg_type is not MsgType.CANCEL)
-        done = svc.lifecycle.submit(prepared, operator=who, action="auto",
-                                    require_approval=svc.two_person_rule
-                                    and not prepared.alert.test)
-        if done.status is AlertStatus.PENDING_APPROVAL:
-            announce(svc, done.id, f"{msg_type.value.capitalize()} of alert {alert_id} waits "
-                                   f"for a second operator (issued by {who})",
-                     prepared=prepared)
+        done = submit(svc, prepared, operator=who)
         return done
 
 

@@ -117,3 +117,13 @@ def format_jst(value: dt.datetime, language: str, locale: str | None = None, *,
     join = style.join or str(get_datetime_format("medium", locale=loc))
     both = join.replace("{1}", date).replace("{0}", time)
     return style.zone.replace("{0}", both)
+
+
+def jst(value: dt.datetime | None, empty: str = "-") -> str:
+    """A time as an operator in 熊本 reads it: ``2026-11-30 09:00:05 JST``."""
+    if value is None:
+        return empty
+    local = in_jst(value)
+    if local is None:  # beyond the calendar in JST: as it was given
+        return value.strftime("%Y-%m-%d %H:%M:%S ") + (value.tzname() or "")
+    return local.strftime("%Y-%m-%d %H:%M:%S JST")
