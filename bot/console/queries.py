@@ -207,7 +207,7 @@ class AlertSummary:
 def _level(row: Any) -> int | None:
     try:
         return level_of(alert_store.row_to_alert(row))
-    except BousaiError:  # a row this version cannot read: shown without a level
+    except (BousaiError, ValueError):  # a row this version cannot read: no level shown
         return None
 
 
@@ -780,7 +780,7 @@ def shelter_states(conn: sa.Connection) -> dict[str, bool]:
     for row in rows:
         try:
             payload = alert_store.row_to_alert(row).payload
-        except BousaiError:
+        except (BousaiError, ValueError):
             continue  # a row this version cannot read
         ids = getattr(payload, "shelter_ids", None)
         action = getattr(payload, "action", None)

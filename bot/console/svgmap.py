@@ -6,9 +6,11 @@ requests: the whole map is one string the console writes into its page.
 The boundaries are those of :func:`bot.wardmap.ward_map` (``[data].ward_boundaries``),
 projected equirectangularly with the longitude scaled by cos(latitude) at the
 city's middle (a degree east is that much shorter than a degree north), fitted to
-``width`` with y pointing down. Each ring is thinned to points at least
-:data:`MIN_STEP` px apart after projection and written with one decimal in
-relative path commands; 熊本市's five wards (22,000 points) come to about 20 KB.
+``width`` with y pointing down. Each ring keeps only what shows: points at least
+:data:`MIN_STEP` px from the last one kept, then Douglas-Peucker within the same
+tolerance, written with one decimal in relative path commands. 熊本市's five wards
+(22,000 points) come to 17 KB at 640 px, 55 KB with all 289 shelters. The drawn
+wards are kept per ward map and width, so a page that refreshes draws them once.
 
 Colours: a sequential light-to-dark blue scale (ColorBrewer "Blues", readable
 with every common colour-vision deficiency and in greyscale), and an explicit
@@ -21,13 +23,14 @@ Every text (labels, titles, names, the caption) is XML-escaped.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.config import Config
-from bot.wardmap import Polygon, Ring, ward_map
+from bot.wardmap import Polygon, Ring, WardMap, ward_map
 
 MIN_STEP = 0.5  # px: a point closer than this to the last one kept is dropped
 PAD = 8  # px around the map
@@ -217,32 +220,62 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _ward_svg(code: str, polygons: Sequence[Polygon], project: _Projection,
-              value: float | None, label: str, title: str) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Shape:
+    """A ward drawn at one width: its path data and where its label goes."""
+
+    code: str
+    d: str
+    label_at: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    project: _Projection
+    height: float  # of the map, without legend and caption
+    shapes: tuple[_Shape, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def _geometry(wm: WardMap, width: int) -> _Geometry:
+    """The wards projected, thinned and written as path data, once per ward map (read
+    once per file by :func:`~bot.wardmap.ward_map`) and width: about 0.1 s for 熊本市,
+    which a page that refreshes need not pay again."""
+    project, height = _projection([p for _, polys in wm.shapes for p in polys], width)
+    shapes = []
+    for code, polygons in wm.shapes:
+        subpaths: list[str] = []
+        biggest: tuple[float, list[tuple[float, float]]] = (-1.0, [])
+        for poly in polygons:
+            rings: tuple[Ring, ...] = (poly.outer, *poly.holes)
+            for k, ring in enumerate(rings):
+                projected = [project(lon, lat) for lon, lat in ring]
+                thin = _thin(projected)
+                if len(thin) < 3:
+                    continue  # smaller than a pixel or so
+                subpaths.append(_subpath(thin))
+                if k == 0:
+                    area = _ring_area(projected)
+                    if area > biggest[0]:
+                        biggest = (area, projected)
+        shapes.append(_Shape(code=code, d="".join(subpaths),
+                             label_at=_label_point(biggest[1]) if biggest[1] else None))
+    return _Geometry(project=project, height=height, shapes=tuple(shapes))
+
+
+def _ward_svg(shape: _Shape, value: float | None, label: str, title: str
+              ) -> tuple[str, str]:
     """(the ward's <path>, its label's <text>) — the labels go on top of every path."""
-    subpaths: list[str] = []
-    biggest: tuple[float, list[tuple[float, float]]] = (-1.0, [])
-    for poly in polygons:
-        rings: tuple[Ring, ...] = (poly.outer, *poly.holes)
-        for k, ring in enumerate(rings):
-            projected = [project(lon, lat) for lon, lat in ring]
-            thin = _thin(projected)
-            if len(thin) < 3:
-                continue  # smaller than a pixel or so
-            subpaths.append(_subpath(thin))
-            if k == 0:
-                area = _ring_area(projected)
-                if area > biggest[0]:
-                    biggest = (area, projected)
     fill = colour(value)
-    path = (f'<path class="ward" data-ward="{_esc(code)}" fill="{fill}" fill-rule="evenodd" '
-            f'd="{"".join(subpaths)}"><title>{_esc(title)}</title></path>')
-    if not label or not biggest[1]:
+    code = _esc(shape.code)
+    path = (f'<path class="ward" data-ward="{code}" fill="{fill}" fill-rule="evenodd" '
+            f'd="{shape.d}"><title>{_esc(title)}</title></path>')
+    if not label or shape.label_at is None:
         return path, ""
-    x, y = _label_point(biggest[1])
+    x, y = shape.label_at
     ink = "#ffffff" if luminance(fill) < 0.25 else "#111111"
     halo = "#111111" if ink == "#ffffff" else "#ffffff"
-    text = (f'<text class="ward-label" data-ward="{_esc(code)}" x="{x:.1f}" y="{y:.1f}" '
+    text = (f'<text class="ward-label" data-ward="{code}" x="{x:.1f}" y="{y:.1f}" '
             f'text-anchor="middle" dominant-baseline="middle" font-size="12" fill="{ink}" '
             f'stroke="{halo}" stroke-width="2.5" stroke-opacity="0.6" paint-order="stroke">'
             f'{_esc(label)}</text>')
@@ -318,17 +351,16 @@ def ward_map_svg(config: Config, values: Mapping[str, float], *, labels: Mapping
     ``labels`` (e.g. "中央区 42%"), with ``titles`` as hover text (default: the label),
     ``shelters`` as dots (those outside the map's frame are left out), a legend, and
     ``caption`` written under the map and used as its ``aria-label``."""
-    wm = ward_map(config)
-    polygons = [p for _, polys in wm.shapes for p in polys]
-    project, map_height = _projection(polygons, width)
+    geo = _geometry(ward_map(config), width)
+    project, map_height = geo.project, geo.height
     legend, legend_height = _legend(map_height, width, bool(shelters))
     height = math.ceil(map_height + legend_height + (18 if caption else 0))
     paths: list[str] = []
     texts: list[str] = []
-    for code, polys in wm.shapes:
-        label = labels.get(code, "")
-        title = (titles or {}).get(code) or label or code
-        path, text = _ward_svg(code, polys, project, values.get(code), label, title)
+    for shape in geo.shapes:
+        label = labels.get(shape.code, "")
+        title = (titles or {}).get(shape.code) or label or shape.code
+        path, text = _ward_svg(shape, values.get(shape.code), label, title)
         paths.append(path)
         if text:
             texts.append(text)
