@@ -27,6 +27,7 @@ recipients count in no percentage.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -232,9 +233,10 @@ def _summary(row: Any, progress: AlertProgress | None = None) -> AlertSummary:
 @dataclass(frozen=True, kw_only=True)
 class NowPage:
     """``waiting``: alerts held or pending approval, newest first. ``active``: alerts
-    being sent (queued) or sent within :data:`ACTIVE_FOR` of ``now`` and not yet
-    expired, newest first, each with its progress. Cancelled and lifted alerts,
-    and failed ones, are in neither."""
+    being sent (queued, scheduled ones included) or sent, finished (their
+    ``updated_at``) within :data:`ACTIVE_FOR` of ``now`` and not expired by then,
+    newest first, each with its progress; test alerts included (``test``).
+    Cancelled, lifted, failed and expired alerts are in neither."""
 
     now: dt.datetime
     waiting: tuple[AlertSummary, ...]
@@ -664,7 +666,9 @@ def subscribers_page(conn: sa.Connection, *, now: dt.datetime, days: int = 30) -
 
 
 def _days(conn: sa.Connection, now: dt.datetime, days: int) -> tuple[Day, ...]:
-    """One query: two sums per day."""
+    """Two queries: the subscribers who were active throughout (a count), and the
+    few whose rows changed within the window (signed up, or stopped), counted per
+    day in Python (sorted times, bisect)."""
     if days <= 0:
         return ()
     s = subscribers
@@ -672,16 +676,29 @@ def _days(conn: sa.Connection, now: dt.datetime, days: int) -> tuple[Day, ...]:
     starts = [dt.datetime.combine(today - dt.timedelta(days=i), dt.time(), now.tzinfo)
               for i in range(days - 1, -1, -1)]
     ends = [start + dt.timedelta(days=1) for start in starts]
-    cols = []
+    first = starts[0]
+    # Every row outside ``changed`` was created before the window and is active now
+    # or stopped before it: at each day's end it counts exactly when it is active.
+    changed = sa.or_(s.c.created_at >= first,
+                     sa.and_(s.c.active.is_(False), s.c.updated_at >= first))
+    steady = int(conn.execute(sa.select(sa.func.count()).select_from(s).where(
+        s.c.active.is_(True), ~changed)).scalar_one())
+    created: list[dt.datetime] = []  # of every changed row
+    gone: list[dt.datetime] = []  # stopped rows: no longer counted from max(created, updated)
+    for c, active, u in conn.execute(sa.select(s.c.created_at, s.c.active, s.c.updated_at)
+                                     .where(changed)):
+        created.append(c)
+        if not active:
+            gone.append(max(c, u))
+    created.sort()
+    gone.sort()
+    out = []
     for start, end in zip(starts, ends, strict=True):
-        cols.append(sa.func.coalesce(sa.func.sum(sa.case((sa.and_(
-            s.c.created_at < end,
-            sa.or_(s.c.active.is_(True), s.c.updated_at >= end)), 1), else_=0)), 0))
-        cols.append(sa.func.coalesce(sa.func.sum(sa.case((sa.and_(
-            s.c.created_at >= start, s.c.created_at < end), 1), else_=0)), 0))
-    row = conn.execute(sa.select(*cols)).one()
-    return tuple(Day(day=start.date(), active=int(row[2 * i]), new=int(row[2 * i + 1]))
-                 for i, start in enumerate(starts))
+        made = bisect.bisect_left(created, end)
+        out.append(Day(day=start.date(),
+                       active=steady + made - bisect.bisect_left(gone, end),
+                       new=made - bisect.bisect_left(created, start)))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ map values
