@@ -317,8 +317,7 @@ def authenticate(engine: sa.Engine, name: str, password: str, client: str, *,
         reason = "disabled"
     else:
         return _signed_in(engine, row, password, client, at)
-    _record_failure(engine, name if row is not None else None, client, key, reason, at,
-                    since)
+    _record_failure(engine, name, row is not None, client, key, reason, at, since)
     raise LoginRefused(WRONG)
 
 
@@ -357,20 +356,22 @@ def _signed_in(engine: sa.Engine, row: Any, password: str, client: str,
     return Account(name=row.name, role=Role(row.role), active=True)
 
 
-def _record_failure(engine: sa.Engine, name: str | None, client: str, key: str, reason: str,
-                    at: dt.datetime, since: dt.datetime | None) -> None:
-    """One failed sign-in: a row for the throttle, the mirror on the account, and the
-    audit row. An unknown name is audited as ``?`` (what was typed may be a password)."""
+def _record_failure(engine: sa.Engine, typed: str, exists: bool, client: str, key: str,
+                    reason: str, at: dt.datetime, since: dt.datetime | None) -> None:
+    """One failed sign-in: a row for the throttle, the mirror on the account (the same
+    statements whether or not the account exists, so the time taken says nothing),
+    and the audit row. An unknown name is audited as ``?``: what was typed may be a
+    password."""
     with engine.begin() as conn:
         conn.execute(sa.delete(login_attempts).where(login_attempts.c.at < at - LOOK_BACK))
         conn.execute(sa.insert(login_attempts).values(client=client, name_key=key, at=at))
-        if name is not None:
-            times = _failure_times(conn, login_attempts.c.name_key == key, BY_NAME, at, since)
-            recent = [t for t in times if at - t <= BY_NAME.within]
-            conn.execute(sa.update(operator_accounts)
-                         .where(operator_accounts.c.name == name)
-                         .values(failed_logins=len(recent),
-                                 locked_until=_lock_end(times, BY_NAME, at)))
+        times = _failure_times(conn, login_attempts.c.name_key == key, BY_NAME, at, since)
+        recent = [t for t in times if at - t <= BY_NAME.within]
+        conn.execute(sa.update(operator_accounts)
+                     .where(operator_accounts.c.name == typed)
+                     .values(failed_logins=len(recent),
+                             locked_until=_lock_end(times, BY_NAME, at)))
+        name = typed if exists else None
         audit(conn, name or "?", "sign_in_refused", account=name, client=client,
               reason=reason)
 
