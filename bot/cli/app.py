@@ -12,6 +12,7 @@ import typer.core
 import typer.rich_utils
 
 from bot.cli import alerts, channels, deliveries, feeds, safety, subscribers
+from bot.cli import operators as operators_cli
 from bot.cli import x as x_cli
 from bot.cli.audit import audit_command
 from bot.cli.common import handle_errors
@@ -102,6 +103,7 @@ app.command("wards")(wards_command)
 app.add_typer(shelters_app, name="shelters")
 app.add_typer(safety.app, name="safety")
 app.add_typer(x_cli.app, name="x")
+app.add_typer(operators_cli.app, name="operators")
 
 
 @db_app.command("upgrade")

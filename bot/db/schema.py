@@ -269,3 +269,37 @@ leases = sa.Table(
     sa.Column("holder", sa.String(100), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
+
+# Who may sign in to the web console (bot/accounts.py). ``name`` is the operator name
+# that audit_log.operator and alerts.created_by carry; ``password_hash`` is Argon2id.
+# ``failed_logins`` and ``locked_until`` mirror the throttle for `bousai operators list`.
+operator_accounts = sa.Table(
+    "operator_accounts",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # viewer, issuer, approver
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("locked_until", UTCDateTime),
+    sa.Column("password_changed_at", UTCDateTime, nullable=False),
+    sa.Column("last_login_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+# Failed console sign-ins of the last half hour, for throttling by name and by client
+# across processes. ``name_key`` is a SHA-256 of the name as typed (a password typed
+# into the name field is not kept in the clear); rows older than the look-back are
+# deleted as new ones are written.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index(None, "client", "at"),
+    sa.Index(None, "name_key", "at"),
+    sa.Index(None, "at"),
+)
