@@ -23,6 +23,7 @@ from bot.cli.posters import posters_command
 from bot.cli.resend import resend_failed
 from bot.cli.run import run_command
 from bot.cli.signup_links import signup_links
+from bot.cli.web import web_command
 
 # --help shows option types the way operators read them: TEXT, NUMBER, nothing for a
 # flag (typer's own labels are Python types such as <bool> and <list[str]>).
@@ -93,6 +94,7 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(alerts.app, name="alert")
 app.add_typer(deliveries.app, name="deliveries")
 app.command("run")(run_command)
+app.command("web")(web_command)
 app.command("signup-links")(signup_links)
 app.command("posters")(posters_command)
 app.command("ingest")(ingest_command)

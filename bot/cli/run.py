@@ -134,6 +134,7 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
                          limits=limits, wake_handler=wakeup)
         tasks.append(serve(app, svc.settings.http_host, svc.settings.http_port, stop,
                            limits=limits, listening=wakeup.serving))
+        tasks.extend(_console(svc, stop, limits))
         side = asyncio.gather(*tasks)
         try:
             dispatcher.ok = await dispatcher.run()
@@ -148,6 +149,26 @@ async def _dispatch(svc: Service, channels: dict[str, Channel], until_idle: bool
             await asyncio.to_thread(scheduler.shutdown)
         for ch in channels.values():
             await ch.close()
+
+
+def _console(svc: Service, stop: asyncio.Event, limits: Any) -> list[Any]:
+    """The operators' console on its own listener (``[console]``), or nothing when it
+    is off or has no cookie key (one warning says how to turn it on)."""
+    from bot.console.settings import MIN_SECRET, SECRET_VAR, ConsoleSettings
+
+    settings = ConsoleSettings.load(svc.config)
+    if not settings.enabled:
+        return []
+    if len(settings.secret) < MIN_SECRET:
+        log.warning("console: off; set %s (at least %d random characters) to serve it on "
+                    "%s:%d", SECRET_VAR, MIN_SECRET, settings.host, settings.port)
+        return []
+    from bot.console.app import create_console
+    from bot.web import serve
+
+    return [serve(create_console(svc, settings), settings.host, settings.port, stop,
+                  limits=limits, listening=lambda h, p: log.info(
+                      "console: listening on http://%s:%d/", h, p))]
 
 
 def _start_feeds(svc: Service, wake: Callable[[], object]) -> FeedScheduler | None:
