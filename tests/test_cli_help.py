@@ -73,7 +73,7 @@ def _callback(command: tuple[str, ...]) -> object:
 
 # Examples that are not run here: they run until stopped, poll the real JMA servers, or
 # take several seconds of fake platforms (tests/test_demo.py runs the demo).
-NOT_RUN = {("run",), ("feeds", "poll", "jma-eqvol"), ("demo",)}
+NOT_RUN = {("run",), ("web", "--port", "8081"), ("feeds", "poll", "jma-eqvol"), ("demo",)}
 
 
 def test_every_help_example_runs_as_written(env: dict[str, str], tmp_path: Path,

@@ -27,7 +27,7 @@ def web_command(
     channels, subscribers, /metrics and /readyz. Needs BOUSAI_CONSOLE_SECRET and
     operator accounts (`bousai operators add NAME --role approver`).
 
-    Example: BOUSAI_CONSOLE_SECRET=$(openssl rand -hex 32) bousai web --port 8081
+    Example: bousai web --port 8081   (until SIGTERM/Ctrl-C; with BOUSAI_CONSOLE_SECRET set)
     """
     import dataclasses
 
