@@ -180,7 +180,7 @@ def test_an_alert_from_ingest_to_every_reader_through_the_console(
     console.shot(suzuki, "now-after")
 
     # the failed delivery and its reason (the filter lists the statuses there are now)
-    suzuki.reload()
+    suzuki.goto(f"{console.url}/alerts/{alert_id}")
     suzuki.locator('select[name="status"]').select_option("failed")
     suzuki.get_by_role("button", name="Filter").click()
     failed = suzuki.locator('#ledger-table tr[data-status="failed"]')
