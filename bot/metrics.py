@@ -25,8 +25,10 @@ Counted in this process (reset when it restarts; ``rate()`` copes)::
         acceptance (its delivery rows' ``created_at``) to its first sent delivery
         on that channel; observed once per alert and channel per process
     bousai_rate_limited_total{channel}   sends the platform answered 429
-    bousai_retries_total{channel}        sends to be tried again (5xx, 429,
-                                         timeouts, unreachable platform)
+    bousai_retries_total{channel}        sends the platform answered "not now" or
+                                         did not answer (5xx, 429, timeouts,
+                                         unreachable): tried again unless the
+                                         row's attempts ran out
     bousai_renderings_total{source}      renderings stored when alerts are
         accepted (one per language and channel). source: catalog (vetted
         templates), operator (a text in that language given with the alert),
