@@ -15,6 +15,7 @@ from alembic import command
 
 from bot.config import load_config
 from bot.db.engine import _alembic_config, head_revision
+from bot.db.schema import utcnow
 from bot.errors import ConfigError
 from bot.fakes.feeds import FakeFeedServer
 from bot.feeds import Feed, Poller, feed_status, load_feeds, readiness_check
@@ -90,14 +91,15 @@ async def test_a_feed_that_never_succeeded_is_stale_counted_from_the_start(
         svc: Service) -> None:
     with FakeFeedServer() as server:
         feed = Feed(name="down", kind="jma", url=f"{server.url}/feed.xml", interval=30,
-                    stale_after=0.5)
+                    stale_after=3.0)
         poller = Poller(Intake.for_service(svc), [feed])
         svc.readiness.register("feeds", readiness_check(svc.engine, ["down"], poller=poller))
         try:
             server.fail_next(1, 503)
             poller.poll("down")
             assert (await _ready(svc)).status_code == 200  # not stale yet
-            await asyncio.sleep(0.7)
+            since_start = (utcnow() - poller.started_at).total_seconds()
+            await asyncio.sleep(3.2 - since_start)
             body = (await _ready(svc)).json()
             assert body["status"] == "not ready"
             assert "down (no successful poll since start" in body["checks"]["feeds"]["detail"]
