@@ -41,6 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot import metrics
 from bot.channel_health import (
     ChannelHealth,
     ChannelState,
@@ -119,6 +120,7 @@ class Dispatcher:
         self._parts: dict[tuple[int, str, str], tuple[str, ...]] = {}
         self._buttons: dict[tuple[int, str, str], tuple[tuple[str, str], ...]] = {}
         self._paid: dict[tuple[int, str], bool] = {}  # (alert, channel): a paid broadcast
+        self._first_sent: set[tuple[int, str]] = set()  # (alert, channel): bot.metrics
         self._stop = asyncio.Event()
         # one per channel loop: a wake-up that arrives while a loop is claiming is
         # kept for its next sleep, and one loop's sleep does not swallow another's
@@ -395,6 +397,7 @@ class Dispatcher:
                                                        "channel"))
             return
         token, answered = st.health.begin(), True
+        started = time.monotonic()
         try:
             result = await st.channel.send(msg)
         except Unreachable as exc:
@@ -402,12 +405,14 @@ class Dispatcher:
             st.health.unreachable(str(exc))
             st.outcomes.append(self.policy.unreachable(row, exc, st.health.paused))
             st.retried += 1
+            metrics.retried(name, rate_limited=False)
             return
         except RetryLater as exc:
             if exc.retry_after:
                 st.pacer.pause(exc.retry_after)
             st.outcomes.append(self.policy.retry(row, exc))
             st.retried += 1
+            metrics.retried(name, rate_limited=exc.rate_limited)
         except RecipientError as exc:
             st.outcomes.append(self.policy.failed(row, str(exc), deactivate=exc.recipients
                                                   or row.recipients))
@@ -429,6 +434,7 @@ class Dispatcher:
             st.sent += 1
         finally:
             st.health.end(token, answered)
+            metrics.send_seconds(name, time.monotonic() - started)
         st.health.reachable()  # the platform answered
 
     # --------------------------------------------------------------- outcomes
@@ -471,5 +477,7 @@ class Dispatcher:
     def _record(self, name: str, outcomes: list[Outcome]) -> None:
         with self.engine.begin() as conn:
             n = ledger.record(conn, name, outcomes)
+        # committed: count them
+        metrics.outcomes_recorded(self.engine, name, outcomes, self._first_sent)
         if n:
             log.warning("channel %s: %d subscribers deactivated (blocked or gone)", name, n)

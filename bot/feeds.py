@@ -6,6 +6,11 @@ at most ``max_bytes`` within ``timeout`` seconds, and for an index (JMA Atom,
 CAP index) fetches each entry's document once: documents already seen are
 remembered in ``feed_documents``. A feed that fails backs off exponentially and
 is reported in ``feed_state`` (``bousai feeds status``); it never stops the others.
+
+``/readyz`` (:func:`readiness_check`) says not ready while a feed has failed several
+polls in a row, while a poll hangs, or while a feed has had no successful poll for
+its ``stale_after_seconds`` (default: three intervals, at least 180 s; a feed that
+has not succeeded since the service started counts from the start).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from bot import metrics
 from bot.config import Config
 from bot.db.schema import utcnow
 from bot.errors import ConfigError, IngestError
@@ -48,6 +54,7 @@ __all__ = [
     "readiness_check",
 ]
 REJECTED = "rejected: "  # a document's outcome that starts so was refused, with the reason
+MIN_STALENESS = 180.0  # the shortest default stale_after_seconds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +68,13 @@ class Feed:
     catch_up: bool = False  # long-term feed: read once at start-up
     allowed_hosts: tuple[str, ...] = ()  # besides the feed's own host: where links may go
     max_redirects: int = 3
+    stale_after: float | None = None  # seconds without a successful poll: not ready
+
+    @property
+    def staleness(self) -> float:
+        """Seconds without a successful poll after which ``/readyz`` calls it stale."""
+        return self.stale_after if self.stale_after is not None \
+            else max(3 * self.interval, MIN_STALENESS)
 
     @property
     def rules(self) -> HostRules:
@@ -99,13 +113,19 @@ def load_feeds(config: Config) -> list[Feed]:
                 raise ConfigError(f"must be a positive number, got {value!r}",
                                   key=f"{key}.{setting}", path=config.path)
             numbers[setting] = value
+        stale = row.get("stale_after_seconds")
+        if stale is not None and (isinstance(stale, bool) or not isinstance(stale, int | float)
+                                  or stale <= 0):
+            raise ConfigError(f"must be a positive number of seconds, got {stale!r}",
+                              key=f"{key}.stale_after_seconds", path=config.path)
         feeds.append(Feed(name=row["name"], kind=row["kind"], url=row["url"],
                           interval=float(numbers["interval_seconds"]),
                           timeout=float(numbers["timeout_seconds"]),
                           max_bytes=int(numbers["max_bytes"]),
                           catch_up=bool(row.get("catch_up", False)),
                           allowed_hosts=tuple(hosts),
-                          max_redirects=int(numbers["max_redirects"])))
+                          max_redirects=int(numbers["max_redirects"]),
+                          stale_after=float(stale) if stale is not None else None))
     return feeds
 
 
@@ -123,6 +143,7 @@ class Poller:
         self.client = client or http_client(timeout)
         self.stopping = threading.Event()
         self.polling: dict[str, float] = {}  # feed name -> monotonic start of its poll
+        self.started_at = utcnow()  # staleness of a feed not polled since counts from here
 
     def stop(self) -> None:
         """End any poll in progress within a tenth of a second (SIGTERM)."""
@@ -170,6 +191,7 @@ class Poller:
                 f"{exc}"
             log.warning("feed %s failed (%d in a row, next try in %.0fs): %s", name, failures,
                         delay, reason, extra={"feed": name})
+            metrics.feed_failed(name)
             self._update(name, last_error_at=now, last_error=reason[:2000],
                          consecutive_failures=failures,
                          next_poll_at=now + dt.timedelta(seconds=delay))
@@ -253,12 +275,15 @@ def readiness_check(engine: sa.Engine, names: list[str], *, failures: int = 3,
     """A :mod:`bot.health` check: not ready while any of the feeds ``names`` has
     failed ``failures`` polls in a row (one failed poll is a blip; three is an outage
     the operators must see) or, with ``poller``, while a poll has run past its
-    feed's deadline (a hung feed). Documents refused are named in the detail."""
+    feed's deadline (a hung feed) or a feed has had no successful poll for its
+    :attr:`Feed.staleness` (counted from the poller's start when it has not
+    succeeded since). Documents refused are named in the detail."""
     def check() -> Check:
         rows = {r["name"]: r for r in feed_status(engine)}
         failing = [f"{n} ({rows[n]['consecutive_failures']} failed polls)" for n in names
                    if (rows.get(n) or {}).get("consecutive_failures", 0) >= failures]
         if poller is not None:
+            failing.extend(_stale(poller, names, rows))
             now = time.monotonic()
             for n, started in list(poller.polling.items()):
                 feed = poller.feeds.get(n)
@@ -273,3 +298,22 @@ def readiness_check(engine: sa.Engine, names: list[str], *, failures: int = 3,
         detail = f"{len(failing)} of {len(names)} feeds failing: {', '.join(failing)}"
         return Check(ok=False, detail=f"{detail}; {refused}" if refused else detail)
     return check
+
+
+def _stale(poller: Poller, names: list[str], rows: dict[str, dict[str, Any]]) -> list[str]:
+    """The feeds among ``names`` with no successful poll for their staleness, each
+    with how long it has been."""
+    now = utcnow()
+    out = []
+    for n in names:
+        feed = poller.feeds.get(n)
+        if feed is None:
+            continue
+        last = (rows.get(n) or {}).get("last_success_at")
+        since = poller.started_at if last is None or last < poller.started_at else last
+        age = (now - since).total_seconds()
+        if age > feed.staleness:
+            what = "no successful poll since start" if last is None or \
+                last < poller.started_at else "last successful poll"
+            out.append(f"{n} ({what} {age:.0f}s ago; stale after {feed.staleness:g}s)")
+    return out

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import logging
 import random
+from typing import Any
 
 from bot.config import DeliverySettings
 from bot.db.schema import utcnow
@@ -31,6 +32,12 @@ log = logging.getLogger("bot.dispatcher")
 def row_id(row: Delivery) -> int:
     assert row.id is not None
     return row.id
+
+
+def _row(row: Delivery) -> dict[str, Any]:
+    """The fields every outcome of ``row`` carries: its id, and what bot.metrics counts."""
+    return {"id": row_id(row), "alert_id": row.alert_id, "language": row.language,
+            "recipients": len(row.recipients)}
 
 
 class RetryPolicy:
@@ -52,7 +59,7 @@ class RetryPolicy:
         elif row.timeouts:
             note = "sent; an earlier send timed out and may have arrived too"
         ids = row.parts_sent + tuple(result.message_ids)
-        return Outcome(id=row_id(row), status=DeliveryStatus.SENT,
+        return Outcome(**_row(row), status=DeliveryStatus.SENT,
                        provider_message_id=ids[0] if ids else result.provider_message_id,
                        message_ids=ids, sent_at=utcnow(), last_error=note)
 
@@ -60,7 +67,7 @@ class RetryPolicy:
         with contextlib.suppress(Exception):  # a broken log handler must not lose the row
             log.warning("delivery %d failed: %s", row.id, error,
                         extra={"delivery_id": row.id, "alert_id": row.alert_id})
-        return Outcome(id=row_id(row), status=DeliveryStatus.FAILED, last_error=error,
+        return Outcome(**_row(row), status=DeliveryStatus.FAILED, last_error=error,
                        deactivate=deactivate)
 
     def retry(self, row: Delivery, exc: RetryLater) -> Outcome:
@@ -71,7 +78,7 @@ class RetryPolicy:
         backoff = min(self.delivery.backoff_max_seconds,
                       self.delivery.backoff_base_seconds * 2 ** min(row.attempts - 1, 30))
         delay = max(exc.retry_after or 0.0, backoff * random.uniform(0.5, 1.0))
-        return Outcome(id=row_id(row), status=DeliveryStatus.PENDING,
+        return Outcome(**_row(row), status=DeliveryStatus.PENDING,
                        next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
                        message_ids=self.parts(row, exc), last_error=str(exc))
 
@@ -90,7 +97,7 @@ class RetryPolicy:
             return dataclasses.replace(self.retry(row, exc), timeouts=row.timeouts + 1,
                                        last_error=note)
         hold = self.delivery.pause_max_seconds if row.timeouts else 0.0
-        return Outcome(id=row_id(row), status=DeliveryStatus.PENDING,
+        return Outcome(**_row(row), status=DeliveryStatus.PENDING,
                        next_attempt_at=utcnow() + dt.timedelta(seconds=hold),
                        attempts=max(0, row.attempts - 1), timeouts=row.timeouts + 1,
                        message_ids=self.parts(row, exc), last_error=note)
@@ -99,7 +106,7 @@ class RetryPolicy:
                 exc: ChannelError | None = None) -> Outcome:
         """A claimed row that was not sent (or not all of it: ``exc.sent_ids``) goes
         back, its attempt undone."""
-        return Outcome(id=row_id(row), status=DeliveryStatus.PENDING,
+        return Outcome(**_row(row), status=DeliveryStatus.PENDING,
                        next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
                        attempts=max(0, row.attempts - 1), message_ids=self.parts(row, exc),
                        last_error=why)
@@ -118,5 +125,5 @@ class RetryPolicy:
                       "does not fit the channel; its recipients stay subscribed)",
                       channel, row.alert_id, row.language, exc,
                       extra={"delivery_id": row.id, "alert_id": row.alert_id})
-        return Outcome(id=row_id(row), status=DeliveryStatus.FAILED,
+        return Outcome(**_row(row), status=DeliveryStatus.FAILED,
                        last_error=f"rejected: {exc}")

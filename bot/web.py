@@ -4,10 +4,12 @@ Routes::
 
     GET  /healthz             200 {"status": "ok", "database": "ok"}; 503 when the
                               database does not answer
-    GET  /readyz              200 when the database answers and every readiness check
-                              (:mod:`bot.health`) is ok, else 503; the body gives each
-                              check's state: {"status": "ok", "checks": {"database":
-                              {"ok": true, "detail": ""}, ...}}
+    GET  /readyz              200 when the database answers, its schema is current
+                              and every readiness check (:mod:`bot.health`) is ok,
+                              else 503; the body gives each check's state: {"status":
+                              "ok", "checks": {"database": {"ok": true, "detail": ""},
+                              "schema": {...}, ...}}
+    GET  /metrics             Prometheus metrics (:mod:`bot.metrics`)
     POST /webhooks/line       LINE webhook (when a LINE handler is given)
     POST /webhooks/telegram   Telegram webhook (when a Telegram handler in webhook
                               mode is given)
@@ -66,7 +68,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.errors import ConfigError, ValidationError
-from bot.health import Check
+from bot.health import Check, SchemaCheck
+from bot.metrics import metrics_route
 from bot.service import Service
 from bot.wakeup import PATH as WAKE_PATH
 from bot.wakeup import TOKEN_HEADER as WAKE_HEADER
@@ -190,13 +193,24 @@ def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    schema = SchemaCheck(engine)
+
     def ready() -> dict[str, Check]:
         try:
             ping()
             database = Check(ok=True)
+            current = schema()
         except Exception as exc:  # any failure means "not ready"
             database = Check(ok=False, detail=f"unreachable ({type(exc).__name__})")
-        return {"database": database, **svc.readiness.evaluate()}
+            current = Check(ok=False, detail="not checked: the database is unreachable")
+        checks = svc.readiness.evaluate()
+        seen = checks.pop("database", None)  # the dispatcher's view: both must be ok
+        if seen is not None and not (seen.ok and database.ok):
+            database = Check(ok=False, detail="; ".join(
+                c.detail for c in (database, seen) if not c.ok and c.detail))
+        elif seen is not None:
+            database = seen
+        return {"database": database, "schema": current, **checks}
 
     async def readyz(request: Request) -> Response:
         checks = await asyncio.to_thread(ready)
@@ -271,7 +285,7 @@ def create_app(svc: Service, *, telegram_handler: TelegramHandler | None = None,
         return Response(status_code=204)
 
     routes = [Route("/healthz", healthz, methods=["GET"]),
-              Route("/readyz", readyz, methods=["GET"])]
+              Route("/readyz", readyz, methods=["GET"]), metrics_route(svc)]
     if line_handler is not None:
         routes.append(Route("/webhooks/line", line_webhook, methods=["POST"]))
     if telegram_handler is not None and telegram_handler.webhook_enabled:

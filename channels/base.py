@@ -68,11 +68,17 @@ class PartsInterrupted(Exception):
 
 
 class RetryLater(ChannelError):
+    """Not now (5xx, 429, ...): try again after ``retry_after`` or a back-off.
+    ``rate_limited``: the platform said too many requests (429; counted by
+    :mod:`bot.metrics`)."""
+
     def __init__(
-        self, message: str, *, channel: str = "", retry_after: float | None = None
+        self, message: str, *, channel: str = "", retry_after: float | None = None,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message, channel=channel)
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 class Unreachable(RetryLater):

@@ -277,7 +277,7 @@ class LineChannel(Channel):
                 return ChannelFatal(f"LINE monthly message quota is spent: {text}",
                                     channel=self.name)
             return RetryLater(f"LINE rate limit (429): {text}", channel=self.name,
-                              retry_after=_retry_after(exc))
+                              retry_after=_retry_after(exc), rate_limited=True)
         if status == 401:
             return ChannelFatal("the LINE channel access token was rejected (401)",
                                 channel=self.name)

@@ -289,7 +289,8 @@ class TelegramChannel(Channel):
 
         recipients = message.recipients if message is not None else ()
         if isinstance(exc, RetryAfter):
-            return RetryLater(str(exc), channel=self.name, retry_after=retry_after_seconds(exc))
+            return RetryLater(str(exc), channel=self.name, retry_after=retry_after_seconds(exc),
+                              rate_limited=True)
         if isinstance(exc, InvalidToken):
             return ChannelFatal("the bot token was rejected (401)", channel=self.name)
         if isinstance(exc, Forbidden):

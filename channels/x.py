@@ -377,7 +377,7 @@ class XChannel(Channel):
 
         if isinstance(exc, TooManyRequests):
             return RetryLater(f"X rate limit (429): {_messages(exc)}", channel=self.name,
-                              retry_after=rate_limit_delay(exc))
+                              retry_after=rate_limit_delay(exc), rate_limited=True)
         if isinstance(exc, Unauthorized):
             return ChannelFatal("X rejected the API credentials (401)", channel=self.name)
         if isinstance(exc, BadRequest) or (isinstance(exc, Forbidden) and _about_post(exc)):

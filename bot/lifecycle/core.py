@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from bot import metrics
 from bot.domain import Alert, AlertStatus, MsgType
 from bot.errors import OperatorError
 from bot.render import Rendering
@@ -183,6 +184,7 @@ class Lifecycle:
         operator who accepts it now (the approver), when not ``requested_by``."""
         alert, original = prepared.alert, prepared.original
         ledger.write_renderings(conn, alert_id, prepared.renderings)
+        metrics.renderings_stored(alert, prepared.renderings)
         reply_to = prepared.recipients
         if alert.msg_type is not MsgType.ALERT and original is not None:
             # An update that adds to the original (offshore observations under a tsunami

@@ -47,6 +47,10 @@ class Outcome:
     attempts: int | None = None  # set to put back an attempt that did not happen
     timeouts: int | None = None  # set when a send's outcome is unknown (timed out)
     deactivate: tuple[str, ...] = ()  # recipients who blocked the bot or left
+    # the row's alert, language and number of recipients (counted by bot.metrics)
+    alert_id: int = 0
+    language: str = ""
+    recipients: int = 0
 
 
 # ------------------------------------------------------------------ renderings
