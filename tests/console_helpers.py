@@ -24,9 +24,12 @@ PASSWORD = "correct horse battery staple"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def console_config(tmp_path: Path, *, two_person_rule: bool = True) -> Path:
+def console_config(tmp_path: Path, *, two_person_rule: bool = True, line: bool = False
+                   ) -> Path:
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     text = text.split("# " + "-" * 72 + " feeds")[0]  # no feeds
+    if line:
+        text = text.replace("[channels.line]\nenabled = false", "[channels.line]\nenabled = true")
     if not two_person_rule:
         text = text.replace("two_person_rule = true", "two_person_rule = false")
     return write_config(tmp_path, text)

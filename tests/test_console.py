@@ -17,6 +17,7 @@ from bot import accounts
 from bot.console.app import HERE
 from bot.console.i18n import EN, JA
 from bot.db.schema import alerts, audit_log
+from bot.runtime import build_service
 from bot.service import Service
 from tests.cli_helpers import bousai
 from tests.console_helpers import PASSWORD, client, csrf_of, make_service, seed_subscribers, sign_in
@@ -280,6 +281,10 @@ def test_pages_render_with_their_headers(svc: Service) -> None:
     assert map_page.count('class="ward"') == 5
     assert c.get("/alerts/99999").status_code == 404
     assert c.get("/healthz").json()["status"] == "ok"
+    # the console's listener also answers Prometheus and the readiness probe
+    metrics = c.get("/metrics")
+    assert metrics.status_code == 200 and "bousai_scrape_database_up 1.0" in metrics.text
+    assert "database" in c.get("/readyz").json()["checks"]
     assert c.get("/static/htmx.min.js").status_code == 200
 
 
@@ -307,3 +312,41 @@ def test_bousai_web_without_its_cookie_key_says_how_to_set_one(svc: Service) -> 
     out = bousai("web", "--port", "0", expect=1)
     assert "BOUSAI_CONSOLE_SECRET" in out.stderr and "openssl rand -hex 32" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_repeated_failed_sign_ins_lock_the_name(svc: Service) -> None:
+    c = client(svc)
+    token = csrf_of(c.get("/login").text)
+    for _ in range(5):
+        r = c.post("/login", data={"csrf": token, "name": "suzuki", "password": "guess" * 3})
+        assert r.status_code == 401 and "name or password is wrong" in r.text
+    locked = c.post("/login", data={"csrf": token, "name": "suzuki", "password": PASSWORD})
+    assert locked.status_code == 401 and "too many failed sign-ins" in locked.text
+    assert c.get("/").status_code == 303
+    # another operator is not locked out by it
+    assert sign_in(client(svc), "tanaka")
+
+
+def test_feeds_and_channels_show_what_is_left_of_lines_quota(
+        env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.fakes.line import FakeLine
+
+    with FakeLine(token="line-console-token", monthly_limit=500) as line:
+        line.usage = 120
+        monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", "line-console-token")
+        monkeypatch.setenv("LINE_CHANNEL_SECRET", "line-console-secret")
+        monkeypatch.setenv("LINE_API_BASE_URL", line.url)
+        svc = make_service(env, tmp_path, monkeypatch, line=True)
+        c = client(svc)
+        sign_in(c, "ito")
+        page = c.get("/feeds").text
+        assert re.search(r'<tr data-channel="line">.*?380 of 500 left this month', page,
+                         re.S), page
+        monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", "revoked-token")
+        svc2 = build_service()  # the same database and accounts, the revoked token
+        c2 = client(svc2)
+        sign_in(c2, "ito")
+        refused = c2.get("/feeds")
+        assert refused.status_code == 200 and "quota not available" in refused.text
+        svc.engine.dispose()
+        svc2.engine.dispose()

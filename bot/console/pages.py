@@ -144,9 +144,21 @@ async def ward_map(page: Page) -> Response:
                        counts=counts, values=values, wards=names)
 
 
+def _line_quota(page: Page) -> dict[str, Any] | None:
+    """LINE's monthly message quota, asked of LINE now (5 s at most), when LINE is on
+    and has its token; None otherwise."""
+    from bot.budget import line_quota
+
+    svc = page.svc
+    if "line" not in svc.plans or not svc.settings.secret("LINE_CHANNEL_ACCESS_TOKEN").get():
+        return None
+    return line_quota(svc, 0)
+
+
 async def feeds(page: Page) -> Response:
     data = await _read(page, queries.feeds_and_channels, now=_now(), config=page.svc.config)
-    return page.render("feeds.html", data=data, duration=_duration, refresh="every 5s")
+    quota = await page.run(_line_quota, page)
+    return page.render("feeds.html", data=data, duration=_duration, line_quota=quota)
 
 
 async def subscribers(page: Page) -> Response:
