@@ -18,6 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     BOUSAI_HTTP_HOST=0.0.0.0 \
     BOUSAI_HTTP_PORT=8080 \
+    BOUSAI_CONSOLE_HOST=0.0.0.0 \
     BOUSAI_LOG_FORMAT=json \
     XDG_DATA_HOME=/var/lib
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
@@ -28,7 +29,8 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     && chmod 0700 /var/lib/bousai
 USER 10001:10001
 WORKDIR /var/lib/bousai
-EXPOSE 8080
+# 8080: webhooks, /healthz, /readyz, /metrics; 8081: the operators' console
+EXPOSE 8080 8081
 # ready: the database answers and every readiness check (feeds, channels …) is ok
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BOUSAI_HTTP_PORT', '8080') + '/readyz', timeout=4)"]

@@ -350,3 +350,24 @@ def test_feeds_and_channels_show_what_is_left_of_lines_quota(
         assert refused.status_code == 200 and "quota not available" in refused.text
         svc.engine.dispose()
         svc2.engine.dispose()
+
+
+def test_an_oversized_or_unmeasured_form_is_refused_unread(svc: Service) -> None:
+    c = client(svc)
+    token = csrf_of(c.get("/login").text)
+    big = c.post("/login", content=b"csrf=" + token.encode() + b"&name=" + b"a" * 300_000,
+                 headers={"content-type": "application/x-www-form-urlencoded"})
+    assert big.status_code == 413 and "at most 262144 bytes" in big.text
+
+    def chunks() -> Iterator[bytes]:
+        yield b"csrf=" + token.encode()
+        yield b"&name=tanaka&password=x"
+
+    chunked = c.post("/login", content=chunks(),
+                     headers={"content-type": "application/x-www-form-urlencoded"})
+    assert chunked.status_code == 413 and "declare its length" in chunked.text
+    token = sign_in(c, "sato")
+    big = c.post("/issue", content=b"x" * 300_000,
+                 headers={"content-type": "application/x-www-form-urlencoded"})
+    assert big.status_code == 413
+    assert _alert_count(svc) == 0

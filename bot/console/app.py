@@ -42,6 +42,7 @@ from bot.service import Service
 log = logging.getLogger("bot.console")
 
 HERE = Path(__file__).resolve().parent
+MAX_FORM = 256 * 1024  # a form's body; the longest field is 5,000 characters
 COOKIE = "bousai_console"
 LANG_COOKIE = "bousai_console_lang"
 SECURITY_HEADERS = {
@@ -129,10 +130,12 @@ class Console:
             form = None
             try:
                 if request.method == "POST":
-                    form = await request.form(max_files=0, max_fields=200)
+                    form = await read_form(request, 200)
                     auth.check_csrf(request, form)
                 auth.require(account, action)
                 return await handler(Page(request, self.svc, account, lang, form, self))
+            except FormTooLarge as exc:
+                return self.problem(request, account, lang, 413, "problem", str(exc))
             except (auth.BadCsrf, auth.Forbidden, OperatorError) as exc:
                 return self.problem(request, account, lang, 403, "forbidden", str(exc))
             except AlertNotFound as exc:
@@ -158,9 +161,11 @@ class Console:
 
     async def login(self, request: Request) -> Response:
         lang = self.lang_of(request)
-        form = await request.form(max_files=0, max_fields=10)
         try:
+            form = await read_form(request, 10)
             auth.check_csrf(request, form)
+        except FormTooLarge as exc:
+            return self.problem(request, None, lang, 413, "problem", str(exc))
         except auth.BadCsrf as exc:
             return self.problem(request, None, lang, 403, "forbidden", str(exc))
         name, password = str(form.get("name") or "").strip(), str(form.get("password") or "")
@@ -176,9 +181,12 @@ class Console:
         return RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
 
     async def logout(self, request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=10)
         try:
+            form = await read_form(request, 10)
             auth.check_csrf(request, form)
+        except FormTooLarge as exc:
+            return self.problem(request, None, self.lang_of(request), 413, "problem",
+                                str(exc))
         except auth.BadCsrf as exc:
             return self.problem(request, None, self.lang_of(request), 403, "forbidden",
                                 str(exc))
@@ -193,6 +201,21 @@ class Console:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict",
                                 httponly=True, secure=self.settings.secure_cookies)
         return response
+
+
+class FormTooLarge(ValueError):
+    pass
+
+
+async def read_form(request: Request, max_fields: int) -> FormData:
+    """The posted form, refused before reading when it declares no length (a chunked
+    body) or more than :data:`MAX_FORM` bytes: the server then never reads more than
+    the declared length."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > MAX_FORM:
+        raise FormTooLarge(f"a form must declare its length and be at most {MAX_FORM} "
+                           "bytes")
+    return await request.form(max_files=0, max_fields=max_fields)
 
 
 def _safe_next(target: str | None) -> str:
