@@ -186,5 +186,6 @@ def test_the_compose_file_runs_migrations_then_the_service_with_postgresql() -> 
     assert bousai["depends_on"] == {"migrate": {"condition":
                                                 "service_completed_successfully"}}
     assert bousai["restart"] == "unless-stopped" and bousai["read_only"] is True
-    assert bousai["ports"] == ["127.0.0.1:8080:8080"]
+    # webhooks and health, and the operators' console, both on loopback only
+    assert bousai["ports"] == ["127.0.0.1:8080:8080", "127.0.0.1:8081:8081"]
     assert "no-new-privileges:true" in bousai["security_opt"]
