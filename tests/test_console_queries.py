@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.console import queries as q
 from bot.db.schema import deliveries, subscribers
 from bot.domain import Alert, Kind, MsgType, Severity, Subscriber, Urgency
 from bot.domain import payloads as pl
 from bot.errors import AlertNotFound
 from bot.leases import try_acquire
 from bot.shelters import shelters_for
+from bot.store import console as q
 from bot.store import feeds as feed_store
 from bot.store import subscribers as sub_store
 from tests.harness import Harness, harness

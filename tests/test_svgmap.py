@@ -12,11 +12,11 @@ from typing import Any
 import defusedxml.ElementTree as ET
 
 from bot.config import load_config
-from bot.console.queries import shelter_states
 from bot.console.svgmap import NO_VALUE, PAD, ShelterPoint, luminance, ward_map_svg
 from bot.domain import Alert, Kind
 from bot.domain import payloads as pl
 from bot.shelters import shelters_for
+from bot.store.console import shelter_states
 from bot.wardmap import ward_map
 from tests.harness import harness
 

@@ -10,7 +10,7 @@ refresh every two seconds, no front-end build and no outside requests.
     settings.py   [console] and BOUSAI_CONSOLE_SECRET
     pages.py      Now, Alert, Map, Feeds and channels, Subscribers (read-only)
     actions.py    issue, approve, reject, update, lift, cancel (through the lifecycle)
-    queries.py    what the pages show, in a few grouped queries each
+    (bot/store/console.py: what the pages show, in a few grouped queries each)
     svgmap.py     the wards as inline SVG
     i18n.py       the console's words in Japanese and English
 """

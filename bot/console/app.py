@@ -8,7 +8,7 @@ CSRF token of a POST, and turns our errors into one line on a page: a mistake
 message; a refused role or token is 403; an unknown alert is 404; anything else is
 500 with a generic line, the traceback going to the log. No business rule lives
 here: forms call :mod:`bot.lifecycle.manual` and the lifecycle, pages call
-:mod:`bot.console.queries`.
+:mod:`bot.store.console`.
 """
 
 from __future__ import annotations

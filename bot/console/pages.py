@@ -1,5 +1,5 @@
 """The console's pages, read-only: what they show comes from
-:mod:`bot.console.queries` (a few grouped queries each) and :mod:`bot.console.svgmap`.
+:mod:`bot.store.console` (a few grouped queries each) and :mod:`bot.console.svgmap`.
 
     GET /                    Now: alerts waiting for approval, alerts in force and in
                              progress with live progress per channel and language
@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.console import queries
 from bot.console.app import Console, Page
 from bot.console.svgmap import ShelterPoint, ward_map_svg
 from bot.domain import AlertStatus, Kind
+from bot.store import console as queries
 from bot.store.alerts import list_rows
 
 PAGE_SIZE = 100
