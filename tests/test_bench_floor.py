@@ -30,3 +30,18 @@ def test_floor_counts_requests_per_language_and_part() -> None:
     floors = floor_seconds(recipients, parts, {"telegram": 300.0, "line": 2000.0})
     assert floors["line"] == pytest.approx(3 / 2000)
     assert floors["telegram"] == pytest.approx(30 / 300)
+
+
+def test_console_bench_percentile_and_verdicts() -> None:
+    # bench/console.py: p95 by linear interpolation; a page over 500 ms fails and is
+    # named, /metrics ≤ 250 ms, the metric hook ≤ 5 µs per outcome.
+    from console import percentile, verdicts
+
+    assert percentile([float(i) for i in range(1, 21)], 0.95) == pytest.approx(19.05)
+    assert percentile([7.0], 0.95) == 7.0
+    lines = verdicts({"/": 120.0, "/subscribers": 640.0}, 80.0, 6.5)
+    assert lines[0].startswith("pages p95 ≤ 500 ms: FAIL (/subscribers 640 ms)")
+    assert lines[1].endswith("80.0 ms PASS")
+    assert lines[2].endswith("6.50 µs FAIL")
+    assert all(line.endswith("PASS") or "PASS;" in line
+               for line in verdicts({"/": 499.0}, 250.0, 5.0))
