@@ -181,7 +181,10 @@ deliveries = sa.Table(
     sa.Column("sent_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow),
     sa.Index(None, "status", "channel", "priority", "next_attempt_at"),
-    sa.Index(None, "alert_id", "status"),
+    # an alert's rows by status, and its progress by channel and language from the
+    # index alone (migration 0009)
+    sa.Index("ix_deliveries_alert_progress", "alert_id", "status", "channel", "language",
+             "recipient_count"),
     sa.Index("ix_deliveries_channel_recipient", "channel", "recipient"),
 )
 

@@ -27,7 +27,6 @@ recipients count in no percentage.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -666,16 +665,17 @@ def subscribers_page(conn: sa.Connection, *, now: dt.datetime, days: int = 30) -
 
 
 def _days(conn: sa.Connection, now: dt.datetime, days: int) -> tuple[Day, ...]:
-    """Two queries: the subscribers who were active throughout (a count), and the
-    few whose rows changed within the window (signed up, or stopped), counted per
-    day in Python (sorted times, bisect)."""
+    """Two queries: the subscribers who were active throughout (a count), and, over
+    the few whose rows changed within the window (signed up, or stopped), how many
+    were made and how many had stopped by each day's boundary (one aggregate per
+    boundary, so no row leaves the database)."""
     if days <= 0:
         return ()
     s = subscribers
     today = now.date()
     starts = [dt.datetime.combine(today - dt.timedelta(days=i), dt.time(), now.tzinfo)
               for i in range(days - 1, -1, -1)]
-    ends = [start + dt.timedelta(days=1) for start in starts]
+    bounds = [*starts, starts[-1] + dt.timedelta(days=1)]  # each day's start, then the end
     first = starts[0]
     # Every row outside ``changed`` was created before the window and is active now
     # or stopped before it: at each day's end it counts exactly when it is active.
@@ -683,22 +683,18 @@ def _days(conn: sa.Connection, now: dt.datetime, days: int) -> tuple[Day, ...]:
                      sa.and_(s.c.active.is_(False), s.c.updated_at >= first))
     steady = int(conn.execute(sa.select(sa.func.count()).select_from(s).where(
         s.c.active.is_(True), ~changed)).scalar_one())
-    created: list[dt.datetime] = []  # of every changed row
-    gone: list[dt.datetime] = []  # stopped rows: no longer counted from max(created, updated)
-    for c, active, u in conn.execute(sa.select(s.c.created_at, s.c.active, s.c.updated_at)
-                                     .where(changed)):
-        created.append(c)
-        if not active:
-            gone.append(max(c, u))
-    created.sort()
-    gone.sort()
-    out = []
-    for start, end in zip(starts, ends, strict=True):
-        made = bisect.bisect_left(created, end)
-        out.append(Day(day=start.date(),
-                       active=steady + made - bisect.bisect_left(gone, end),
-                       new=made - bisect.bisect_left(created, start)))
-    return tuple(out)
+    made = [sa.func.coalesce(sa.func.sum(sa.case((s.c.created_at < b, 1), else_=0)), 0)
+            for b in bounds]
+    # a stopped row no longer counts from max(created, updated)
+    gone = [sa.func.coalesce(sa.func.sum(sa.case((sa.and_(
+        s.c.active.is_(False), s.c.created_at < b, s.c.updated_at < b), 1), else_=0)), 0)
+        for b in bounds[1:]]
+    row = conn.execute(sa.select(*made, *gone).where(changed)).one()
+    made_by = [int(v) for v in row[:len(bounds)]]
+    gone_by = [int(v) for v in row[len(bounds):]]
+    return tuple(Day(day=start.date(), active=steady + made_by[i + 1] - gone_by[i],
+                     new=made_by[i + 1] - made_by[i])
+                 for i, start in enumerate(starts))
 
 
 # ------------------------------------------------------------------ map values
