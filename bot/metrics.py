@@ -70,8 +70,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.db.schema import alerts, deliveries, feed_state, leases, utcnow
+from bot.db.schema import utcnow
 from bot.domain import DeliveryStatus
+from bot.store import gauges
 
 if TYPE_CHECKING:
     from bot.domain import Alert
@@ -116,7 +117,6 @@ PROCESS_FAMILIES = ("bousai_deliveries_total", "bousai_delivery_recipients_total
 NAMES = PROCESS_FAMILIES + DB_FAMILIES
 
 CHANNEL_LEASE = "channel:"
-PENDING = DeliveryStatus.PENDING.value
 
 _first_lock = threading.Lock()
 
@@ -166,14 +166,11 @@ def _first_sends(engine: sa.Engine, channel: str, first: dict[int, dt.datetime],
         first_sent.update((a, channel) for a in new)
     if not new:
         return
-    d = deliveries
     with engine.connect() as conn:
-        accepted = conn.execute(sa.select(d.c.alert_id, sa.func.min(d.c.created_at)).where(
-            d.c.channel == channel, d.c.alert_id.in_(list(new))).group_by(d.c.alert_id))
-        for alert_id, created in accepted:
-            if created is not None:
-                ACCEPT_TO_FIRST_SEND.labels(channel).observe(
-                    max(0.0, (new[alert_id] - _aware(created)).total_seconds()))
+        accepted = gauges.accepted_at(conn, channel, new)
+    for alert_id, created in accepted.items():
+        ACCEPT_TO_FIRST_SEND.labels(channel).observe(
+            max(0.0, (new[alert_id] - _aware(created)).total_seconds()))
 
 
 def _aware(value: Any) -> dt.datetime:
@@ -248,23 +245,16 @@ class DatabaseCollector:
                                     labels=["channel", "holder"])
         by_status = GaugeMetricFamily("bousai_alerts", "Alerts by lifecycle status",
                                       labels=["status"])
-        d = deliveries
         with self.engine.connect() as conn:
-            for channel, priority, n in conn.execute(
-                    sa.select(d.c.channel, d.c.priority, sa.func.count()).where(
-                        d.c.status == PENDING).group_by(d.c.channel, d.c.priority)):
+            for channel, priority, n in gauges.queue_depth(conn):
                 queue.add_metric([channel, str(priority)], float(n))
-            for name, last, failed in conn.execute(sa.select(
-                    feed_state.c.name, feed_state.c.last_success_at,
-                    feed_state.c.consecutive_failures)):
+            for name, last, failed in gauges.feeds(conn):
                 age.add_metric([name], math.inf if last is None
-                               else max(0.0, (now - last).total_seconds()))
-                failures.add_metric([name], float(failed or 0))
-            for name, holder in conn.execute(sa.select(leases.c.name, leases.c.holder).where(
-                    leases.c.name.startswith(CHANNEL_LEASE), leases.c.expires_at > now)):
-                holders.add_metric([name[len(CHANNEL_LEASE):], holder], 1.0)
-            for status, n in conn.execute(sa.select(alerts.c.status, sa.func.count())
-                                          .group_by(alerts.c.status)):
+                               else max(0.0, (now - _aware(last)).total_seconds()))
+                failures.add_metric([name], float(failed))
+            for channel, holder in gauges.lease_holders(conn, CHANNEL_LEASE, now):
+                holders.add_metric([channel, holder], 1.0)
+            for status, n in gauges.alerts_by_status(conn):
                 by_status.add_metric([status], float(n))
         return [queue, age, failures, holders, by_status]
 

@@ -69,6 +69,10 @@ def test_status_is_set_only_by_the_lifecycle() -> None:
     assign = re.compile(r"set_status(_many)?\(|status=AlertStatus\.")
     ledger_sql = re.compile(r"\b(deliveries|renderings)\.c\.|sa\.(insert|update|delete)\("
                             r"(deliveries|renderings)\b")
+    # ... nor takes the ledger's tables at all (an alias such as `d = deliveries` would
+    # pass the pattern above)
+    ledger_tables = re.compile(r"from bot\.db\.schema import [^\n]*\b(deliveries|renderings)\b"
+                               r"|from bot\.db\.schema import \([^)]*\b(deliveries|renderings)\b")
     for path in list((root / "bot").rglob("*.py")) + list((root / "channels").rglob("*.py")):
         rel = path.relative_to(root).as_posix()
         text = path.read_text(encoding="utf-8")
@@ -77,6 +81,7 @@ def test_status_is_set_only_by_the_lifecycle() -> None:
             assert not assign.search(text), f"{rel} sets an alert's status"
         if not rel.startswith(("bot/store/", "bot/db/", "bot/migrations/")):
             assert not ledger_sql.search(text), f"{rel} speaks SQL to the ledger"
+            assert not ledger_tables.search(text), f"{rel} imports the ledger's tables"
 
 
 # ------------------------------------------------------------ prepare, then commit
