@@ -242,6 +242,33 @@ def test_subscribers_page_counts_and_days(db_url: str) -> None:
     assert shares == {w: pytest.approx((wards[w] + 1) / 39) for w in h.config.ward_codes}
 
 
+def test_subscribers_per_day_follow_the_citys_calendar(db_url: str) -> None:
+    """Days are 熊本's: 16:30 UTC on the 9th is 01:30 on the 10th in JST."""
+    from zoneinfo import ZoneInfo
+
+    utc = dt.UTC
+    with harness(db_url) as h:
+        seeded = h.seed(3, channels=("telegram",))["telegram"]
+        ids = [x.user_id for x in seeded]
+        s = subscribers
+        with h.engine.begin() as conn:
+            for uid, created, updated, active in (
+                    (ids[0], dt.datetime(2026, 6, 9, 14, 30, tzinfo=utc), None, True),
+                    (ids[1], dt.datetime(2026, 6, 9, 16, 30, tzinfo=utc), None, True),
+                    (ids[2], dt.datetime(2026, 6, 1, 9, 0, tzinfo=utc),
+                     dt.datetime(2026, 6, 9, 15, 10, tzinfo=utc), False)):
+                conn.execute(sa.update(s).where(s.c.user_id == uid).values(
+                    created_at=created, updated_at=updated or created, active=active))
+        now = dt.datetime(2026, 6, 10, 3, 0, tzinfo=utc).astimezone(ZoneInfo("Asia/Tokyo"))
+        with h.engine.connect() as conn:
+            page = q.subscribers_page(conn, now=now, days=3)
+    assert [d.day for d in page.days] == [dt.date(2026, 6, 8), dt.date(2026, 6, 9),
+                                          dt.date(2026, 6, 10)]
+    assert [d.new for d in page.days] == [0, 1, 1]
+    # the stopped one counts until 00:10 JST on the 10th
+    assert [d.active for d in page.days] == [1, 2, 2]
+
+
 def test_feeds_and_channels(db_url: str) -> None:
     with harness(db_url, x_options={"price_per_post": 0.01, "daily_budget": 1.0,
                                     "posts_per_day": 50}) as h:

@@ -664,37 +664,55 @@ def subscribers_page(conn: sa.Connection, *, now: dt.datetime, days: int = 30) -
                            days=_days(conn, now, days))
 
 
+def _local_day(conn: sa.Connection, column: Any, now: dt.datetime) -> Any:
+    """The calendar day of a stored UTC time in ``now``'s time zone, as SQL. SQLite
+    shifts by ``now``'s UTC offset (a zone with summer time is off by an hour around
+    the change; the city's Asia/Tokyo has none); PostgreSQL converts by zone name."""
+    zone = getattr(now.tzinfo, "key", None)
+    if conn.dialect.name == "postgresql" and zone:
+        return sa.func.date(sa.func.timezone(zone, column))
+    minutes = int((now.utcoffset() or dt.timedelta()).total_seconds() // 60)
+    if conn.dialect.name == "postgresql":
+        return sa.func.date(column + sa.text(f"interval '{minutes} minutes'"))
+    return sa.func.date(column, f"{minutes:+d} minutes")
+
+
 def _days(conn: sa.Connection, now: dt.datetime, days: int) -> tuple[Day, ...]:
-    """Two queries: the subscribers who were active throughout (a count), and, over
-    the few whose rows changed within the window (signed up, or stopped), how many
-    were made and how many had stopped by each day's boundary (one aggregate per
-    boundary, so no row leaves the database)."""
+    """Three grouped queries: the subscribers who were active throughout (a count),
+    and, of the few whose rows changed within the window (signed up, or stopped), how
+    many were made and how many stopped on each calendar day of ``now``'s zone (the
+    database groups them; no row leaves it)."""
     if days <= 0:
         return ()
     s = subscribers
     today = now.date()
-    starts = [dt.datetime.combine(today - dt.timedelta(days=i), dt.time(), now.tzinfo)
-              for i in range(days - 1, -1, -1)]
-    bounds = [*starts, starts[-1] + dt.timedelta(days=1)]  # each day's start, then the end
-    first = starts[0]
+    dates = [today - dt.timedelta(days=i) for i in range(days - 1, -1, -1)]
+    first = dt.datetime.combine(dates[0], dt.time(), now.tzinfo)
     # Every row outside ``changed`` was created before the window and is active now
     # or stopped before it: at each day's end it counts exactly when it is active.
     changed = sa.or_(s.c.created_at >= first,
                      sa.and_(s.c.active.is_(False), s.c.updated_at >= first))
     steady = int(conn.execute(sa.select(sa.func.count()).select_from(s).where(
         s.c.active.is_(True), ~changed)).scalar_one())
-    made = [sa.func.coalesce(sa.func.sum(sa.case((s.c.created_at < b, 1), else_=0)), 0)
-            for b in bounds]
+
+    def per_day(column: Any, *where: Any) -> dict[dt.date, int]:
+        day = _local_day(conn, column, now).label("day")
+        return {dt.date.fromisoformat(str(d)[:10]): int(n) for d, n in conn.execute(
+            sa.select(day, sa.func.count()).where(changed, *where).group_by(day))}
+
+    made = per_day(s.c.created_at)
     # a stopped row no longer counts from max(created, updated)
-    gone = [sa.func.coalesce(sa.func.sum(sa.case((sa.and_(
-        s.c.active.is_(False), s.c.created_at < b, s.c.updated_at < b), 1), else_=0)), 0)
-        for b in bounds[1:]]
-    row = conn.execute(sa.select(*made, *gone).where(changed)).one()
-    made_by = [int(v) for v in row[:len(bounds)]]
-    gone_by = [int(v) for v in row[len(bounds):]]
-    return tuple(Day(day=start.date(), active=steady + made_by[i + 1] - gone_by[i],
-                     new=made_by[i + 1] - made_by[i])
-                 for i, start in enumerate(starts))
+    stopped = sa.case((s.c.updated_at > s.c.created_at, s.c.updated_at),
+                      else_=s.c.created_at)
+    gone = per_day(stopped, s.c.active.is_(False))
+    made_by = sum(n for d, n in made.items() if d < dates[0])
+    gone_by = sum(n for d, n in gone.items() if d < dates[0])
+    out = []
+    for day in dates:
+        made_by += made.get(day, 0)
+        gone_by += gone.get(day, 0)
+        out.append(Day(day=day, active=steady + made_by - gone_by, new=made.get(day, 0)))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ map values

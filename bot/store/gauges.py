@@ -41,9 +41,13 @@ def alerts_by_status(conn: sa.Connection) -> list[tuple[str, int]]:
 
 def accepted_at(conn: sa.Connection, channel: str, alert_ids: Iterable[int]
                 ) -> dict[int, dt.datetime]:
-    """When each alert's rows on ``channel`` were written (its acceptance there)."""
+    """When each alert's rows on ``channel`` were written (its acceptance there): the
+    time of its first row, found by id in the (alert_id, status, channel, …) index,
+    so the alert's other rows are not read."""
     d = deliveries
+    first = (sa.select(d.c.alert_id, sa.func.min(d.c.id).label("id"))
+             .where(d.c.channel == channel, d.c.alert_id.in_(list(alert_ids)))
+             .group_by(d.c.alert_id).subquery())
     return {int(a): t for a, t in conn.execute(
-        sa.select(d.c.alert_id, sa.func.min(d.c.created_at)).where(
-            d.c.channel == channel, d.c.alert_id.in_(list(alert_ids))).group_by(d.c.alert_id))
+        sa.select(d.c.alert_id, d.c.created_at).join(first, d.c.id == first.c.id))
         if t is not None}
