@@ -71,6 +71,9 @@ from channels.base import (
 log = logging.getLogger(__name__)
 
 LEASE_TTL = 6.0
+# A wait the platform asks for (429 retry_after) longer than this sends the claimed
+# rows back to the ledger until it ends, instead of holding them in flight.
+LONG_WAIT = 10.0
 
 
 def worker_name() -> str:
@@ -238,6 +241,15 @@ class Dispatcher:
                 if st.health.paused and not st.health.probe_due():
                     await self._wait(name, tasks, min(1.0, self.poll_interval * 5))
                     continue
+                if st.pacer.paused_for() > LONG_WAIT and not tasks:
+                    # a long flood wait: claim nothing until it ends (with until_idle,
+                    # work that cannot start within the horizon is not waited for)
+                    if until_idle and st.pacer.paused_for() > horizon:
+                        self._idle.add(name)
+                        if self._idle >= set(self.states):
+                            break
+                    await self._sleep(name, min(1.0, st.pacer.paused_for()))
+                    continue
                 probe = st.health.paused
                 self._wake[name].clear()  # what is committed from here on wakes the sleep
                 claimed = await self.db.call(self._claim, name, 1 if probe else
@@ -293,6 +305,15 @@ class Dispatcher:
             # at the paid limit, the rest at the free one).
             pacer = st.paid_pacer if msg is not None and msg.paid and st.paid_pacer \
                 else st.pacer
+            wait = pacer.paused_for()
+            if wait > LONG_WAIT:
+                # The platform asked for a long wait (a flood wait): the rest of the
+                # batch goes back to the ledger until then, not held in flight.
+                sem.release()
+                st.outcomes.extend(self.policy.untried(
+                    r, f"not sent yet: {name} asked to wait {wait:.0f}s", delay=wait)
+                    for r in claimed[i:])
+                break
             await pacer.acquire(st.channel.requests_for(msg) if msg is not None else 0)
             task = asyncio.create_task(self._send_one(name, row, msg))
             tasks.add(task)

@@ -55,6 +55,10 @@ class Pacer:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    def paused_for(self) -> float:
+        """Seconds left of a pause the platform asked for (0 when none)."""
+        return max(0.0, self._paused_until - time.monotonic())
+
     def pause(self, seconds: float) -> None:
         until = time.monotonic() + seconds
         if until > self._paused_until:

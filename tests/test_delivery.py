@@ -202,3 +202,32 @@ def test_scheduled_alert_waits_for_send_at(db_url: str) -> None:
             first = conn.execute(sa.select(sa.func.min(deliveries.c.sent_at)).where(
                 deliveries.c.alert_id == alert_id)).scalar_one()
         assert first >= send_at
+
+
+def test_a_long_flood_wait_sends_the_waiting_rows_back_to_the_ledger(db_url: str) -> None:
+    """Telegram answers 429 "retry after 3600" while most of a batch still waits for its
+    turn: those rows go back to the ledger until then (attempt undone), none is held in
+    flight for an hour, and `--until-idle` does not wait for it."""
+    with harness(db_url, telegram_rate=20) as h:
+        h.seed(200, channels=("telegram",))
+        h.telegram.fail_next(1, 429, retry_after=3600)
+        alert_id = h.submit(_alert(h), operator="t", action="auto")
+        started = time.monotonic()
+        assert h.run_until_idle()
+        assert time.monotonic() - started < 30
+        with h.engine.connect() as conn:
+            rows = conn.execute(sa.select(deliveries).where(
+                deliveries.c.alert_id == alert_id, deliveries.c.channel == "telegram")).all()
+        counts = Counter(r.status for r in rows)
+        assert counts["in_flight"] == 0 and counts["sent"] == len(h.telegram.sent)
+        waiting = [r for r in rows if r.status == "pending"]
+        assert len(waiting) >= 150  # at 20/s, most were still waiting for their turn
+        soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3000)
+        held = [r for r in waiting if "asked to wait" in (r.last_error or "")]
+        untouched = [r for r in waiting if r.last_error is None]  # never claimed
+        [limited] = [r for r in waiting if r not in held and r not in untouched]
+        assert "Flood control exceeded" in (limited.last_error or "")
+        assert held, "the batch's waiting rows went back to the ledger"
+        for r in [*held, limited]:
+            assert r.next_attempt_at.replace(tzinfo=dt.UTC) > soon
+        assert all(r.attempts == 0 for r in [*held, *untouched])
