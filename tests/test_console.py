@@ -200,6 +200,10 @@ def test_reject_needs_a_reason(svc: Service) -> None:
     ({"kind": "evacuation", "level": "5", "emergency": "1"}, "--emergency needs --reason"),
     ({"reason": "why"}, "--reason goes with --emergency"),
     ({"text_ja": "あ" * 5001}, "text_ja is longer than 5000 characters"),
+    ({"send_at": "tomorrow"}, "--send-at 'tomorrow': use an ISO time such as"),
+    ({"send_at": "+40d"}, "--send-at '+40d' is more than 30 days ahead"),
+    ({"send_at": "2001-01-01T09:00"}, "--send-at '2001-01-01T09:00' is in the past"),
+    ({"send_at": "+2h", "expires": "+1h"}, "--expires '+1h' is before --send-at"),
 ])
 def test_mistakes_get_one_line_and_keep_the_form(svc: Service, fields: dict[str, str],
                                                  said: str) -> None:
@@ -371,3 +375,19 @@ def test_an_oversized_or_unmeasured_form_is_refused_unread(svc: Service) -> None
                  headers={"content-type": "application/x-www-form-urlencoded"})
     assert big.status_code == 413
     assert _alert_count(svc) == 0
+
+
+def test_a_send_scheduled_from_the_browser(svc: Service) -> None:
+    import datetime as dt
+
+    c = client(svc)
+    token = sign_in(c, "sato")
+    preview = c.post("/issue", data=ISSUE | {"csrf": token, "step": "preview",
+                                             "send_at": "+2h", "expires": "+6h"})
+    assert "send at   " in preview.text and "expires   " in preview.text
+    assert 'name="send_at" value="+2h"' in preview.text  # carried to the send
+    alert_id = _issue(c, token, send_at="+2h", expires="+6h")
+    row = _alert(svc, alert_id)
+    now = dt.datetime.now(dt.UTC)
+    assert abs((row.send_at - now).total_seconds() - 7200) < 120
+    assert abs((row.expires - now).total_seconds() - 6 * 3600) < 120

@@ -30,10 +30,11 @@ from bot.errors import ValidationError
 from bot.lifecycle import Prepared
 from bot.lifecycle.manual import ManualRequest, build_alert, emergency_override, submit
 from bot.lifecycle.plan import Review, preview_rows, review
+from bot.timeinput import MAX_EXPIRES, MAX_SEND_AT, SEND_AT_SLACK, parse_when
 
 FOLLOW_UPS = {"update": MsgType.UPDATE, "lift": MsgType.LIFT, "cancel": MsgType.CANCEL}
 TEXT_FIELDS = ("kind", "text_ja", "text_en", "headline_ja", "wards", "level", "shelter",
-               "action", "utility", "severity", "reason")
+               "action", "utility", "severity", "reason", "send_at", "expires")
 FLAGS = ("test", "allow_fallback", "emergency", "over_budget")
 MAX_TEXT = 5000
 
@@ -67,11 +68,17 @@ def _request(values: dict[str, Any]) -> ManualRequest:
     wards = tuple(w for w in (p.strip() for p in values["wards"].replace("、", ",")
                               .split(",")) if w)
     texts = {"en": values["text_en"]} if values["text_en"] else {}
+    # the CLI's windows: a send at most 30 days ahead, an expiry at most a year
+    send_at = parse_when(values["send_at"], "--send-at", latest=MAX_SEND_AT,
+                         what="schedule a send", slack=SEND_AT_SLACK)
+    expires = parse_when(values["expires"], "--expires", latest=MAX_EXPIRES,
+                         what="an alert may hold", not_before=send_at)
     return ManualRequest(kind=values["kind"], text_ja=values["text_ja"], wards=wards,
                          headline_ja=values["headline_ja"], texts=texts,
                          level=_level(values["level"]), shelter=values["shelter"] or None,
                          action=values["action"] or None, utility=values["utility"] or None,
-                         severity=values["severity"] or None, test=values["test"])
+                         severity=values["severity"] or None, test=values["test"],
+                         send_at=send_at, expires=expires)
 
 
 def _screen(page: Page, prepared: Prepared, shown: Review, **values: Any) -> Response:
